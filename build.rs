@@ -1,0 +1,34 @@
+//! Link settings so `recsys` runs without LD_LIBRARY_PATH and finds CUDA on a GPU machine.
+//!
+//! - rpath to libtorch's `lib/` directory (the `LIBTORCH` tch builds against; by default the
+//!   project's `.libtorch` link made by `scripts/setup-libtorch.sh`).
+//! - `libtorch_cuda` linked with `--no-as-needed` when libtorch has it: otherwise the linker drops
+//!   it, and `Cuda::is_available()` silently answers false on a GPU machine (tch-rs #907, #980).
+
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=LIBTORCH");
+    println!("cargo:rerun-if-changed=build.rs");
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let libtorch = std::env::var_os("LIBTORCH")
+        .map(PathBuf::from)
+        .map(|p| if p.is_relative() { manifest.join(p) } else { p })
+        .unwrap_or_else(|| manifest.join(".libtorch"));
+    let lib = libtorch.join("lib");
+    println!("cargo:rustc-env=RECSYS_BUILD_LIBTORCH={}", libtorch.display());
+    if !lib.is_dir() {
+        println!(
+            "cargo:warning=libtorch not found at {}; run scripts/setup-libtorch.sh",
+            libtorch.display()
+        );
+        return;
+    }
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    if lib.join("libtorch_cuda.so").exists() {
+        println!("cargo:rustc-link-search=native={}", lib.display());
+        println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
+        println!("cargo:rustc-link-arg=-ltorch_cuda");
+        println!("cargo:rustc-link-arg=-Wl,--as-needed");
+    }
+}

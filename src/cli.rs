@@ -1,0 +1,110 @@
+//! Command-line argument groups shared by several commands.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::context::Context;
+use crate::data::{ColumnRef, DataPaths, RatingsFormat, RatingsSource};
+use crate::device::parse_device;
+
+/// Flags every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Where tensors live: auto (CUDA when available, else CPU), cpu, cuda or cuda:N.
+    #[arg(long, global = true, default_value = "auto", env = "RECSYS_DEVICE")]
+    pub device: String,
+    /// Seed for every random draw (libtorch's generator, and Python's for notebook 001).
+    /// Without it each notebook uses its own default.
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
+    /// Print one JSON object with the results on stdout; people's output goes to stderr.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Directory for plots, reports and other files.
+    #[arg(long, global = true, default_value = "recsys-out")]
+    pub out: PathBuf,
+    /// Replace files that already exist in the output directory.
+    #[arg(long, global = true)]
+    pub force: bool,
+    /// Cache directory for downloaded datasets [default: $RECSYS_DATA_DIR, else ~/.cache/recsys].
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl GlobalArgs {
+    /// The [`Context`] these flags describe.
+    pub fn context(&self) -> Result<Context> {
+        Ok(Context {
+            device: parse_device(&self.device)?,
+            seed: self.seed,
+            json: self.json,
+            out_dir: self.out.clone(),
+            force: self.force,
+            data: DataPaths::new(self.data_dir.clone()),
+        })
+    }
+}
+
+/// A ratings table: a MovieLens name, or a CSV/TSV file with a column mapping.
+#[derive(Args, Debug, Clone)]
+pub struct RatingsArgs {
+    /// ml-100k, ml-latest-small, ml-1m, ml-25m, ml-32m, or the path of a ratings file.
+    pub data: String,
+    /// Field separator of a ratings file: a character, or "tab" [default: tab for .tsv, .tab and
+    /// .data files, else comma].
+    #[arg(long)]
+    pub sep: Option<String>,
+    /// The ratings file has no header line.
+    #[arg(long)]
+    pub no_header: bool,
+    /// User column: a header name or a 0-based position.
+    #[arg(long, default_value = "0")]
+    pub user_col: ColumnRef,
+    /// Item column: a header name or a 0-based position.
+    #[arg(long, default_value = "1")]
+    pub item_col: ColumnRef,
+    /// Rating column: a header name or a 0-based position.
+    #[arg(long, default_value = "2")]
+    pub rating_col: ColumnRef,
+    /// Timestamp column (a header name or a 0-based position), or "none".
+    #[arg(long, default_value = "3")]
+    pub timestamp_col: String,
+}
+
+impl RatingsArgs {
+    /// Where the ratings come from.
+    pub fn source(&self) -> Result<RatingsSource> {
+        let separator = match self.sep.as_deref() {
+            Some("tab") | Some("\\t") => b'\t',
+            Some(s) if s.len() == 1 => s.as_bytes()[0],
+            Some(s) => anyhow::bail!("--sep {s:?}: expected one character or \"tab\""),
+            None => {
+                let ext = std::path::Path::new(&self.data)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("");
+                if matches!(ext, "tsv" | "tab" | "data") {
+                    b'\t'
+                } else {
+                    b','
+                }
+            }
+        };
+        let timestamp = match self.timestamp_col.as_str() {
+            "none" => None,
+            s => Some(s.parse().expect("infallible")),
+        };
+        let format = RatingsFormat {
+            separator,
+            has_header: !self.no_header,
+            n_fields: None,
+            user: self.user_col.clone(),
+            item: self.item_col.clone(),
+            rating: self.rating_col.clone(),
+            timestamp,
+        };
+        Ok(RatingsSource::parse(&self.data, format))
+    }
+}

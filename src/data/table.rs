@@ -1,0 +1,299 @@
+//! Reading delimited ratings text into a polars DataFrame with the canonical columns
+//! `user_id` (i64), `item_id` (i64), `rating` (f64) and `timestamp` (i64).
+//!
+//! polars does the parsing. When it fails, or leaves a required cell empty, [`locate_bad_line`]
+//! walks the text once more to name the first offending line, so errors read like
+//! `u.data line 17: expected 4 fields, found 3`.
+
+use std::io::Cursor;
+
+use anyhow::{anyhow, bail, Result};
+use polars::prelude::*;
+
+/// The canonical ratings columns, in order.
+pub const RATINGS_COLUMNS: [&str; 4] = ["user_id", "item_id", "rating", "timestamp"];
+
+/// Where one canonical column comes from in the source text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnRef {
+    /// By header name.
+    Name(String),
+    /// By 0-based position.
+    Index(usize),
+}
+
+impl std::str::FromStr for ColumnRef {
+    type Err = std::convert::Infallible;
+    /// A plain number is a 0-based position, anything else a header name.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.parse::<usize>() {
+            Ok(i) => ColumnRef::Index(i),
+            Err(_) => ColumnRef::Name(s.to_string()),
+        })
+    }
+}
+
+/// How a ratings file is laid out.
+#[derive(Debug, Clone)]
+pub struct RatingsFormat {
+    /// Field separator, e.g. `b','` or `b'\t'`.
+    pub separator: u8,
+    /// Whether the first line holds column names.
+    pub has_header: bool,
+    /// Exact number of fields every line must have; `None` accepts any count that covers the
+    /// mapped columns.
+    pub n_fields: Option<usize>,
+    pub user: ColumnRef,
+    pub item: ColumnRef,
+    pub rating: ColumnRef,
+    /// Without a timestamp column, `timestamp` is filled with 0.
+    pub timestamp: Option<ColumnRef>,
+}
+
+impl RatingsFormat {
+    /// ml-100k's `u.data`: tab-separated user, item, rating, timestamp, no header.
+    pub fn ml100k() -> Self {
+        Self::positional(b'\t', 4)
+    }
+
+    /// MovieLens `ratings.csv` (ml-latest-small, ml-25m, ml-32m): userId,movieId,rating,timestamp.
+    pub fn movielens_csv() -> Self {
+        RatingsFormat {
+            separator: b',',
+            has_header: true,
+            n_fields: Some(4),
+            user: ColumnRef::Name("userId".into()),
+            item: ColumnRef::Name("movieId".into()),
+            rating: ColumnRef::Name("rating".into()),
+            timestamp: Some(ColumnRef::Name("timestamp".into())),
+        }
+    }
+
+    /// Four positional columns (user, item, rating, timestamp), no header.
+    pub fn positional(separator: u8, n_fields: usize) -> Self {
+        RatingsFormat {
+            separator,
+            has_header: false,
+            n_fields: Some(n_fields),
+            user: ColumnRef::Index(0),
+            item: ColumnRef::Index(1),
+            rating: ColumnRef::Index(2),
+            timestamp: Some(ColumnRef::Index(3)),
+        }
+    }
+}
+
+/// What a column must parse as.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Integer,
+    Number,
+}
+
+/// The canonical columns with their source positions, resolved against the header.
+fn resolve_columns(
+    fmt: &RatingsFormat,
+    header: Option<&[String]>,
+    source: &str,
+) -> Result<Vec<(&'static str, usize, Kind)>> {
+    let lookup = |c: &ColumnRef, what: &str| -> Result<usize> {
+        match c {
+            ColumnRef::Index(i) => Ok(*i),
+            ColumnRef::Name(n) => {
+                let header = header.ok_or_else(|| {
+                    anyhow!("{source}: column '{n}' named for {what}, but the file has no header")
+                })?;
+                header.iter().position(|h| h == n).ok_or_else(|| {
+                    anyhow!(
+                        "{source} line 1: no column '{n}' for {what}; the header has {}",
+                        header.join(", ")
+                    )
+                })
+            }
+        }
+    };
+    let mut cols = vec![
+        ("user_id", lookup(&fmt.user, "user_id")?, Kind::Integer),
+        ("item_id", lookup(&fmt.item, "item_id")?, Kind::Integer),
+        ("rating", lookup(&fmt.rating, "rating")?, Kind::Number),
+    ];
+    if let Some(t) = &fmt.timestamp {
+        cols.push(("timestamp", lookup(t, "timestamp")?, Kind::Integer));
+    }
+    Ok(cols)
+}
+
+fn split_line(line: &str, separator: u8) -> Vec<&str> {
+    line.split(separator as char).collect()
+}
+
+/// Walk `text` line by line and describe the first line that breaks `fmt`, if any.
+pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<String> {
+    let mut lines = text.split('\n').enumerate();
+    let header: Option<Vec<String>> = if fmt.has_header {
+        let (_, first) = lines.next()?;
+        Some(
+            split_line(first.trim_end_matches('\r'), fmt.separator)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let cols = match resolve_columns(fmt, header.as_deref(), source) {
+        Ok(c) => c,
+        Err(e) => return Some(e.to_string()),
+    };
+    let expected = fmt.n_fields.or(header.as_ref().map(Vec::len));
+    let needed = cols.iter().map(|c| c.1 + 1).max().unwrap_or(0);
+    for (i, raw) in lines {
+        let line = raw.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let fields = split_line(line, fmt.separator);
+        let lineno = i + 1;
+        match expected {
+            Some(n) if fields.len() != n => {
+                return Some(format!(
+                    "{source} line {lineno}: expected {n} fields, found {} (truncated or malformed line: {line:?})",
+                    fields.len()
+                ))
+            }
+            _ if fields.len() < needed => {
+                return Some(format!(
+                    "{source} line {lineno}: expected at least {needed} fields, found {}",
+                    fields.len()
+                ))
+            }
+            _ => {}
+        }
+        for &(name, idx, kind) in &cols {
+            let value = fields[idx].trim();
+            let ok = match kind {
+                Kind::Integer => value.parse::<i64>().is_ok(),
+                Kind::Number => value.parse::<f64>().map(f64::is_finite).unwrap_or(false),
+            };
+            if !ok {
+                let what = if kind == Kind::Integer { "an integer" } else { "a number" };
+                return Some(format!("{source} line {lineno}: {name} {value:?} is not {what}"));
+            }
+        }
+    }
+    None
+}
+
+/// Parse ratings text into the canonical DataFrame. `source` names the file in errors.
+pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<DataFrame> {
+    let has_rows = text
+        .lines()
+        .skip(usize::from(fmt.has_header))
+        .any(|l| !l.trim().is_empty());
+    if !has_rows {
+        bail!("{source}: empty file, no ratings in it");
+    }
+    let fail = |polars_msg: String| -> anyhow::Error {
+        match locate_bad_line(&text, fmt, source) {
+            Some(msg) => anyhow!(msg),
+            None => anyhow!("{source}: {polars_msg}"),
+        }
+    };
+    let header = if fmt.has_header {
+        let first = text.lines().next().unwrap_or("");
+        Some(
+            split_line(first, fmt.separator)
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        None
+    };
+    let cols = resolve_columns(fmt, header.as_deref(), source)?;
+    // Every column is read as text and cast strictly, so a stray value fails instead of becoming
+    // null or changing the column's type.
+    let raw = CsvReadOptions::default()
+        .with_has_header(fmt.has_header)
+        .with_infer_schema_length(Some(0))
+        .with_parse_options(
+            CsvParseOptions::default()
+                .with_separator(fmt.separator)
+                .with_quote_char(None),
+        )
+        .into_reader_with_file_handle(Cursor::new(text.as_bytes()))
+        .finish()
+        .map_err(|e| fail(e.to_string()))?;
+    if let Some(n) = fmt.n_fields {
+        if raw.width() != n {
+            return Err(fail(format!("expected {n} fields, found {}", raw.width())));
+        }
+    }
+    let names = raw.get_column_names_owned();
+    let mut exprs = Vec::new();
+    for &(name, idx, kind) in &cols {
+        let src = names
+            .get(idx)
+            .ok_or_else(|| fail(format!("no column {idx} for {name}")))?;
+        let dtype = if kind == Kind::Integer { DataType::Int64 } else { DataType::Float64 };
+        exprs.push(col(src.clone()).str().strip_chars(lit(NULL)).strict_cast(dtype).alias(name));
+    }
+    if fmt.timestamp.is_none() {
+        exprs.push(lit(0i64).alias("timestamp"));
+    }
+    let df = raw
+        .lazy()
+        .select(exprs)
+        .collect()
+        .map_err(|e| fail(e.to_string()))?;
+    if df.get_columns().iter().any(|c| c.null_count() > 0) {
+        return Err(fail("a line has an empty field".into()));
+    }
+    Ok(df)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tsv() -> RatingsFormat {
+        RatingsFormat::ml100k()
+    }
+
+    #[test]
+    fn parses_good_text() {
+        let df = parse_ratings("1\t2\t5\t100\n3\t4\t1\t200\n".into(), &tsv(), "t").unwrap();
+        assert_eq!(df.height(), 2);
+        assert_eq!(df.get_column_names(), RATINGS_COLUMNS);
+        assert_eq!(df.column("rating").unwrap().f64().unwrap().get(0), Some(5.0));
+    }
+
+    #[test]
+    fn names_the_bad_line() {
+        let err = parse_ratings("1\t2\t5\t100\n3\t4\t1\n".into(), &tsv(), "u.data").unwrap_err();
+        assert!(err.to_string().contains("u.data line 2: expected 4 fields, found 3"), "{err}");
+        let err = parse_ratings("1\t2\t5\t100\n3\t4\tx\t7\n".into(), &tsv(), "u.data").unwrap_err();
+        assert!(err.to_string().contains("u.data line 2: rating \"x\" is not a number"), "{err}");
+        let err = parse_ratings("\n".into(), &tsv(), "u.data").unwrap_err();
+        assert!(err.to_string().contains("empty file"), "{err}");
+    }
+
+    #[test]
+    fn maps_named_columns() {
+        let fmt = RatingsFormat {
+            separator: b';',
+            has_header: true,
+            n_fields: None,
+            user: "who".parse().unwrap(),
+            item: "what".parse().unwrap(),
+            rating: "stars".parse().unwrap(),
+            timestamp: None,
+        };
+        let df = parse_ratings("what;who;stars\n10;1;4.5\n".into(), &fmt, "x.csv").unwrap();
+        assert_eq!(df.column("user_id").unwrap().i64().unwrap().get(0), Some(1));
+        assert_eq!(df.column("item_id").unwrap().i64().unwrap().get(0), Some(10));
+        assert_eq!(df.column("timestamp").unwrap().i64().unwrap().get(0), Some(0));
+        let err = parse_ratings("a;b\n1;2\n".into(), &fmt, "x.csv").unwrap_err();
+        assert!(err.to_string().contains("no column 'who'"), "{err}");
+    }
+}

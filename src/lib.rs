@@ -1,0 +1,27 @@
+//! Five PyTorch recommender-system tutorials ported to Rust, on libtorch (tch) and polars.
+//!
+//! The library holds the reusable parts (data, splits, models, training, metrics); each
+//! notebook's readable port lives in `notebooks-ported/` and is reached through [`notebooks`].
+
+pub mod cli;
+pub mod context;
+pub mod data;
+pub mod device;
+pub mod metrics;
+pub mod plot;
+pub mod progress;
+pub mod report;
+
+pub use context::Context;
+
+// The notebook ports, one readable file each in `notebooks-ported/`.
+#[path = "../notebooks-ported/nb000.rs"]
+pub mod nb000;
+#[path = "../notebooks-ported/nb001.rs"]
+pub mod nb001;
+#[path = "../notebooks-ported/nb002.rs"]
+pub mod nb002;
+#[path = "../notebooks-ported/nb003.rs"]
+pub mod nb003;
+#[path = "../notebooks-ported/nb004.rs"]
+pub mod nb004;

@@ -1,0 +1,221 @@
+//! Accuracy and ranking metrics on plain slices, shared by every notebook and the CLI.
+//!
+//! Ranking metrics take one user's recommendation list (best first) and the set of that user's
+//! relevant items, with binary relevance. Formulas, with `hits@k` the relevant items among the
+//! first `k` recommended and `rel` the relevant set:
+//! - Recall@k = hits@k / min(k, |rel|) (notebook 000's definition; plain recall divides by |rel|)
+//! - Precision@k = hits@k / k
+//! - HitRate@k = 1 if hits@k > 0 else 0
+//! - NDCG@k = DCG / IDCG, DCG = Σ over hits at rank r (1-based) of 1/log2(r+1), IDCG the same
+//!   sum over ranks 1..=min(k, |rel|) (RePlay's definition)
+//! - MRR@k = 1 / rank of the first hit in the top k, 0 without one
+//! - MAP@k = Σ over hits at rank r of precision@r, divided by min(k, |rel|)
+//! - Coverage@k = distinct items in all top-k lists / number of items in train
+//!
+//! [`mean_over_users`] averages a per-user metric over the users of the ground truth: a user
+//! with no recommendations scores 0, as in RePlay.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+
+fn hits<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> usize {
+    ranked.iter().take(k).filter(|i| relevant.contains(i)).count()
+}
+
+/// hits@k / min(k, |relevant|); 0 when nothing is relevant.
+pub fn recall_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
+    let denom = k.min(relevant.len());
+    if denom == 0 {
+        return 0.0;
+    }
+    hits(ranked, relevant, k) as f64 / denom as f64
+}
+
+/// hits@k / k.
+pub fn precision_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
+    if k == 0 {
+        return 0.0;
+    }
+    hits(ranked, relevant, k) as f64 / k as f64
+}
+
+/// 1 when any of the first k is relevant.
+pub fn hit_rate_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
+    f64::from(u8::from(hits(ranked, relevant, k) > 0))
+}
+
+/// Binary-relevance NDCG@k with the ideal DCG over min(k, |relevant|) positions.
+pub fn ndcg_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
+    let ideal: f64 = (1..=k.min(relevant.len()))
+        .map(|r| 1.0 / (r as f64 + 1.0).log2())
+        .sum();
+    if ideal == 0.0 {
+        return 0.0;
+    }
+    let dcg: f64 = ranked
+        .iter()
+        .take(k)
+        .enumerate()
+        .filter(|(_, i)| relevant.contains(i))
+        .map(|(r, _)| 1.0 / (r as f64 + 2.0).log2())
+        .sum();
+    dcg / ideal
+}
+
+/// 1 / rank of the first relevant item in the top k; 0 without one.
+pub fn mrr_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
+    ranked
+        .iter()
+        .take(k)
+        .position(|i| relevant.contains(i))
+        .map_or(0.0, |p| 1.0 / (p as f64 + 1.0))
+}
+
+/// Average precision at k, normalised by min(k, |relevant|).
+pub fn map_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
+    let denom = k.min(relevant.len());
+    if denom == 0 {
+        return 0.0;
+    }
+    let mut found = 0usize;
+    let mut sum = 0.0;
+    for (r, item) in ranked.iter().take(k).enumerate() {
+        if relevant.contains(item) {
+            found += 1;
+            sum += found as f64 / (r as f64 + 1.0);
+        }
+    }
+    sum / denom as f64
+}
+
+/// Distinct items among all top-k lists, over the number of train items.
+pub fn coverage_at_k<'a, T: Eq + Hash + 'a>(
+    lists: impl IntoIterator<Item = &'a [T]>,
+    k: usize,
+    n_train_items: usize,
+) -> f64 {
+    if n_train_items == 0 {
+        return 0.0;
+    }
+    let distinct: HashSet<&T> = lists.into_iter().flat_map(|l| l.iter().take(k)).collect();
+    distinct.len() as f64 / n_train_items as f64
+}
+
+/// Mean of `metric(recs, relevant, k)` over the users in `truth`; users missing from `recs`
+/// score 0. Returns 0 for an empty ground truth.
+pub fn mean_over_users<U: Eq + Hash, T: Eq + Hash>(
+    recs: &HashMap<U, Vec<T>>,
+    truth: &HashMap<U, HashSet<T>>,
+    k: usize,
+    metric: fn(&[T], &HashSet<T>, usize) -> f64,
+) -> f64 {
+    if truth.is_empty() {
+        return 0.0;
+    }
+    let total: f64 = truth
+        .iter()
+        .map(|(u, rel)| recs.get(u).map_or(0.0, |r| metric(r, rel, k)))
+        .sum();
+    total / truth.len() as f64
+}
+
+/// Root mean squared error; NaN for empty input.
+pub fn rmse(predictions: &[f64], targets: &[f64]) -> f64 {
+    assert_eq!(predictions.len(), targets.len(), "rmse: length mismatch");
+    let sse: f64 = predictions.iter().zip(targets).map(|(p, t)| (p - t).powi(2)).sum();
+    (sse / predictions.len() as f64).sqrt()
+}
+
+/// Mean absolute error; NaN for empty input.
+pub fn mae(predictions: &[f64], targets: &[f64]) -> f64 {
+    assert_eq!(predictions.len(), targets.len(), "mae: length mismatch");
+    let sae: f64 = predictions.iter().zip(targets).map(|(p, t)| (p - t).abs()).sum();
+    sae / predictions.len() as f64
+}
+
+/// The 1-based rank of `scores[target]` when sorted in descending order, ties sharing their
+/// average rank (scipy's `rankdata(-scores)`, which Spotlight's MRR uses).
+pub fn average_rank(scores: &[f32], target: usize) -> f64 {
+    let s = scores[target];
+    let greater = scores.iter().filter(|&&x| x > s).count();
+    let equal = scores.iter().filter(|&&x| x == s).count();
+    greater as f64 + (equal as f64 + 1.0) / 2.0
+}
+
+/// Indices of the `k` largest scores, best first, without sorting all of them. Ties keep the
+/// lower index first.
+pub fn top_k(scores: &[f32], k: usize) -> Vec<usize> {
+    let k = k.min(scores.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    let better = |a: &usize, b: &usize| {
+        scores[*b]
+            .partial_cmp(&scores[*a])
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.cmp(b))
+    };
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    if k < idx.len() {
+        idx.select_nth_unstable_by(k - 1, better);
+        idx.truncate(k);
+    }
+    idx.sort_unstable_by(better);
+    idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(v: &[i64]) -> HashSet<i64> {
+        v.iter().copied().collect()
+    }
+
+    #[test]
+    fn recall_divides_by_min_of_k_and_relevant() {
+        let ranked = [1, 2, 3, 4, 5];
+        assert_eq!(recall_at_k(&ranked, &set(&[2, 9]), 5), 0.5);
+        assert_eq!(recall_at_k(&ranked, &set(&[1, 2, 3, 4, 5, 6, 7]), 2), 1.0);
+        assert_eq!(recall_at_k(&ranked, &set(&[]), 5), 0.0);
+    }
+
+    #[test]
+    fn ndcg_by_hand() {
+        // hits at ranks 1 and 3, two relevant: (1 + 1/2) / (1 + 1/log2 3)
+        let v = ndcg_at_k(&[7, 8, 9], &set(&[7, 9]), 3);
+        assert!((v - 1.5 / (1.0 + 1.0 / 3f64.log2())).abs() < 1e-12);
+        // fewer relevant items than k: a single hit at rank 1 is perfect
+        assert_eq!(ndcg_at_k(&[7, 8, 9], &set(&[7]), 3), 1.0);
+        assert_eq!(ndcg_at_k(&[8, 9], &set(&[7]), 2), 0.0);
+    }
+
+    #[test]
+    fn hit_rate_mrr_map_precision() {
+        let ranked = [5, 6, 7, 8];
+        assert_eq!(hit_rate_at_k(&ranked, &set(&[7]), 2), 0.0);
+        assert_eq!(hit_rate_at_k(&ranked, &set(&[7]), 3), 1.0);
+        assert_eq!(mrr_at_k(&ranked, &set(&[7, 8]), 4), 1.0 / 3.0);
+        assert_eq!(precision_at_k(&ranked, &set(&[5, 8]), 4), 0.5);
+        assert!((map_at_k(&ranked, &set(&[5, 7]), 4) - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn users_without_recommendations_score_zero() {
+        let recs: HashMap<i64, Vec<i64>> = [(1, vec![10, 11])].into();
+        let truth: HashMap<i64, HashSet<i64>> = [(1, set(&[10])), (2, set(&[10]))].into();
+        assert_eq!(mean_over_users(&recs, &truth, 2, hit_rate_at_k), 0.5);
+        let lists = [vec![1, 2], vec![2, 3]];
+        assert_eq!(coverage_at_k(lists.iter().map(Vec::as_slice), 2, 6), 0.5);
+    }
+
+    #[test]
+    fn errors_and_ranks() {
+        assert_eq!(rmse(&[1.0, 3.0], &[2.0, 1.0]), (2.5f64).sqrt());
+        assert_eq!(mae(&[1.0, 3.0], &[2.0, 1.0]), 1.5);
+        // scores 3, 5, 5, 1: target 1 ties with index 2 for ranks 1 and 2
+        assert_eq!(average_rank(&[3.0, 5.0, 5.0, 1.0], 1), 1.5);
+        assert_eq!(average_rank(&[3.0, 5.0, 5.0, 1.0], 0), 3.0);
+        assert_eq!(top_k(&[0.1, 0.9, 0.5, 0.9], 3), vec![1, 3, 2]);
+    }
+}
