@@ -8,9 +8,18 @@ pub mod context;
 pub mod data;
 pub mod device;
 pub mod metrics;
+pub mod models;
+pub mod neighbors;
+pub mod pca;
 pub mod plot;
+pub mod prep;
 pub mod progress;
+pub mod pyrandom;
 pub mod report;
+pub mod sampling;
+pub mod schedule;
+pub mod sequence;
+pub mod split;
 
 pub use context::Context;
 
