@@ -59,14 +59,14 @@ fn read_pipe_table(src: &Source, member: &str, names: &[&str]) -> Result<DataFra
 }
 
 /// ml-100k `u.item` (ISO-8859-1): `item_id`, `title`, `release_date`, `video_release_date`,
-/// `imdb_url`, then the 19 genre flags as 0/1 integer columns named as in [`ML100K_GENRES`].
+/// `imdb_url`, then the 19 genre flags as 0/1 i64 columns named as in [`ML100K_GENRES`].
 pub fn ml100k_items(src: &Source) -> Result<DataFrame> {
     let mut names = vec!["item_id", "title", "release_date", "video_release_date", "imdb_url"];
     names.extend(ML100K_GENRES);
     let df = read_pipe_table(src, "u.item", &names)?;
     let mut exprs = vec![col("item_id").strict_cast(DataType::Int64)];
     exprs.extend(["title", "release_date", "video_release_date", "imdb_url"].map(col));
-    exprs.extend(ML100K_GENRES.map(|g| col(g).strict_cast(DataType::Int8)));
+    exprs.extend(ML100K_GENRES.map(|g| col(g).strict_cast(DataType::Int64)));
     df.lazy()
         .select(exprs)
         .collect()

@@ -170,7 +170,7 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
             _ => {}
         }
         for &(name, idx, kind) in &cols {
-            let value = fields[idx].trim();
+            let value = fields[idx];
             let ok = match kind {
                 Kind::Integer => value.parse::<i64>().is_ok(),
                 Kind::Number => value.parse::<f64>().map(f64::is_finite).unwrap_or(false),
@@ -236,7 +236,7 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
             .get(idx)
             .ok_or_else(|| fail(format!("no column {idx} for {name}")))?;
         let dtype = if kind == Kind::Integer { DataType::Int64 } else { DataType::Float64 };
-        exprs.push(col(src.clone()).str().strip_chars(lit(NULL)).strict_cast(dtype).alias(name));
+        exprs.push(col(src.clone()).strict_cast(dtype).alias(name));
     }
     if fmt.timestamp.is_none() {
         exprs.push(lit(0i64).alias("timestamp"));
