@@ -65,9 +65,10 @@ pub struct RatingsArgs {
     /// Item column: a header name or a 0-based position.
     #[arg(long, default_value = "1")]
     pub item_col: ColumnRef,
-    /// Rating column: a header name or a 0-based position.
+    /// Rating column (a header name or a 0-based position), or "none" for implicit feedback
+    /// (every rating becomes 1).
     #[arg(long, default_value = "2")]
-    pub rating_col: ColumnRef,
+    pub rating_col: String,
     /// Timestamp column (a header name or a 0-based position), or "none".
     #[arg(long, default_value = "3")]
     pub timestamp_col: String,
@@ -92,9 +93,8 @@ impl RatingsArgs {
                 }
             }
         };
-        let timestamp = match self.timestamp_col.as_str() {
-            "none" => None,
-            s => Some(s.parse().expect("infallible")),
+        let optional = |s: &str| -> Option<ColumnRef> {
+            (s != "none").then(|| s.parse().expect("infallible"))
         };
         let format = RatingsFormat {
             separator,
@@ -102,8 +102,8 @@ impl RatingsArgs {
             n_fields: None,
             user: self.user_col.clone(),
             item: self.item_col.clone(),
-            rating: self.rating_col.clone(),
-            timestamp,
+            rating: optional(&self.rating_col),
+            timestamp: optional(&self.timestamp_col),
         };
         Ok(RatingsSource::parse(&self.data, format))
     }

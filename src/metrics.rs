@@ -3,7 +3,8 @@
 //! Ranking metrics take one user's recommendation list (best first) and the set of that user's
 //! relevant items, with binary relevance. Formulas, with `hits@k` the relevant items among the
 //! first `k` recommended and `rel` the relevant set:
-//! - Recall@k = hits@k / min(k, |rel|) (notebook 000's definition; plain recall divides by |rel|)
+//! - Recall@k = hits@k / min(k, |rel|) (notebook 000's definition, [`recall_at_k`]); RePlay's
+//!   Recall@k = hits@k / |rel| ([`replay_recall_at_k`])
 //! - Precision@k = hits@k / k
 //! - HitRate@k = 1 if hits@k > 0 else 0
 //! - NDCG@k = DCG / IDCG, DCG = Σ over hits at rank r (1-based) of 1/log2(r+1), IDCG the same
@@ -29,6 +30,14 @@ pub fn recall_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) 
         return 0.0;
     }
     hits(ranked, relevant, k) as f64 / denom as f64
+}
+
+/// hits@k / |relevant| (RePlay's Recall); 0 when nothing is relevant.
+pub fn replay_recall_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
+    if relevant.is_empty() {
+        return 0.0;
+    }
+    hits(ranked, relevant, k) as f64 / relevant.len() as f64
 }
 
 /// hits@k / k.
@@ -178,6 +187,7 @@ mod tests {
         assert_eq!(recall_at_k(&ranked, &set(&[2, 9]), 5), 0.5);
         assert_eq!(recall_at_k(&ranked, &set(&[1, 2, 3, 4, 5, 6, 7]), 2), 1.0);
         assert_eq!(recall_at_k(&ranked, &set(&[]), 5), 0.0);
+        assert_eq!(replay_recall_at_k(&ranked, &set(&[1, 2, 3, 4, 5, 6, 7]), 2), 2.0 / 7.0);
     }
 
     #[test]

@@ -25,8 +25,8 @@ pub fn keep_known(test: &DataFrame, train: &DataFrame) -> Result<DataFrame> {
         .lazy()
         .filter(
             col("user_id")
-                .is_in(lit(users).implode(), false)
-                .and(col("item_id").is_in(lit(items).implode(), false)),
+                .is_in(lit(users).implode(false), false)
+                .and(col("item_id").is_in(lit(items).implode(false), false)),
         )
         .collect()?)
 }

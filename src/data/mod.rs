@@ -205,8 +205,8 @@ pub fn summarize(ratings: &DataFrame) -> Result<RatingsSummary> {
     let counts = hist.column("count")?.cast(&DataType::UInt64)?;
     let counts = counts.u64()?;
     let histogram = values
-        .into_iter()
-        .zip(counts)
+        .iter()
+        .zip(counts.iter())
         .map(|(v, c)| (v.unwrap_or(f64::NAN), c.unwrap_or(0) as usize))
         .collect();
     let ts = ratings.column("timestamp")?.i64()?;

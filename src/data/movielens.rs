@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use polars::prelude::*;
 
 use super::source::Source;
@@ -55,6 +55,7 @@ fn read_pipe_table(src: &Source, member: &str, names: &[&str]) -> Result<DataFra
         )
         .into_reader_with_file_handle(Cursor::new(text.into_bytes()))
         .finish()
+        .map_err(anyhow::Error::from)
         .with_context(|| format!("parsing {what}"))
 }
 
@@ -70,6 +71,7 @@ pub fn ml100k_items(src: &Source) -> Result<DataFrame> {
     df.lazy()
         .select(exprs)
         .collect()
+        .map_err(anyhow::Error::from)
         .with_context(|| format!("{}: a non-numeric id or genre flag", src.describe("u.item")))
 }
 
@@ -82,6 +84,7 @@ pub fn ml100k_users(src: &Source) -> Result<DataFrame> {
             col("age").strict_cast(DataType::Int64),
         ])
         .collect()
+        .map_err(anyhow::Error::from)
         .with_context(|| format!("{}: a non-numeric id or age", src.describe("u.user")))
 }
 
@@ -103,6 +106,7 @@ pub fn csv_movies(src: &Source) -> Result<DataFrame> {
         .with_infer_schema_length(Some(0))
         .into_reader_with_file_handle(Cursor::new(bytes))
         .finish()
+        .map_err(anyhow::Error::from)
         .with_context(|| format!("parsing {what}"))?;
     df.lazy()
         .select([
@@ -111,6 +115,7 @@ pub fn csv_movies(src: &Source) -> Result<DataFrame> {
             col("genres"),
         ])
         .collect()
+        .map_err(anyhow::Error::from)
         .with_context(|| format!("{what}: expected columns movieId,title,genres with integer ids"))
 }
 

@@ -45,7 +45,8 @@ pub struct RatingsFormat {
     pub n_fields: Option<usize>,
     pub user: ColumnRef,
     pub item: ColumnRef,
-    pub rating: ColumnRef,
+    /// Without a rating column (implicit feedback), `rating` is filled with 1.0.
+    pub rating: Option<ColumnRef>,
     /// Without a timestamp column, `timestamp` is filled with 0.
     pub timestamp: Option<ColumnRef>,
 }
@@ -64,7 +65,7 @@ impl RatingsFormat {
             n_fields: Some(4),
             user: ColumnRef::Name("userId".into()),
             item: ColumnRef::Name("movieId".into()),
-            rating: ColumnRef::Name("rating".into()),
+            rating: Some(ColumnRef::Name("rating".into())),
             timestamp: Some(ColumnRef::Name("timestamp".into())),
         }
     }
@@ -77,7 +78,7 @@ impl RatingsFormat {
             n_fields: Some(n_fields),
             user: ColumnRef::Index(0),
             item: ColumnRef::Index(1),
-            rating: ColumnRef::Index(2),
+            rating: Some(ColumnRef::Index(2)),
             timestamp: Some(ColumnRef::Index(3)),
         }
     }
@@ -115,8 +116,10 @@ fn resolve_columns(
     let mut cols = vec![
         ("user_id", lookup(&fmt.user, "user_id")?, Kind::Integer),
         ("item_id", lookup(&fmt.item, "item_id")?, Kind::Integer),
-        ("rating", lookup(&fmt.rating, "rating")?, Kind::Number),
     ];
+    if let Some(r) = &fmt.rating {
+        cols.push(("rating", lookup(r, "rating")?, Kind::Number));
+    }
     if let Some(t) = &fmt.timestamp {
         cols.push(("timestamp", lookup(t, "timestamp")?, Kind::Integer));
     }
@@ -238,6 +241,9 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
         let dtype = if kind == Kind::Integer { DataType::Int64 } else { DataType::Float64 };
         exprs.push(col(src.clone()).strict_cast(dtype).alias(name));
     }
+    if fmt.rating.is_none() {
+        exprs.insert(2, lit(1.0f64).alias("rating"));
+    }
     if fmt.timestamp.is_none() {
         exprs.push(lit(0i64).alias("timestamp"));
     }
@@ -246,7 +252,7 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
         .select(exprs)
         .collect()
         .map_err(|e| fail(e.to_string()))?;
-    if df.get_columns().iter().any(|c| c.null_count() > 0) {
+    if df.columns().iter().any(|c| c.null_count() > 0) {
         return Err(fail("a line has an empty field".into()));
     }
     Ok(df)
@@ -286,7 +292,7 @@ mod tests {
             n_fields: None,
             user: "who".parse().unwrap(),
             item: "what".parse().unwrap(),
-            rating: "stars".parse().unwrap(),
+            rating: Some("stars".parse().unwrap()),
             timestamp: None,
         };
         let df = parse_ratings("what;who;stars\n10;1;4.5\n".into(), &fmt, "x.csv").unwrap();

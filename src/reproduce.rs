@@ -1,0 +1,138 @@
+//! `recsys reproduce`: run notebook ports with the notebooks' own settings and set every
+//! number beside the notebook's, as a table, a markdown report and JSON.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _, Result};
+use clap::Parser;
+
+use crate::context::{write_atomic, Context};
+use crate::report::{Check, Report, Status};
+use crate::say;
+
+/// The notebooks, in order.
+pub const NOTEBOOKS: [&str; 5] = ["000", "001", "002", "003", "004"];
+
+/// Parses a notebook's flags from nothing, giving its defaults (the notebook's own settings).
+#[derive(Parser)]
+struct Defaults<A: clap::Args> {
+    #[command(flatten)]
+    args: A,
+}
+
+fn defaults<A: clap::Args>() -> A {
+    Defaults::<A>::try_parse_from(["recsys"]).expect("notebook flags have defaults").args
+}
+
+/// Run one notebook's port with its default settings.
+pub fn run_notebook(ctx: &Context, notebook: &str) -> Result<Report> {
+    match notebook {
+        "000" => crate::nb000::run(ctx, &defaults()),
+        "001" => crate::nb001::run(ctx, &defaults()),
+        "002" => crate::nb002::run(ctx, &defaults()),
+        "003" => crate::nb003::run(ctx, &defaults()),
+        "004" => crate::nb004::run(ctx, &defaults()),
+        other => bail!("unknown notebook {other:?}; expected one of {}", NOTEBOOKS.join(", ")),
+    }
+}
+
+/// The short word for a status, with its band.
+pub fn status_text(status: &Status) -> String {
+    match status {
+        Status::Exact => "exact".into(),
+        Status::WithinBand { band } => format!("within band {band}"),
+        Status::Differs { band: Some(band) } => format!("DIFFERS (band {band})"),
+        Status::Differs { band: None } => "DIFFERS".into(),
+        Status::Info => "info".into(),
+    }
+}
+
+/// A markdown table of checks.
+pub fn checks_table(checks: &[Check]) -> String {
+    let mut out = String::from("| quantity | notebook | this run | status |\n|---|---|---|---|\n");
+    for c in checks {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            c.quantity.replace('|', "\\|"),
+            c.notebook.replace('|', "\\|"),
+            c.this_run.replace('|', "\\|"),
+            status_text(&c.status)
+        );
+    }
+    out
+}
+
+/// Counts of exact, within-band, differing and info rows.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Tally {
+    pub exact: usize,
+    pub within_band: usize,
+    pub differs: usize,
+    pub info: usize,
+}
+
+impl Tally {
+    fn add(&mut self, checks: &[Check]) {
+        for c in checks {
+            match c.status {
+                Status::Exact => self.exact += 1,
+                Status::WithinBand { .. } => self.within_band += 1,
+                Status::Differs { .. } => self.differs += 1,
+                Status::Info => self.info += 1,
+            }
+        }
+    }
+}
+
+/// Run `notebooks` into `out_dir` (refused when it exists and is not empty, unless `--force`),
+/// print each table and the summary, and write `report.md` and `report.json`.
+pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value> {
+    if let Some(bad) = notebooks.iter().find(|nb| !NOTEBOOKS.contains(nb)) {
+        bail!("unknown notebook {bad:?}; expected all or one of {}", NOTEBOOKS.join(", "));
+    }
+    let out_dir = ctx.out_dir.clone();
+    ensure_fresh_dir(&out_dir, ctx.force)?;
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    let mut markdown = String::from("# recsys reproduce\n\n");
+    let mut reports = Vec::new();
+    for nb in notebooks {
+        say!(ctx, "\n=== notebook {nb} ===");
+        let nb_ctx = Context { out_dir: out_dir.join(format!("nb{nb}")), ..ctx.clone() };
+        let t = Instant::now();
+        let report = run_notebook(&nb_ctx, nb).with_context(|| format!("notebook {nb}"))?;
+        let secs = t.elapsed().as_secs_f64();
+        let table = checks_table(&report.checks);
+        say!(ctx, "\nnotebook {nb}: the notebook's numbers beside this run ({secs:.1} s)\n{table}");
+        let _ = write!(markdown, "## Notebook {nb} ({secs:.1} s)\n\n{table}\n");
+        tally.add(&report.checks);
+        reports.push(serde_json::json!({ "report": report, "wall_s": secs }));
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let summary = format!(
+        "{} exact, {} within band, {} differ, {} informational; wall time {wall:.1} s",
+        tally.exact, tally.within_band, tally.differs, tally.info
+    );
+    say!(ctx, "\nsummary: {summary}");
+    let _ = write!(markdown, "## Summary\n\n{summary}\n");
+    let json = serde_json::json!({ "notebooks": reports, "summary": tally, "wall_s": wall });
+    write_atomic(&out_dir.join("report.md"), markdown.as_bytes(), ctx.force)?;
+    write_atomic(&out_dir.join("report.json"), serde_json::to_string_pretty(&json)?.as_bytes(), ctx.force)?;
+    say!(ctx, "report written to {}", out_dir.join("report.md").display());
+    Ok(json)
+}
+
+/// Refuse an output directory that already holds files, unless `force`.
+fn ensure_fresh_dir(dir: &Path, force: bool) -> Result<()> {
+    let non_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    if non_empty && !force {
+        bail!(
+            "{} already holds files; pass --force to replace them, or --out to choose another directory",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
