@@ -16,7 +16,10 @@ fn main() {
         .map(|p| if p.is_relative() { manifest.join(p) } else { p })
         .unwrap_or_else(|| manifest.join(".libtorch"));
     let lib = libtorch.join("lib");
-    println!("cargo:rustc-env=RECSYS_BUILD_LIBTORCH={}", libtorch.display());
+    println!(
+        "cargo:rustc-env=RECSYS_BUILD_LIBTORCH={}",
+        libtorch.display()
+    );
     if !lib.is_dir() {
         println!(
             "cargo:warning=libtorch not found at {}; run scripts/setup-libtorch.sh",

@@ -119,9 +119,15 @@ pub fn write_atomic_with(
     write: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<()> {
     check_writable(path, force)?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("output");
     let tmp = dir.join(format!(".tmp-{}-{file_name}", std::process::id()));
     let result = write(&tmp).and_then(|()| {
         std::fs::rename(&tmp, path).with_context(|| format!("moving into {}", path.display()))
@@ -148,6 +154,10 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         let failed = write_atomic_with(&dir.path().join("b.txt"), false, |_| bail!("boom"));
         assert!(failed.is_err());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no partial file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no partial file left"
+        );
     }
 }

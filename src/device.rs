@@ -58,15 +58,22 @@ pub struct TorchInfo {
 
 /// Collect [`TorchInfo`] for this process.
 pub fn torch_info() -> TorchInfo {
-    let loaded = std::fs::read_to_string("/proc/self/maps").ok().and_then(|maps| {
-        maps.lines()
-            .filter_map(|l| l.split_whitespace().nth(5))
-            .find(|p| p.ends_with("libtorch_cpu.so"))
-            .map(str::to_string)
-    });
+    let loaded = std::fs::read_to_string("/proc/self/maps")
+        .ok()
+        .and_then(|maps| {
+            maps.lines()
+                .filter_map(|l| l.split_whitespace().nth(5))
+                .find(|p| p.ends_with("libtorch_cpu.so"))
+                .map(str::to_string)
+        });
     let version_file = loaded
         .as_deref()
-        .and_then(|p| std::path::Path::new(p).parent()?.parent().map(|d| d.join("version.py")))
+        .and_then(|p| {
+            std::path::Path::new(p)
+                .parent()?
+                .parent()
+                .map(|d| d.join("version.py"))
+        })
         .or_else(|| Some(std::path::Path::new(env!("RECSYS_BUILD_LIBTORCH")).join("version.py")));
     let libtorch_version = version_file
         .and_then(|f| std::fs::read_to_string(f).ok())
@@ -98,7 +105,10 @@ mod tests {
         assert!(parse_device("cuda:x").is_err());
         if !Cuda::is_available() {
             assert_eq!(parse_device("auto").unwrap(), Device::Cpu);
-            assert!(parse_device("cuda").unwrap_err().to_string().contains("not available"));
+            assert!(parse_device("cuda")
+                .unwrap_err()
+                .to_string()
+                .contains("not available"));
         }
     }
 }

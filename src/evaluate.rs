@@ -22,7 +22,9 @@ pub type Truth = HashMap<i64, HashSet<i64>>;
 /// Read `user_id,item_id[,rating|score]` rows: each user's items, best first.
 pub fn read_recommendations(path: &Path) -> Result<Lists> {
     let header = first_line(path)?;
-    let score = ["rating", "score"].into_iter().find(|c| header.iter().any(|h| h == c));
+    let score = ["rating", "score"]
+        .into_iter()
+        .find(|c| header.iter().any(|h| h == c));
     let df = read_ratings_file(path, &pairs_format(score))?;
     let users: Vec<i64> = i64_values(&df, "user_id")?.collect();
     let items: Vec<i64> = i64_values(&df, "item_id")?.collect();
@@ -75,7 +77,13 @@ fn pairs_format(score: Option<&str>) -> RatingsFormat {
 fn first_line(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    Ok(text.lines().next().unwrap_or("").split(',').map(|s| s.trim().to_string()).collect())
+    Ok(text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect())
 }
 
 /// The metrics of one evaluation, averaged over the users of the ground truth.
@@ -94,14 +102,20 @@ pub struct RankingMetrics {
 }
 
 /// Score `recs` against `truth` at `k` (RePlay's definitions; Recall divides by |relevant|).
-pub fn ranking_metrics(recs: &Lists, truth: &Truth, k: usize, n_train_items: Option<usize>) -> Result<RankingMetrics> {
+pub fn ranking_metrics(
+    recs: &Lists,
+    truth: &Truth,
+    k: usize,
+    n_train_items: Option<usize>,
+) -> Result<RankingMetrics> {
     if k == 0 {
         bail!("k must be at least 1, got 0");
     }
     if truth.is_empty() {
         bail!("the ground truth is empty: no user to evaluate");
     }
-    let mean = |m: fn(&[i64], &HashSet<i64>, usize) -> f64| metrics::mean_over_users(recs, truth, k, m);
+    let mean =
+        |m: fn(&[i64], &HashSet<i64>, usize) -> f64| metrics::mean_over_users(recs, truth, k, m);
     Ok(RankingMetrics {
         k,
         users: truth.len(),
@@ -111,6 +125,7 @@ pub fn ranking_metrics(recs: &Lists, truth: &Truth, k: usize, n_train_items: Opt
         hit_rate: mean(metrics::hit_rate_at_k),
         mrr: mean(metrics::mrr_at_k),
         map: mean(metrics::map_at_k),
-        coverage: n_train_items.map(|n| metrics::coverage_at_k(recs.values().map(Vec::as_slice), k, n)),
+        coverage: n_train_items
+            .map(|n| metrics::coverage_at_k(recs.values().map(Vec::as_slice), k, n)),
     })
 }

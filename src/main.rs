@@ -117,14 +117,30 @@ fn run(cli: Cli) -> Result<()> {
             };
             recsys::reproduce::reproduce(&ctx, &list)?
         }
-        Command::Evaluate { recs, truth, train, k } => {
+        Command::Evaluate {
+            recs,
+            truth,
+            train,
+            k,
+        } => {
             use recsys::evaluate as ev;
             if k == 0 {
                 anyhow::bail!("-k must be at least 1, got 0");
             }
             let n_items = train.as_deref().map(ev::read_item_count).transpose()?;
-            let m = ev::ranking_metrics(&ev::read_recommendations(&recs)?, &ev::read_truth(&truth)?, k, n_items)?;
-            say!(ctx, "protocol: lists given in {} against {} ({} users)", recs.display(), truth.display(), m.users);
+            let m = ev::ranking_metrics(
+                &ev::read_recommendations(&recs)?,
+                &ev::read_truth(&truth)?,
+                k,
+                n_items,
+            )?;
+            say!(
+                ctx,
+                "protocol: lists given in {} against {} ({} users)",
+                recs.display(),
+                truth.display(),
+                m.users
+            );
             say!(ctx, "Precision@{k}  {:.6}", m.precision);
             say!(ctx, "Recall@{k}     {:.6}", m.recall);
             say!(ctx, "NDCG@{k}       {:.6}", m.ndcg);
@@ -168,14 +184,26 @@ fn run(cli: Cli) -> Result<()> {
 fn doctor(ctx: &Context) -> Result<Value> {
     let info = recsys::device::torch_info();
     say!(ctx, "tch              {}", info.tch_version);
-    say!(ctx, "libtorch         {}", info.libtorch_version.as_deref().unwrap_or("unknown"));
-    say!(ctx, "libtorch loaded  {}", info.libtorch_loaded.as_deref().unwrap_or("unknown"));
+    say!(
+        ctx,
+        "libtorch         {}",
+        info.libtorch_version.as_deref().unwrap_or("unknown")
+    );
+    say!(
+        ctx,
+        "libtorch loaded  {}",
+        info.libtorch_loaded.as_deref().unwrap_or("unknown")
+    );
     say!(ctx, "libtorch built   {}", info.libtorch_build_dir);
     say!(ctx, "CUDA available   {}", info.cuda_available);
     say!(ctx, "CUDA devices     {}", info.cuda_device_count);
     say!(ctx, "cuDNN available  {}", info.cudnn_available);
     say!(ctx, "threads          {}", info.threads);
-    say!(ctx, "device chosen    {}", recsys::device::device_name(ctx.device));
+    say!(
+        ctx,
+        "device chosen    {}",
+        recsys::device::device_name(ctx.device)
+    );
     say!(ctx, "shipped data     {}", ctx.data.shipped.display());
     let files = checksum::check_dir(&ctx.data.shipped)?;
     let mut file_json = Vec::new();
@@ -183,7 +211,9 @@ fn doctor(ctx: &Context) -> Result<Value> {
         let text = match status {
             checksum::FileStatus::Ok => "ok".to_string(),
             checksum::FileStatus::Missing => "MISSING".to_string(),
-            checksum::FileStatus::Mismatch { found, .. } => format!("CHECKSUM MISMATCH (found {found})"),
+            checksum::FileStatus::Mismatch { found, .. } => {
+                format!("CHECKSUM MISMATCH (found {found})")
+            }
         };
         say!(ctx, "  {name:<24} {text}");
         file_json.push(json!({ "file": name, "status": status }));
@@ -193,11 +223,20 @@ fn doctor(ctx: &Context) -> Result<Value> {
     for d in [Dataset::Ml100k, Dataset::MlLatestSmall] {
         let df = d.ratings(&ctx.data)?;
         let s = data::summarize(&df)?;
-        say!(ctx, "  loaded {:<16} {} ratings, {} users, {} items", d.name(), s.rows, s.users, s.items);
+        say!(
+            ctx,
+            "  loaded {:<16} {} ratings, {} users, {} items",
+            d.name(),
+            s.rows,
+            s.users,
+            s.items
+        );
         datasets.push(json!({ "dataset": d.name(), "summary": s }));
     }
     let ok = files.iter().all(|(_, s)| *s == checksum::FileStatus::Ok);
-    Ok(json!({ "torch": info, "device": recsys::device::device_name(ctx.device), "data_files": file_json, "data_ok": ok, "datasets": datasets }))
+    Ok(
+        json!({ "torch": info, "device": recsys::device::device_name(ctx.device), "data_files": file_json, "data_ok": ok, "datasets": datasets }),
+    )
 }
 
 fn data_info(ctx: &Context, args: &RatingsArgs) -> Result<Value> {
@@ -214,7 +253,13 @@ fn data_info(ctx: &Context, args: &RatingsArgs) -> Result<Value> {
         let bar = "#".repeat((40 * count).div_ceil(max));
         say!(ctx, "  {value:>5} {count:>9} {bar}");
     }
-    say!(ctx, "time   {} .. {} (unix seconds; {} .. {} UTC)", s.first_timestamp, s.last_timestamp,
-        recsys::data::format_utc(s.first_timestamp), recsys::data::format_utc(s.last_timestamp));
+    say!(
+        ctx,
+        "time   {} .. {} (unix seconds; {} .. {} UTC)",
+        s.first_timestamp,
+        s.last_timestamp,
+        recsys::data::format_utc(s.first_timestamp),
+        recsys::data::format_utc(s.last_timestamp)
+    );
     Ok(json!({ "data": args.data, "summary": s }))
 }

@@ -20,7 +20,11 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 fn hits<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> usize {
-    ranked.iter().take(k).filter(|i| relevant.contains(i)).count()
+    ranked
+        .iter()
+        .take(k)
+        .filter(|i| relevant.contains(i))
+        .count()
 }
 
 /// hits@k / min(k, |relevant|); 0 when nothing is relevant.
@@ -131,14 +135,22 @@ pub fn mean_over_users<U: Eq + Hash, T: Eq + Hash>(
 /// Root mean squared error; NaN for empty input.
 pub fn rmse(predictions: &[f64], targets: &[f64]) -> f64 {
     assert_eq!(predictions.len(), targets.len(), "rmse: length mismatch");
-    let sse: f64 = predictions.iter().zip(targets).map(|(p, t)| (p - t).powi(2)).sum();
+    let sse: f64 = predictions
+        .iter()
+        .zip(targets)
+        .map(|(p, t)| (p - t).powi(2))
+        .sum();
     (sse / predictions.len() as f64).sqrt()
 }
 
 /// Mean absolute error; NaN for empty input.
 pub fn mae(predictions: &[f64], targets: &[f64]) -> f64 {
     assert_eq!(predictions.len(), targets.len(), "mae: length mismatch");
-    let sae: f64 = predictions.iter().zip(targets).map(|(p, t)| (p - t).abs()).sum();
+    let sae: f64 = predictions
+        .iter()
+        .zip(targets)
+        .map(|(p, t)| (p - t).abs())
+        .sum();
     sae / predictions.len() as f64
 }
 
@@ -187,7 +199,10 @@ mod tests {
         assert_eq!(recall_at_k(&ranked, &set(&[2, 9]), 5), 0.5);
         assert_eq!(recall_at_k(&ranked, &set(&[1, 2, 3, 4, 5, 6, 7]), 2), 1.0);
         assert_eq!(recall_at_k(&ranked, &set(&[]), 5), 0.0);
-        assert_eq!(replay_recall_at_k(&ranked, &set(&[1, 2, 3, 4, 5, 6, 7]), 2), 2.0 / 7.0);
+        assert_eq!(
+            replay_recall_at_k(&ranked, &set(&[1, 2, 3, 4, 5, 6, 7]), 2),
+            2.0 / 7.0
+        );
     }
 
     #[test]

@@ -82,7 +82,10 @@ impl IdMap {
 
     /// The original id at an index.
     pub fn id(&self, index: i64) -> Option<i64> {
-        usize::try_from(index).ok().and_then(|i| self.ids.get(i)).copied()
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.ids.get(i))
+            .copied()
     }
 
     /// The original ids, in index order.
@@ -155,6 +158,10 @@ mod tests {
         assert_eq!(binarize(&df, 3.0).unwrap().height(), 2);
         let train = table(&[1], &[5], &[4.0]);
         let kept = keep_known(&df, &train).unwrap();
-        assert_eq!(kept.height(), 1, "only (1, 5) has a train user and a train item");
+        assert_eq!(
+            kept.height(),
+            1,
+            "only (1, 5) has a train user and a train item"
+        );
     }
 }

@@ -32,10 +32,23 @@ pub struct Check {
 
 impl Check {
     /// A deterministic quantity: exact when both print the same.
-    pub fn exact(quantity: impl Into<String>, notebook: impl Display, this_run: impl Display) -> Check {
+    pub fn exact(
+        quantity: impl Into<String>,
+        notebook: impl Display,
+        this_run: impl Display,
+    ) -> Check {
         let (notebook, this_run) = (notebook.to_string(), this_run.to_string());
-        let status = if notebook == this_run { Status::Exact } else { Status::Differs { band: None } };
-        Check { quantity: quantity.into(), notebook, this_run, status }
+        let status = if notebook == this_run {
+            Status::Exact
+        } else {
+            Status::Differs { band: None }
+        };
+        Check {
+            quantity: quantity.into(),
+            notebook,
+            this_run,
+            status,
+        }
     }
 
     /// A stochastic quantity: within band when `lo <= value <= hi`. `decimals` formats both
@@ -63,7 +76,12 @@ impl Check {
 
     /// A number of this run with no notebook counterpart.
     pub fn info(quantity: impl Into<String>, this_run: impl Display) -> Check {
-        Check { quantity: quantity.into(), notebook: String::new(), this_run: this_run.to_string(), status: Status::Info }
+        Check {
+            quantity: quantity.into(),
+            notebook: String::new(),
+            this_run: this_run.to_string(),
+            status: Status::Info,
+        }
     }
 }
 
@@ -84,10 +102,19 @@ mod tests {
     #[test]
     fn statuses() {
         assert_eq!(Check::exact("rows", 803, "803").status, Status::Exact);
-        assert!(matches!(Check::exact("rows", 803, 804).status, Status::Differs { .. }));
+        assert!(matches!(
+            Check::exact("rows", 803, 804).status,
+            Status::Differs { .. }
+        ));
         let c = Check::band("recall", 0.23, 0.2412, (0.15, 0.30), 3);
-        assert_eq!((c.notebook.as_str(), c.this_run.as_str()), ("0.230", "0.241"));
+        assert_eq!(
+            (c.notebook.as_str(), c.this_run.as_str()),
+            ("0.230", "0.241")
+        );
         assert!(matches!(c.status, Status::WithinBand { .. }));
-        assert!(matches!(Check::band("x", 1.0, 2.0, (0.0, 1.5), 1).status, Status::Differs { .. }));
+        assert!(matches!(
+            Check::band("x", 1.0, 2.0, (0.0, 1.5), 1).status,
+            Status::Differs { .. }
+        ));
     }
 }

@@ -23,7 +23,9 @@ struct Defaults<A: clap::Args> {
 }
 
 fn defaults<A: clap::Args>() -> A {
-    Defaults::<A>::try_parse_from(["recsys"]).expect("notebook flags have defaults").args
+    Defaults::<A>::try_parse_from(["recsys"])
+        .expect("notebook flags have defaults")
+        .args
 }
 
 /// Run one notebook's port with its default settings.
@@ -34,7 +36,10 @@ pub fn run_notebook(ctx: &Context, notebook: &str) -> Result<Report> {
         "002" => crate::nb002::run(ctx, &defaults()),
         "003" => crate::nb003::run(ctx, &defaults()),
         "004" => crate::nb004::run(ctx, &defaults()),
-        other => bail!("unknown notebook {other:?}; expected one of {}", NOTEBOOKS.join(", ")),
+        other => bail!(
+            "unknown notebook {other:?}; expected one of {}",
+            NOTEBOOKS.join(", ")
+        ),
     }
 }
 
@@ -91,7 +96,10 @@ impl Tally {
 /// print each table and the summary, and write `report.md` and `report.json`.
 pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value> {
     if let Some(bad) = notebooks.iter().find(|nb| !NOTEBOOKS.contains(nb)) {
-        bail!("unknown notebook {bad:?}; expected all or one of {}", NOTEBOOKS.join(", "));
+        bail!(
+            "unknown notebook {bad:?}; expected all or one of {}",
+            NOTEBOOKS.join(", ")
+        );
     }
     let out_dir = ctx.out_dir.clone();
     ensure_fresh_dir(&out_dir, ctx.force)?;
@@ -101,12 +109,18 @@ pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value>
     let mut reports = Vec::new();
     for nb in notebooks {
         say!(ctx, "\n=== notebook {nb} ===");
-        let nb_ctx = Context { out_dir: out_dir.join(format!("nb{nb}")), ..ctx.clone() };
+        let nb_ctx = Context {
+            out_dir: out_dir.join(format!("nb{nb}")),
+            ..ctx.clone()
+        };
         let t = Instant::now();
         let report = run_notebook(&nb_ctx, nb).with_context(|| format!("notebook {nb}"))?;
         let secs = t.elapsed().as_secs_f64();
         let table = checks_table(&report.checks);
-        say!(ctx, "\nnotebook {nb}: the notebook's numbers beside this run ({secs:.1} s)\n{table}");
+        say!(
+            ctx,
+            "\nnotebook {nb}: the notebook's numbers beside this run ({secs:.1} s)\n{table}"
+        );
         let _ = write!(markdown, "## Notebook {nb} ({secs:.1} s)\n\n{table}\n");
         tally.add(&report.checks);
         reports.push(serde_json::json!({ "report": report, "wall_s": secs }));
@@ -120,14 +134,24 @@ pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value>
     let _ = write!(markdown, "## Summary\n\n{summary}\n");
     let json = serde_json::json!({ "notebooks": reports, "summary": tally, "wall_s": wall });
     write_atomic(&out_dir.join("report.md"), markdown.as_bytes(), ctx.force)?;
-    write_atomic(&out_dir.join("report.json"), serde_json::to_string_pretty(&json)?.as_bytes(), ctx.force)?;
-    say!(ctx, "report written to {}", out_dir.join("report.md").display());
+    write_atomic(
+        &out_dir.join("report.json"),
+        serde_json::to_string_pretty(&json)?.as_bytes(),
+        ctx.force,
+    )?;
+    say!(
+        ctx,
+        "report written to {}",
+        out_dir.join("report.md").display()
+    );
     Ok(json)
 }
 
 /// Refuse an output directory that already holds files, unless `force`.
 fn ensure_fresh_dir(dir: &Path, force: bool) -> Result<()> {
-    let non_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    let non_empty = std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
     if non_empty && !force {
         bail!(
             "{} already holds files; pass --force to replace them, or --out to choose another directory",

@@ -11,7 +11,11 @@ fn recsys(args: &[&str]) -> std::process::Output {
 }
 
 fn json_of(out: &std::process::Output) -> serde_json::Value {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
 }
 
@@ -19,7 +23,13 @@ fn json_of(out: &std::process::Output) -> serde_json::Value {
 fn doctor_reports_libtorch_and_data() {
     let v = json_of(&recsys(&["doctor", "--json"]));
     assert_eq!(v["torch"]["tch_version"], "0.24.0");
-    assert!(v["torch"]["libtorch_version"].as_str().unwrap().starts_with("2.11.0"), "{v}");
+    assert!(
+        v["torch"]["libtorch_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("2.11.0"),
+        "{v}"
+    );
     assert_eq!(v["data_ok"], true);
     assert_eq!(v["datasets"][0]["summary"]["rows"], 100_000);
     assert_eq!(v["datasets"][1]["summary"]["rows"], 100_836);
@@ -36,7 +46,13 @@ fn data_info_on_a_dataset_and_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.tsv");
     std::fs::write(&path, "7\t1\t4\t10\n8\t1\t2\t20\n").unwrap();
-    let v = json_of(&recsys(&["data", "info", path.to_str().unwrap(), "--no-header", "--json"]));
+    let v = json_of(&recsys(&[
+        "data",
+        "info",
+        path.to_str().unwrap(),
+        "--no-header",
+        "--json",
+    ]));
     assert_eq!(v["summary"]["rows"], 2);
     assert_eq!(v["summary"]["last_timestamp"], 20);
 }

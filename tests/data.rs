@@ -21,7 +21,13 @@ fn ml100k_ratings_items_users() {
     let hist: Vec<(f64, usize)> = s.histogram.clone();
     assert_eq!(
         hist,
-        vec![(1.0, 6110), (2.0, 11370), (3.0, 27145), (4.0, 34174), (5.0, 21201)]
+        vec![
+            (1.0, 6110),
+            (2.0, 11370),
+            (3.0, 27145),
+            (4.0, 34174),
+            (5.0, 21201)
+        ]
     );
     let first = (
         df.column("user_id").unwrap().i64().unwrap().get(0),
@@ -37,7 +43,10 @@ fn ml100k_ratings_items_users() {
     let titles = items.column("title").unwrap().str().unwrap();
     assert_eq!(titles.get(0), Some("Toy Story (1995)"));
     // ISO-8859-1 decoded: item 1633 is "Á köldum klaka (Cold Fever) (1994)".
-    assert!(titles.into_iter().flatten().any(|t| t.starts_with("Á köldum klaka")));
+    assert!(titles
+        .iter()
+        .flatten()
+        .any(|t| t.starts_with("Á köldum klaka")));
     let src = Dataset::Ml100k.source(&paths).unwrap();
     let users = data::movielens::ml100k_users(&src).unwrap();
     assert_eq!(users.height(), 943);
@@ -70,7 +79,11 @@ fn scratch_ml100k(u_data: Option<&[u8]>, update_sums: bool) -> (tempfile::TempDi
     let shipped = shipped().shipped;
     std::fs::create_dir(dir.path().join("ml-100k")).unwrap();
     for f in ["u.data", "u.item", "u.user"] {
-        std::fs::copy(shipped.join("ml-100k").join(f), dir.path().join("ml-100k").join(f)).unwrap();
+        std::fs::copy(
+            shipped.join("ml-100k").join(f),
+            dir.path().join("ml-100k").join(f),
+        )
+        .unwrap();
     }
     if let Some(bytes) = u_data {
         std::fs::write(dir.path().join("ml-100k/u.data"), bytes).unwrap();
@@ -86,7 +99,10 @@ fn scratch_ml100k(u_data: Option<&[u8]>, update_sums: bool) -> (tempfile::TempDi
         sums.push_str(&format!("{digest}  {rel}\n"));
     }
     std::fs::write(dir.path().join("SHA256SUMS"), sums).unwrap();
-    let paths = DataPaths { shipped: dir.path().to_path_buf(), cache: dir.path().join("cache") };
+    let paths = DataPaths {
+        shipped: dir.path().to_path_buf(),
+        cache: dir.path().join("cache"),
+    };
     (dir, paths)
 }
 
@@ -105,13 +121,25 @@ fn wrong_checksum_is_refused() {
 #[test]
 fn bad_lines_are_named() {
     let err = load_err(b"1\t2\t5\t881250949\n1\t3\t4\n");
-    assert!(err.contains("u.data line 2: expected 4 fields, found 3"), "{err}");
+    assert!(
+        err.contains("u.data line 2: expected 4 fields, found 3"),
+        "{err}"
+    );
     let err = load_err(b"1\t2\t5\t881250949\n1\t3\t4\t88125\t7\n");
-    assert!(err.contains("u.data line 2: expected 4 fields, found 5"), "{err}");
+    assert!(
+        err.contains("u.data line 2: expected 4 fields, found 5"),
+        "{err}"
+    );
     let err = load_err(b"1\t2\t5\t881250949\n2\t3\tfive\t881250949\n");
-    assert!(err.contains("u.data line 2: rating \"five\" is not a number"), "{err}");
+    assert!(
+        err.contains("u.data line 2: rating \"five\" is not a number"),
+        "{err}"
+    );
     let err = load_err(b"1\t2\t5\t881250949\nx\t3\t4\t881250949\n");
-    assert!(err.contains("u.data line 2: user_id \"x\" is not an integer"), "{err}");
+    assert!(
+        err.contains("u.data line 2: user_id \"x\" is not an integer"),
+        "{err}"
+    );
     let err = load_err(b"1\t2\t5\t881250949\n1\t3\t");
     assert!(err.contains("u.data line 2"), "{err}");
     let err = load_err(b"");
@@ -123,11 +151,17 @@ fn missing_file_is_named() {
     let (dir, paths) = scratch_ml100k(None, true);
     std::fs::remove_file(dir.path().join("ml-100k/u.item")).unwrap();
     let err = format!("{:#}", Dataset::Ml100k.items(&paths).unwrap_err());
-    assert!(err.contains("u.item") && err.contains("No such file"), "{err}");
+    assert!(
+        err.contains("u.item") && err.contains("No such file"),
+        "{err}"
+    );
     let err = format!(
         "{:#}",
-        data::read_ratings_file(Path::new("/nonexistent/r.csv"), &RatingsFormat::movielens_csv())
-            .unwrap_err()
+        data::read_ratings_file(
+            Path::new("/nonexistent/r.csv"),
+            &RatingsFormat::movielens_csv()
+        )
+        .unwrap_err()
     );
     assert!(err.contains("/nonexistent/r.csv"), "{err}");
 }
@@ -151,7 +185,10 @@ fn a_users_csv_with_a_column_mapping() {
     assert_eq!((s.rows, s.users, s.items), (3, 2, 2));
     std::fs::write(&path, "item,user,score\n10,1,4.5\n11,1,great\n").unwrap();
     let err = format!("{:#}", data::read_ratings_file(&path, &fmt).unwrap_err());
-    assert!(err.contains("mine.csv line 3: rating \"great\" is not a number"), "{err}");
+    assert!(
+        err.contains("mine.csv line 3: rating \"great\" is not a number"),
+        "{err}"
+    );
 }
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 serving `files` (path -> body); `lie_about_length`
@@ -168,12 +205,23 @@ fn serve(files: BTreeMap<String, Vec<u8>>, lie_about_length: bool) -> String {
             let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
             match files.get(&path) {
                 Some(body) => {
-                    let len = body.len() + if lie_about_length && path.ends_with(".zip") { 1000 } else { 0 };
-                    let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n");
+                    let len = body.len()
+                        + if lie_about_length && path.ends_with(".zip") {
+                            1000
+                        } else {
+                            0
+                        };
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+                    );
                     let _ = stream.write_all(body);
                 }
                 None => {
-                    let _ = write!(stream, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
                 }
             }
         }
@@ -189,7 +237,8 @@ fn tiny_ml1m_zip() -> Vec<u8> {
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored);
         zip.start_file("ml-1m/ratings.dat", opts).unwrap();
-        zip.write_all(b"1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n").unwrap();
+        zip.write_all(b"1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n")
+            .unwrap();
         zip.finish().unwrap();
     }
     cursor.into_inner()
@@ -197,11 +246,16 @@ fn tiny_ml1m_zip() -> Vec<u8> {
 
 fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
-    Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default()
+    std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -209,15 +263,25 @@ fn download_verifies_and_renames() {
     let archive = tiny_ml1m_zip();
     let files: BTreeMap<String, Vec<u8>> = [
         ("/ml-1m.zip".to_string(), archive.clone()),
-        ("/ml-1m.zip.md5".to_string(), format!("MD5 (ml-1m.zip) = {}\n", md5_hex(&archive)).into_bytes()),
+        (
+            "/ml-1m.zip.md5".to_string(),
+            format!("MD5 (ml-1m.zip) = {}\n", md5_hex(&archive)).into_bytes(),
+        ),
     ]
     .into();
     let url = serve(files, false);
     let cache = tempfile::tempdir().unwrap();
     let path = data::download::download(Dataset::Ml1m, cache.path(), &url, false).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), archive);
-    assert_eq!(files_in(cache.path()), vec![path.clone()], "only the archive is left");
-    let paths = DataPaths { shipped: cache.path().join("none"), cache: cache.path().to_path_buf() };
+    assert_eq!(
+        files_in(cache.path()),
+        vec![path.clone()],
+        "only the archive is left"
+    );
+    let paths = DataPaths {
+        shipped: cache.path().join("none"),
+        cache: cache.path().to_path_buf(),
+    };
     let df = Dataset::Ml1m.ratings(&paths).unwrap();
     assert_eq!(df.height(), 3);
     // A dataset not downloaded yet gets a message saying how to get it.
@@ -230,12 +294,18 @@ fn download_with_wrong_md5_leaves_nothing() {
     let archive = tiny_ml1m_zip();
     let files: BTreeMap<String, Vec<u8>> = [
         ("/ml-1m.zip".to_string(), archive),
-        ("/ml-1m.zip.md5".to_string(), b"0123456789abcdef0123456789abcdef  ml-1m.zip\n".to_vec()),
+        (
+            "/ml-1m.zip.md5".to_string(),
+            b"0123456789abcdef0123456789abcdef  ml-1m.zip\n".to_vec(),
+        ),
     ]
     .into();
     let url = serve(files, false);
     let cache = tempfile::tempdir().unwrap();
-    let err = format!("{:#}", data::download::download(Dataset::Ml1m, cache.path(), &url, false).unwrap_err());
+    let err = format!(
+        "{:#}",
+        data::download::download(Dataset::Ml1m, cache.path(), &url, false).unwrap_err()
+    );
     assert!(err.contains("checksum mismatch"), "{err}");
     assert!(files_in(cache.path()).is_empty(), "no partial file left");
 }
@@ -244,14 +314,23 @@ fn download_with_wrong_md5_leaves_nothing() {
 fn download_errors_404_and_truncation() {
     let archive = tiny_ml1m_zip();
     let md5 = format!("{}  ml-1m.zip\n", md5_hex(&archive)).into_bytes();
-    let files: BTreeMap<String, Vec<u8>> =
-        [("/ml-1m.zip".to_string(), archive), ("/ml-1m.zip.md5".to_string(), md5)].into();
+    let files: BTreeMap<String, Vec<u8>> = [
+        ("/ml-1m.zip".to_string(), archive),
+        ("/ml-1m.zip.md5".to_string(), md5),
+    ]
+    .into();
     let cache = tempfile::tempdir().unwrap();
     let url = serve(files.clone(), true);
-    let err = format!("{:#}", data::download::download(Dataset::Ml1m, cache.path(), &url, false).unwrap_err());
+    let err = format!(
+        "{:#}",
+        data::download::download(Dataset::Ml1m, cache.path(), &url, false).unwrap_err()
+    );
     assert!(err.contains("ml-1m.zip"), "{err}");
     assert!(files_in(cache.path()).is_empty(), "no partial file left");
     let url = serve(BTreeMap::new(), false);
-    let err = format!("{:#}", data::download::download(Dataset::Ml1m, cache.path(), &url, false).unwrap_err());
+    let err = format!(
+        "{:#}",
+        data::download::download(Dataset::Ml1m, cache.path(), &url, false).unwrap_err()
+    );
     assert!(err.contains("404"), "{err}");
 }

@@ -7,7 +7,10 @@ use recsys::evaluate::{ranking_metrics, read_recommendations, read_truth};
 use recsys::metrics;
 
 fn recsys(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_recsys")).args(args).output().expect("recsys runs")
+    Command::new(env!("CARGO_BIN_EXE_recsys"))
+        .args(args)
+        .output()
+        .expect("recsys runs")
 }
 
 struct Files {
@@ -22,10 +25,23 @@ struct Files {
 fn files() -> Files {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
-    std::fs::write(p("recs.csv"), "user_id,item_id,score\n1,12,0.1\n1,10,0.9\n1,11,0.5\n2,20,3\n2,21,2\n").unwrap();
+    std::fs::write(
+        p("recs.csv"),
+        "user_id,item_id,score\n1,12,0.1\n1,10,0.9\n1,11,0.5\n2,20,3\n2,21,2\n",
+    )
+    .unwrap();
     std::fs::write(p("truth.csv"), "user_id,item_id\n1,11\n2,20\n2,99\n3,10\n").unwrap();
-    std::fs::write(p("train.csv"), "user_id,item_id\n1,10\n1,11\n2,12\n2,20\n3,21\n4,30\n4,31\n4,32\n").unwrap();
-    Files { recs: p("recs.csv"), truth: p("truth.csv"), train: p("train.csv"), _dir: dir }
+    std::fs::write(
+        p("train.csv"),
+        "user_id,item_id\n1,10\n1,11\n2,12\n2,20\n3,21\n4,30\n4,31\n4,32\n",
+    )
+    .unwrap();
+    Files {
+        recs: p("recs.csv"),
+        truth: p("truth.csv"),
+        train: p("train.csv"),
+        _dir: dir,
+    }
 }
 
 #[test]
@@ -54,31 +70,50 @@ fn hand_made_lists() {
 #[test]
 fn cli_equals_the_library() {
     let f = files();
-    let out = recsys(&["evaluate", "--recs", &f.recs, "--truth", &f.truth, "--train", &f.train, "-k", "3", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = recsys(&[
+        "evaluate", "--recs", &f.recs, "--truth", &f.truth, "--train", &f.train, "-k", "3",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let recs = read_recommendations(f.recs.as_ref()).unwrap();
     let truth = read_truth(f.truth.as_ref()).unwrap();
-    let lib = |m: fn(&[i64], &HashSet<i64>, usize) -> f64| metrics::mean_over_users(&recs, &truth, 3, m);
+    let lib =
+        |m: fn(&[i64], &HashSet<i64>, usize) -> f64| metrics::mean_over_users(&recs, &truth, 3, m);
     assert_eq!(v["ndcg"].as_f64().unwrap(), lib(metrics::ndcg_at_k));
     assert_eq!(v["hit_rate"].as_f64().unwrap(), lib(metrics::hit_rate_at_k));
     assert_eq!(v["map"].as_f64().unwrap(), lib(metrics::map_at_k));
-    assert_eq!(v["precision"].as_f64().unwrap(), lib(metrics::precision_at_k));
+    assert_eq!(
+        v["precision"].as_f64().unwrap(),
+        lib(metrics::precision_at_k)
+    );
     let lists: HashMap<i64, Vec<i64>> = recs;
-    assert_eq!(v["coverage"].as_f64().unwrap(), metrics::coverage_at_k(lists.values().map(Vec::as_slice), 3, 8));
+    assert_eq!(
+        v["coverage"].as_f64().unwrap(),
+        metrics::coverage_at_k(lists.values().map(Vec::as_slice), 3, 8)
+    );
 }
 
 #[test]
 fn bad_input() {
     let f = files();
-    let out = recsys(&["evaluate", "--recs", &f.recs, "--truth", &f.truth, "-k", "0"]);
+    let out = recsys(&[
+        "evaluate", "--recs", &f.recs, "--truth", &f.truth, "-k", "0",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("-k must be at least 1"));
     std::fs::write(&f.recs, "user_id,item_id,score\n1,12,0.1\n1,x,0.9\n").unwrap();
     let out = recsys(&["evaluate", "--recs", &f.recs, "--truth", &f.truth]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("recs.csv line 3: item_id \"x\" is not an integer"), "{err}");
+    assert!(
+        err.contains("recs.csv line 3: item_id \"x\" is not an integer"),
+        "{err}"
+    );
     std::fs::write(&f.recs, "user,item\n1,2\n").unwrap();
     let out = recsys(&["evaluate", "--recs", &f.recs, "--truth", &f.truth]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no column 'user_id'"));

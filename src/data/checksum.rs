@@ -32,7 +32,8 @@ fn hex_digest<D: Digest>(mut reader: impl Read) -> std::io::Result<String> {
 /// SHA-256 of a file, as lower-case hex.
 pub fn sha256_file(path: &Path) -> Result<String> {
     let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    hex_digest::<Sha256>(BufReader::new(file)).with_context(|| format!("reading {}", path.display()))
+    hex_digest::<Sha256>(BufReader::new(file))
+        .with_context(|| format!("reading {}", path.display()))
 }
 
 /// MD5 of a file, as lower-case hex.
@@ -51,11 +52,19 @@ pub fn read_sha256sums(sums_path: &Path) -> Result<BTreeMap<String, String>> {
             continue;
         }
         let Some((digest, name)) = line.split_once(char::is_whitespace) else {
-            bail!("{} line {}: expected '<sha256>  <file>'", sums_path.display(), i + 1);
+            bail!(
+                "{} line {}: expected '<sha256>  <file>'",
+                sums_path.display(),
+                i + 1
+            );
         };
         let name = name.trim_start().trim_start_matches('*');
         if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-            bail!("{} line {}: '{digest}' is not a SHA-256 digest", sums_path.display(), i + 1);
+            bail!(
+                "{} line {}: '{digest}' is not a SHA-256 digest",
+                sums_path.display(),
+                i + 1
+            );
         }
         sums.insert(name.to_string(), digest.to_ascii_lowercase());
     }
@@ -115,7 +124,11 @@ pub fn verify_listed_file(sums_dir: &Path, file: &Path) -> Result<()> {
         .to_string_lossy()
         .replace('\\', "/");
     let Some(expected) = sums.get(&relative) else {
-        bail!("{}: not listed in {}/SHA256SUMS", file.display(), sums_dir.display());
+        bail!(
+            "{}: not listed in {}/SHA256SUMS",
+            file.display(),
+            sums_dir.display()
+        );
     };
     let found = sha256_file(file)?;
     if &found != expected {

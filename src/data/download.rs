@@ -49,7 +49,12 @@ impl Drop for TempFile {
 
 /// Download `dataset`'s archive from `base_url` into `cache_dir`, verify its MD5 and return its
 /// path. An archive already there is kept unless `force` is set.
-pub fn download(dataset: Dataset, cache_dir: &Path, base_url: &str, force: bool) -> Result<PathBuf> {
+pub fn download(
+    dataset: Dataset,
+    cache_dir: &Path,
+    base_url: &str,
+    force: bool,
+) -> Result<PathBuf> {
     let name = dataset.archive_name();
     let dest = cache_dir.join(&name);
     if dest.exists() && !force {
@@ -70,8 +75,8 @@ pub fn download(dataset: Dataset, cache_dir: &Path, base_url: &str, force: bool)
     let total = body.content_length();
     let tmp_path = cache_dir.join(format!(".{name}.part-{}", std::process::id()));
     let mut tmp = TempFile(Some(tmp_path.clone()));
-    let mut out = File::create(&tmp_path)
-        .with_context(|| format!("creating {}", tmp_path.display()))?;
+    let mut out =
+        File::create(&tmp_path).with_context(|| format!("creating {}", tmp_path.display()))?;
     let bar = crate::progress::bytes_bar(total, &format!("downloading {name}"));
     let mut hasher = Md5::new();
     let mut reader = body.into_reader();
@@ -98,9 +103,15 @@ pub fn download(dataset: Dataset, cache_dir: &Path, base_url: &str, force: bool)
     }
     out.sync_all()?;
     drop(out);
-    let found: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let found: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     if found != expected {
-        bail!("{url}: checksum mismatch (MD5 expected {expected}, found {found}); nothing was saved");
+        bail!(
+            "{url}: checksum mismatch (MD5 expected {expected}, found {found}); nothing was saved"
+        );
     }
     std::fs::rename(&tmp_path, &dest)
         .with_context(|| format!("moving the download to {}", dest.display()))?;
@@ -115,8 +126,14 @@ mod tests {
     #[test]
     fn reads_both_md5_file_forms() {
         let h = "0e33842e24a9c977be4e0107933c0723";
-        assert_eq!(parse_md5_file(&format!("MD5 (ml-100k.zip) = {h}\n")).as_deref(), Some(h));
-        assert_eq!(parse_md5_file(&format!("{h}  ml-100k.zip\n")).as_deref(), Some(h));
+        assert_eq!(
+            parse_md5_file(&format!("MD5 (ml-100k.zip) = {h}\n")).as_deref(),
+            Some(h)
+        );
+        assert_eq!(
+            parse_md5_file(&format!("{h}  ml-100k.zip\n")).as_deref(),
+            Some(h)
+        );
         assert_eq!(parse_md5_file("nothing here"), None);
     }
 }

@@ -94,7 +94,11 @@ impl Dataset {
                         self.name()
                     );
                 }
-                Ok(Source::Zip { archive, folder: self.name().into(), sums: None })
+                Ok(Source::Zip {
+                    archive,
+                    folder: self.name().into(),
+                    sums: None,
+                })
             }
         }
     }
@@ -124,7 +128,10 @@ impl Dataset {
 #[derive(Debug, Clone)]
 pub enum RatingsSource {
     Known(Dataset),
-    File { path: PathBuf, format: RatingsFormat },
+    File {
+        path: PathBuf,
+        format: RatingsFormat,
+    },
 }
 
 impl RatingsSource {
@@ -132,7 +139,10 @@ impl RatingsSource {
     pub fn parse(arg: &str, format: RatingsFormat) -> RatingsSource {
         match Dataset::from_name(arg) {
             Some(d) => RatingsSource::Known(d),
-            None => RatingsSource::File { path: PathBuf::from(arg), format },
+            None => RatingsSource::File {
+                path: PathBuf::from(arg),
+                format,
+            },
         }
     }
 
@@ -147,8 +157,8 @@ impl RatingsSource {
 
 /// Read a user's ratings CSV/TSV with the given layout.
 pub fn read_ratings_file(path: &Path, format: &RatingsFormat) -> Result<DataFrame> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| anyhow::anyhow!("{}: not UTF-8 text ({e})", path.display()))?;
     table::parse_ratings(text, format, &path.display().to_string())

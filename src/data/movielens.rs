@@ -11,9 +11,25 @@ use super::table::{parse_ratings, RatingsFormat};
 
 /// The 19 genre flags of ml-100k's `u.item`, in file order (from `u.genre`).
 pub const ML100K_GENRES: [&str; 19] = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
-    "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ];
 
 /// ml-100k `u.data`: 100000 tab-separated ratings.
@@ -62,7 +78,13 @@ fn read_pipe_table(src: &Source, member: &str, names: &[&str]) -> Result<DataFra
 /// ml-100k `u.item` (ISO-8859-1): `item_id`, `title`, `release_date`, `video_release_date`,
 /// `imdb_url`, then the 19 genre flags as 0/1 i64 columns named as in [`ML100K_GENRES`].
 pub fn ml100k_items(src: &Source) -> Result<DataFrame> {
-    let mut names = vec!["item_id", "title", "release_date", "video_release_date", "imdb_url"];
+    let mut names = vec![
+        "item_id",
+        "title",
+        "release_date",
+        "video_release_date",
+        "imdb_url",
+    ];
     names.extend(ML100K_GENRES);
     let df = read_pipe_table(src, "u.item", &names)?;
     let mut exprs = vec![col("item_id").strict_cast(DataType::Int64)];
@@ -77,7 +99,11 @@ pub fn ml100k_items(src: &Source) -> Result<DataFrame> {
 
 /// ml-100k `u.user`: `user_id`, `age`, `gender`, `occupation`, `zip_code`.
 pub fn ml100k_users(src: &Source) -> Result<DataFrame> {
-    let df = read_pipe_table(src, "u.user", &["user_id", "age", "gender", "occupation", "zip_code"])?;
+    let df = read_pipe_table(
+        src,
+        "u.user",
+        &["user_id", "age", "gender", "occupation", "zip_code"],
+    )?;
     df.lazy()
         .with_columns([
             col("user_id").strict_cast(DataType::Int64),
@@ -91,7 +117,11 @@ pub fn ml100k_users(src: &Source) -> Result<DataFrame> {
 /// `ratings.csv` of ml-latest-small, ml-25m or ml-32m.
 pub fn csv_ratings(src: &Source) -> Result<DataFrame> {
     let text = src.read_text("ratings.csv", false)?;
-    parse_ratings(text, &RatingsFormat::movielens_csv(), &src.describe("ratings.csv"))
+    parse_ratings(
+        text,
+        &RatingsFormat::movielens_csv(),
+        &src.describe("ratings.csv"),
+    )
 }
 
 /// `movies.csv`: `item_id`, `title`, `genres` (titles are quoted where they hold commas).

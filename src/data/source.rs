@@ -31,7 +31,9 @@ impl Source {
     pub fn describe(&self, member: &str) -> String {
         match self {
             Source::Dir { dir, .. } => dir.join(member).display().to_string(),
-            Source::Zip { archive, folder, .. } => {
+            Source::Zip {
+                archive, folder, ..
+            } => {
                 format!("{}:{folder}/{member}", archive.display())
             }
         }
@@ -47,7 +49,11 @@ impl Source {
                 }
                 std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
             }
-            Source::Zip { archive, folder, sums } => {
+            Source::Zip {
+                archive,
+                folder,
+                sums,
+            } => {
                 if let Some(sums) = sums {
                     verify_listed_file(sums, archive)?;
                 }
@@ -62,9 +68,8 @@ impl Source {
         if latin1 {
             return Ok(bytes.iter().map(|&b| b as char).collect());
         }
-        String::from_utf8(bytes).map_err(|e| {
-            anyhow::anyhow!("{}: not UTF-8 text ({e})", self.describe(member))
-        })
+        String::from_utf8(bytes)
+            .map_err(|e| anyhow::anyhow!("{}: not UTF-8 text ({e})", self.describe(member)))
     }
 }
 

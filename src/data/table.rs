@@ -179,8 +179,14 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
                 Kind::Number => value.parse::<f64>().map(f64::is_finite).unwrap_or(false),
             };
             if !ok {
-                let what = if kind == Kind::Integer { "an integer" } else { "a number" };
-                return Some(format!("{source} line {lineno}: {name} {value:?} is not {what}"));
+                let what = if kind == Kind::Integer {
+                    "an integer"
+                } else {
+                    "a number"
+                };
+                return Some(format!(
+                    "{source} line {lineno}: {name} {value:?} is not {what}"
+                ));
             }
         }
     }
@@ -238,14 +244,18 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
         let src = names
             .get(idx)
             .ok_or_else(|| fail(format!("no column {idx} for {name}")))?;
-        let dtype = if kind == Kind::Integer { DataType::Int64 } else { DataType::Float64 };
+        let dtype = if kind == Kind::Integer {
+            DataType::Int64
+        } else {
+            DataType::Float64
+        };
         exprs.push(col(src.clone()).strict_cast(dtype).alias(name));
     }
     if fmt.rating.is_none() {
-        exprs.insert(2, lit(1.0f64).alias("rating"));
+        exprs.insert(2, lit(1.0f64).cast(DataType::Float64).alias("rating"));
     }
     if fmt.timestamp.is_none() {
-        exprs.push(lit(0i64).alias("timestamp"));
+        exprs.push(lit(0i64).cast(DataType::Int64).alias("timestamp"));
     }
     let df = raw
         .lazy()
@@ -271,15 +281,26 @@ mod tests {
         let df = parse_ratings("1\t2\t5\t100\n3\t4\t1\t200\n".into(), &tsv(), "t").unwrap();
         assert_eq!(df.height(), 2);
         assert_eq!(df.get_column_names(), RATINGS_COLUMNS);
-        assert_eq!(df.column("rating").unwrap().f64().unwrap().get(0), Some(5.0));
+        assert_eq!(
+            df.column("rating").unwrap().f64().unwrap().get(0),
+            Some(5.0)
+        );
     }
 
     #[test]
     fn names_the_bad_line() {
         let err = parse_ratings("1\t2\t5\t100\n3\t4\t1\n".into(), &tsv(), "u.data").unwrap_err();
-        assert!(err.to_string().contains("u.data line 2: expected 4 fields, found 3"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("u.data line 2: expected 4 fields, found 3"),
+            "{err}"
+        );
         let err = parse_ratings("1\t2\t5\t100\n3\t4\tx\t7\n".into(), &tsv(), "u.data").unwrap_err();
-        assert!(err.to_string().contains("u.data line 2: rating \"x\" is not a number"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("u.data line 2: rating \"x\" is not a number"),
+            "{err}"
+        );
         let err = parse_ratings("\n".into(), &tsv(), "u.data").unwrap_err();
         assert!(err.to_string().contains("empty file"), "{err}");
     }
@@ -297,8 +318,14 @@ mod tests {
         };
         let df = parse_ratings("what;who;stars\n10;1;4.5\n".into(), &fmt, "x.csv").unwrap();
         assert_eq!(df.column("user_id").unwrap().i64().unwrap().get(0), Some(1));
-        assert_eq!(df.column("item_id").unwrap().i64().unwrap().get(0), Some(10));
-        assert_eq!(df.column("timestamp").unwrap().i64().unwrap().get(0), Some(0));
+        assert_eq!(
+            df.column("item_id").unwrap().i64().unwrap().get(0),
+            Some(10)
+        );
+        assert_eq!(
+            df.column("timestamp").unwrap().i64().unwrap().get(0),
+            Some(0)
+        );
         let err = parse_ratings("a;b\n1;2\n".into(), &fmt, "x.csv").unwrap_err();
         assert!(err.to_string().contains("no column 'who'"), "{err}");
     }
