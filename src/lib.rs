@@ -8,6 +8,7 @@ pub mod context;
 pub mod data;
 pub mod device;
 pub mod evaluate;
+pub mod fingerprint;
 pub mod metrics;
 pub mod models;
 pub mod neighbors;
