@@ -23,15 +23,27 @@ impl std::fmt::Display for Fingerprint {
 
 /// Fingerprint pairs given as parallel user and item columns (any order, duplicates counted).
 pub fn fingerprint(users: &[i64], items: &[i64]) -> Fingerprint {
-    assert_eq!(users.len(), items.len(), "fingerprint: column lengths differ");
+    assert_eq!(
+        users.len(),
+        items.len(),
+        "fingerprint: column lengths differ"
+    );
     let mut pairs: Vec<(i64, i64)> = users.iter().copied().zip(items.iter().copied()).collect();
     pairs.sort_unstable();
     let mut hasher = Sha256::new();
     for (u, i) in &pairs {
         hasher.update(format!("{u},{i}\n").as_bytes());
     }
-    let hash = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
-    Fingerprint { rows: pairs.len(), hash }
+    let hash = hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Fingerprint {
+        rows: pairs.len(),
+        hash,
+    }
 }
 
 /// Fingerprint the `user_id` and `item_id` columns of a ratings table.

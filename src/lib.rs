@@ -4,6 +4,7 @@
 //! notebook's readable port lives in `notebooks-ported/` and is reached through [`notebooks`].
 
 pub mod cli;
+pub mod compare;
 pub mod context;
 pub mod data;
 pub mod device;

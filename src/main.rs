@@ -60,6 +60,18 @@ enum Command {
         #[arg(short, long, default_value_t = 10)]
         k: usize,
     },
+    /// Run a notebook's Rust port and its PyTorch twin (notebooks-ported/python) with the same
+    /// --seed, and print every epoch's loss side by side (with the relative difference), the
+    /// final metrics, and wall time with the ratio.
+    ///
+    /// Flags after `--` go to both, e.g. `recsys compare 000 --seed 0 -- --epochs 2`.
+    Compare {
+        /// 000, 001, 002, 003 or 004.
+        notebook: String,
+        /// Flags for the port and the twin.
+        #[arg(last = true)]
+        flags: Vec<String>,
+    },
     /// Run one notebook's port: it prints what the notebook printed, in its order.
     #[command(subcommand)]
     Notebook(NotebookCommand),
@@ -152,6 +164,19 @@ fn run(cli: Cli) -> Result<()> {
                 None => say!(ctx, "Coverage@{k}   (needs --train)"),
             }
             serde_json::to_value(m)?
+        }
+        Command::Compare { notebook, flags } => {
+            let ctx = if ctx.seed.is_none() {
+                recsys::Context {
+                    seed: Some(0),
+                    ..ctx
+                }
+            } else {
+                ctx.clone()
+            };
+            recsys::compare::compare(&ctx, &notebook, &flags, |c| {
+                recsys::reproduce::run_notebook_with(c, &notebook, &flags)
+            })?
         }
         Command::Notebook(which) => {
             let report = match which {

@@ -22,20 +22,24 @@ struct Defaults<A: clap::Args> {
     args: A,
 }
 
-fn defaults<A: clap::Args>() -> A {
-    Defaults::<A>::try_parse_from(["recsys"])
-        .expect("notebook flags have defaults")
-        .args
+fn parse<A: clap::Args>(flags: &[String]) -> Result<A> {
+    let argv = std::iter::once("recsys".to_string()).chain(flags.iter().cloned());
+    Ok(Defaults::<A>::try_parse_from(argv)?.args)
 }
 
-/// Run one notebook's port with its default settings.
+/// Run one notebook's port with its default settings (the notebook's own).
 pub fn run_notebook(ctx: &Context, notebook: &str) -> Result<Report> {
+    run_notebook_with(ctx, notebook, &[])
+}
+
+/// Run one notebook's port with `flags`, as given to `recsys notebook <nb>`.
+pub fn run_notebook_with(ctx: &Context, notebook: &str, flags: &[String]) -> Result<Report> {
     match notebook {
-        "000" => crate::nb000::run(ctx, &defaults()),
-        "001" => crate::nb001::run(ctx, &defaults()),
-        "002" => crate::nb002::run(ctx, &defaults()),
-        "003" => crate::nb003::run(ctx, &defaults()),
-        "004" => crate::nb004::run(ctx, &defaults()),
+        "000" => crate::nb000::run(ctx, &parse(flags)?),
+        "001" => crate::nb001::run(ctx, &parse(flags)?),
+        "002" => crate::nb002::run(ctx, &parse(flags)?),
+        "003" => crate::nb003::run(ctx, &parse(flags)?),
+        "004" => crate::nb004::run(ctx, &parse(flags)?),
         other => bail!(
             "unknown notebook {other:?}; expected one of {}",
             NOTEBOOKS.join(", ")
