@@ -35,11 +35,26 @@ pub fn keep_known(test: &DataFrame, train: &DataFrame) -> Result<DataFrame> {
 ///
 /// Indices follow the order of first appearance, like `pandas.Series.unique()`, which is how
 /// notebook 000 numbers its users and items.
+///
+/// It serializes as the list of original ids in index order, and rebuilds its lookup table
+/// when deserialized.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "Vec<i64>", into = "Vec<i64>")]
 pub struct IdMap {
     ids: Vec<i64>,
-    #[serde(skip)]
     index: HashMap<i64, i64>,
+}
+
+impl From<Vec<i64>> for IdMap {
+    fn from(ids: Vec<i64>) -> IdMap {
+        IdMap::fit(ids)
+    }
+}
+
+impl From<IdMap> for Vec<i64> {
+    fn from(map: IdMap) -> Vec<i64> {
+        map.ids
+    }
 }
 
 impl IdMap {
@@ -58,11 +73,6 @@ impl IdMap {
     /// Number the distinct values of an i64 column in order of first appearance.
     pub fn fit_column(df: &DataFrame, column: &str) -> Result<IdMap> {
         Ok(IdMap::fit(i64_values(df, column)?))
-    }
-
-    /// Rebuild from the ordered ids (e.g. after deserializing).
-    pub fn from_ids(ids: Vec<i64>) -> IdMap {
-        IdMap::fit(ids)
     }
 
     /// Number of known ids.
@@ -150,6 +160,10 @@ mod tests {
         assert_eq!(m.index(10), Some(1));
         assert_eq!(m.id(2), Some(20));
         assert_eq!(m.index(99), None);
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(json, "[30,10,20]");
+        let back: IdMap = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.index(20), Some(2));
     }
 
     #[test]

@@ -1,1 +1,200 @@
-//! Not written yet.
+//! Python's `random` module, bit for bit: the MT19937 Mersenne Twister seeded from an integer
+//! the way CPython 3 does (`init_by_array` over the 32-bit words of `abs(seed)`), `random()`,
+//! `getrandbits`, `randbelow` (`_randbelow_with_getrandbits`) and `shuffle`.
+//!
+//! Notebook 001 splits ml-100k with `random.seed(0); random.shuffle(ratings)`; with this module
+//! the same shuffle, and so the same split and baseline, come out in Rust.
+
+const N: usize = 624;
+const M: usize = 397;
+const MATRIX_A: u32 = 0x9908_b0df;
+const UPPER_MASK: u32 = 0x8000_0000;
+const LOWER_MASK: u32 = 0x7fff_ffff;
+
+/// A Mersenne Twister generator with the state and algorithms of CPython's `random.Random`.
+#[derive(Clone)]
+pub struct PyRandom {
+    mt: [u32; N],
+    index: usize,
+}
+
+impl std::fmt::Debug for PyRandom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PyRandom")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PyRandom {
+    /// `random.Random(seed)` / `random.seed(seed)` for an integer seed (CPython uses `abs(seed)`).
+    pub fn new(seed: i128) -> PyRandom {
+        let mut n = seed.unsigned_abs();
+        // The 32-bit words of abs(seed), least significant first; zero gives one word, [0].
+        let mut key = Vec::new();
+        while n > 0 {
+            key.push((n & 0xffff_ffff) as u32);
+            n >>= 32;
+        }
+        if key.is_empty() {
+            key.push(0);
+        }
+        let mut rng = PyRandom {
+            mt: [0; N],
+            index: N + 1,
+        };
+        rng.init_by_array(&key);
+        rng
+    }
+
+    fn init_genrand(&mut self, s: u32) {
+        self.mt[0] = s;
+        for i in 1..N {
+            let prev = self.mt[i - 1];
+            self.mt[i] = 1_812_433_253u32
+                .wrapping_mul(prev ^ (prev >> 30))
+                .wrapping_add(i as u32);
+        }
+        self.index = N;
+    }
+
+    fn init_by_array(&mut self, key: &[u32]) {
+        self.init_genrand(19_650_218);
+        let (mut i, mut j) = (1usize, 0usize);
+        for _ in 0..N.max(key.len()) {
+            let prev = self.mt[i - 1];
+            self.mt[i] = (self.mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525))
+                .wrapping_add(key[j])
+                .wrapping_add(j as u32);
+            i += 1;
+            j += 1;
+            if i >= N {
+                self.mt[0] = self.mt[N - 1];
+                i = 1;
+            }
+            if j >= key.len() {
+                j = 0;
+            }
+        }
+        for _ in 0..N - 1 {
+            let prev = self.mt[i - 1];
+            self.mt[i] = (self.mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941))
+                .wrapping_sub(i as u32);
+            i += 1;
+            if i >= N {
+                self.mt[0] = self.mt[N - 1];
+                i = 1;
+            }
+        }
+        self.mt[0] = 0x8000_0000;
+    }
+
+    /// The next 32 random bits (`genrand_uint32`).
+    pub fn next_u32(&mut self) -> u32 {
+        if self.index >= N {
+            let mag01 = [0u32, MATRIX_A];
+            for kk in 0..N {
+                let y = (self.mt[kk] & UPPER_MASK) | (self.mt[(kk + 1) % N] & LOWER_MASK);
+                self.mt[kk] = self.mt[(kk + M) % N] ^ (y >> 1) ^ mag01[(y & 1) as usize];
+            }
+            self.index = 0;
+        }
+        let mut y = self.mt[self.index];
+        self.index += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^= y >> 18;
+        y
+    }
+
+    /// `random.random()`: a float in [0, 1) with 53 random bits.
+    pub fn random(&mut self) -> f64 {
+        let a = self.next_u32() >> 5;
+        let b = self.next_u32() >> 6;
+        (a as f64 * 67_108_864.0 + b as f64) * (1.0 / 9_007_199_254_740_992.0)
+    }
+
+    /// `random.getrandbits(k)` for `k <= 64`: 32-bit words, least significant first, the last
+    /// one shifted right to keep its top bits, as CPython does.
+    pub fn getrandbits(&mut self, k: u32) -> u64 {
+        assert!(
+            k <= 64,
+            "getrandbits supports at most 64 bits here, got {k}"
+        );
+        if k == 0 {
+            return 0;
+        }
+        if k <= 32 {
+            return u64::from(self.next_u32() >> (32 - k));
+        }
+        let low = u64::from(self.next_u32());
+        let high = u64::from(self.next_u32() >> (64 - k));
+        low | (high << 32)
+    }
+
+    /// `random._randbelow(n)` (`_randbelow_with_getrandbits`): uniform in `0..n`, by rejection
+    /// sampling `n.bit_length()` bits. `n` must be positive.
+    pub fn randbelow(&mut self, n: u64) -> u64 {
+        assert!(n > 0, "randbelow needs a positive bound");
+        let k = 64 - n.leading_zeros();
+        let mut r = self.getrandbits(k);
+        while r >= n {
+            r = self.getrandbits(k);
+        }
+        r
+    }
+
+    /// `random.shuffle(x)`: Fisher-Yates from the end, as CPython 3 implements it.
+    pub fn shuffle<T>(&mut self, x: &mut [T]) {
+        for i in (1..x.len()).rev() {
+            let j = self.randbelow(i as u64 + 1) as usize;
+            x.swap(i, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_after_seed_0_matches_cpython() {
+        let mut r = PyRandom::new(0);
+        assert_eq!(r.random(), 0.8444218515250481);
+        assert_eq!(r.random(), 0.7579544029403025);
+        assert_eq!(r.random(), 0.420571580830845);
+    }
+
+    #[test]
+    fn other_seeds_match_cpython() {
+        // python3 -c "import random; random.seed(42); print(random.random())"
+        assert_eq!(PyRandom::new(42).random(), 0.6394267984578837);
+        // Negative seeds use abs(seed).
+        assert_eq!(PyRandom::new(-42).random(), 0.6394267984578837);
+        // Seeds wider than 32 bits use several key words.
+        assert_eq!(PyRandom::new(1 << 40).random(), PY_SEED_2_POW_40);
+        // random.seed(1); [random.getrandbits(k) for k in (1, 7, 32, 33, 64)]
+        let mut r = PyRandom::new(1);
+        let bits: Vec<u64> = [1, 7, 32, 33, 64]
+            .iter()
+            .map(|&k| r.getrandbits(k))
+            .collect();
+        assert_eq!(bits, PY_GETRANDBITS_SEED_1);
+    }
+
+    #[test]
+    fn shuffle_matches_cpython() {
+        // random.seed(0); x = list(range(10)); random.shuffle(x)
+        let mut x: Vec<u32> = (0..10).collect();
+        PyRandom::new(0).shuffle(&mut x);
+        assert_eq!(x, PY_SHUFFLE_10_SEED_0);
+        // randbelow(1) draws one bit and always answers 0.
+        let mut r = PyRandom::new(3);
+        assert!((0..100).all(|_| r.randbelow(1) == 0));
+    }
+
+    const PY_SEED_2_POW_40: f64 = 0.1036394562812375;
+    const PY_GETRANDBITS_SEED_1: [u64; 5] = [0, 72, 3639700191, 7740669488, 4705193143269049553];
+    const PY_SHUFFLE_10_SEED_0: [u32; 10] = [7, 8, 1, 5, 3, 4, 2, 0, 9, 6];
+}

@@ -1,1 +1,62 @@
-//! Not written yet.
+//! Matrix factorization for implicit feedback (notebook 000): a user embedding and an item
+//! embedding, scored by their dot product (a logit, trained with BCE-with-logits).
+
+use tch::{nn, Tensor};
+
+/// A model that scores (user, item) pairs: one logit per pair.
+///
+/// Both notebook-000 models implement it, so the same training loop and the same sampled
+/// evaluation serve matrix factorization and NeuMF.
+pub trait PairScorer {
+    /// Logits for the pairs `(users[j], items[j])`; `users` and `items` are int64 tensors of
+    /// the same length `n` holding model indices. Returns a float tensor of shape `[n]`.
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor;
+}
+
+/// `p_u · q_i`: user and item embeddings of `n_factors` each, initialised N(0, 1) like
+/// PyTorch's `nn.Embedding` (users drawn first, then items).
+#[derive(Debug)]
+pub struct MatrixFactorization {
+    /// User embeddings, `[n_users, n_factors]`.
+    pub users: nn::Embedding,
+    /// Item embeddings, `[n_items, n_factors]`.
+    pub items: nn::Embedding,
+}
+
+impl MatrixFactorization {
+    /// A model for users `0..n_users` and items `0..n_items`, with its variables under `vs`.
+    pub fn new(vs: &nn::Path, n_users: i64, n_items: i64, n_factors: i64) -> MatrixFactorization {
+        let config = nn::EmbeddingConfig::default();
+        MatrixFactorization {
+            users: nn::embedding(vs / "users", n_users, n_factors, config),
+            items: nn::embedding(vs / "items", n_items, n_factors, config),
+        }
+    }
+}
+
+impl PairScorer for MatrixFactorization {
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        let user_emb = users.apply(&self.users);
+        let item_emb = items.apply(&self.items);
+        (user_emb * item_emb).sum_dim_intlist(1, false, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    #[test]
+    fn scores_are_dot_products() {
+        tch::manual_seed(1);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let mf = MatrixFactorization::new(&vs.root(), 4, 6, 3);
+        let u = Tensor::from_slice(&[0i64, 3]);
+        let i = Tensor::from_slice(&[5i64, 2]);
+        let s = mf.score(&u, &i);
+        assert_eq!(s.size(), vec![2]);
+        let expect = (mf.users.ws.get(3) * mf.items.ws.get(2)).sum(Kind::Float);
+        assert!((s.get(1) - expect).abs().double_value(&[]) < 1e-6);
+    }
+}

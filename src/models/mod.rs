@@ -1,5 +1,8 @@
 //! The models, each a tch module with its own file.
 
+/// Layers initialised as PyTorch initialises them.
+pub mod layers;
+
 /// Notebook 004: factorizing the dense rating matrix.
 pub mod dense_mf;
 /// Notebook 002: explicit factorization with biases (Spotlight's ExplicitFactorizationModel).

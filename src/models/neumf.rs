@@ -1,1 +1,141 @@
-//! Not written yet.
+//! Neural matrix factorization (NeuMF, He et al. 2017, "Neural Collaborative Filtering"),
+//! which notebook 000 left as TODO.
+//!
+//! Two branches with their own embeddings:
+//! - GMF: the element-wise product `p_u ⊙ q_i` of `factors`-sized embeddings;
+//! - MLP: `[p'_u, q'_i]` (each `factors · 2^(layers-1)` wide) through `layers` linear+ReLU
+//!   layers that halve the width down to `factors`.
+//!
+//! Their outputs are concatenated (`2 · factors`) into one linear output layer that gives the
+//! logit. Embeddings are initialised N(0, 0.01²) as in the paper's reference code; linear layers
+//! as PyTorch's `nn.Linear` (weight, then bias, each U(±1/√fan_in)). No pre-training.
+
+use tch::nn::{self, Init, Module};
+use tch::Tensor;
+
+use super::layers::TorchLinear;
+use super::mf::PairScorer;
+
+/// Sizes of a [`NeuMF`].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct NeuMFConfig {
+    /// Predictive factors: GMF embedding size and width of the last MLP layer.
+    pub factors: i64,
+    /// Number of MLP layers (at least 1).
+    pub mlp_layers: usize,
+    /// Standard deviation of the N(0, σ²) embedding init.
+    pub embedding_std: f64,
+}
+
+impl Default for NeuMFConfig {
+    fn default() -> Self {
+        NeuMFConfig {
+            factors: 20,
+            mlp_layers: 3,
+            embedding_std: 0.01,
+        }
+    }
+}
+
+/// NeuMF: GMF and MLP branches fused by one output layer. Scores are logits.
+#[derive(Debug)]
+pub struct NeuMF {
+    user_gmf: nn::Embedding,
+    item_gmf: nn::Embedding,
+    user_mlp: nn::Embedding,
+    item_mlp: nn::Embedding,
+    mlp: Vec<TorchLinear>,
+    output: TorchLinear,
+    config: NeuMFConfig,
+}
+
+impl NeuMF {
+    /// A model for users `0..n_users` and items `0..n_items`. Draw order: the four embeddings
+    /// (user GMF, item GMF, user MLP, item MLP), the MLP layers, the output layer.
+    ///
+    /// Panics if `config.mlp_layers` is 0 or `config.factors` is not positive.
+    pub fn new(vs: &nn::Path, n_users: i64, n_items: i64, config: NeuMFConfig) -> NeuMF {
+        assert!(config.mlp_layers >= 1, "NeuMF needs at least one MLP layer");
+        assert!(config.factors >= 1, "NeuMF needs at least one factor");
+        let f = config.factors;
+        let mlp_dim = f << (config.mlp_layers - 1);
+        let emb = |path: nn::Path, n: i64, dim: i64| {
+            let c = nn::EmbeddingConfig {
+                ws_init: Init::Randn {
+                    mean: 0.0,
+                    stdev: config.embedding_std,
+                },
+                ..Default::default()
+            };
+            nn::embedding(path, n, dim, c)
+        };
+        let user_gmf = emb(vs / "user_gmf", n_users, f);
+        let item_gmf = emb(vs / "item_gmf", n_items, f);
+        let user_mlp = emb(vs / "user_mlp", n_users, mlp_dim);
+        let item_mlp = emb(vs / "item_mlp", n_items, mlp_dim);
+        let mut mlp = Vec::with_capacity(config.mlp_layers);
+        let mut width = 2 * mlp_dim;
+        for l in 0..config.mlp_layers {
+            mlp.push(TorchLinear::new(&(vs / "mlp" / l), width, width / 2));
+            width /= 2;
+        }
+        let output = TorchLinear::new(&(vs / "output"), 2 * f, 1);
+        NeuMF {
+            user_gmf,
+            item_gmf,
+            user_mlp,
+            item_mlp,
+            mlp,
+            output,
+            config,
+        }
+    }
+
+    /// The sizes this model was built with.
+    pub fn config(&self) -> NeuMFConfig {
+        self.config
+    }
+}
+
+impl PairScorer for NeuMF {
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        let gmf = users.apply(&self.user_gmf) * items.apply(&self.item_gmf);
+        let mut h = Tensor::cat(
+            &[users.apply(&self.user_mlp), items.apply(&self.item_mlp)],
+            1,
+        );
+        for layer in &self.mlp {
+            h = layer.forward(&h).relu();
+        }
+        Tensor::cat(&[gmf, h], 1).apply(&self.output).squeeze_dim(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    #[test]
+    fn forward_shapes() {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = NeuMFConfig {
+            factors: 8,
+            mlp_layers: 3,
+            embedding_std: 0.01,
+        };
+        let m = NeuMF::new(&vs.root(), 5, 7, cfg);
+        let u = Tensor::from_slice(&[0i64, 1, 4]);
+        let i = Tensor::from_slice(&[6i64, 0, 3]);
+        assert_eq!(m.score(&u, &i).size(), vec![3]);
+        // embeddings 2×(5+7)×(8 + 32); layers 64→32→16→8; output 16→1
+        let n: i64 = vs
+            .trainable_variables()
+            .iter()
+            .map(|t| t.numel() as i64)
+            .sum();
+        let layers = 64 * 32 + 32 + 32 * 16 + 16 + 16 * 8 + 8 + 16 + 1;
+        assert_eq!(n, 12 * 8 + 12 * 32 + layers);
+    }
+}
