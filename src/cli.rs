@@ -23,8 +23,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
     /// Directory for plots, reports and other files.
-    #[arg(long, global = true, default_value = "recsys-out")]
-    pub out: PathBuf,
+    /// [default: a new directory recsys-out/<UTC date-time>, so runs never collide]
+    #[arg(long, global = true)]
+    pub out: Option<PathBuf>,
     /// Replace files that already exist in the output directory.
     #[arg(long, global = true)]
     pub force: bool,
@@ -40,11 +41,39 @@ impl GlobalArgs {
             device: parse_device(&self.device)?,
             seed: self.seed,
             json: self.json,
-            out_dir: self.out.clone(),
+            out_dir: self.out.clone().unwrap_or_else(fresh_out_dir),
             force: self.force,
             data: DataPaths::new(self.data_dir.clone()),
         })
     }
+}
+
+/// `recsys-out/YYYYMMDD-HHMMSS` for now (UTC), with `-2`, `-3`... if that exists already.
+/// Nothing is created here: commands create it when they first write.
+fn fresh_out_dir() -> PathBuf {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let stamp: String = crate::data::format_utc(now)
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | ':' => None,
+            c => Some(c),
+        })
+        .collect();
+    let base = PathBuf::from("recsys-out").join(&stamp);
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                PathBuf::from(format!("{}-{n}", base.display()))
+            }
+        })
+        .find(|p| !p.exists())
+        .expect("a free name")
 }
 
 /// A ratings table: a MovieLens name, or a CSV/TSV file with a column mapping.

@@ -3,13 +3,17 @@
 //! The library holds the reusable parts (data, splits, models, training, metrics); each
 //! notebook's readable port lives in `notebooks-ported/` and is reached through [`notebooks`].
 
+pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod context;
 pub mod data;
 pub mod device;
 pub mod evaluate;
+pub mod filters;
 pub mod fingerprint;
+pub mod interactions;
 pub mod metrics;
 pub mod models;
 pub mod neighbors;

@@ -27,44 +27,28 @@ enum Command {
     /// Inspect, verify and download ratings data.
     #[command(subcommand)]
     Data(DataCommand),
-    /// Run the notebook ports with the notebooks' own settings and set each number beside the
-    /// notebook's: a table per notebook (quantity | notebook | this run | status), then a summary.
-    /// Writes report.md, report.json and the plots into --out (never over existing files
-    /// without --force).
+    /// Run the notebook ports and set each number beside the notebook's.
+    ///
+    /// The ports run with the notebooks' own settings, in faithful mode. Prints a table per
+    /// notebook (quantity | notebook | this run | status: exact, within band or differs), then a
+    /// summary, and writes report.md, report.json and the plots into --out (never over existing
+    /// files without --force).
     Reproduce {
         /// all, or one of 000, 001, 002, 003, 004.
         #[arg(default_value = "all")]
         which: String,
     },
-    /// Score recommendation lists made elsewhere against a ground truth (RePlay's definitions).
+    #[command(flatten)]
+    App(recsys::app::AppCommand),
+    /// Run a notebook's Rust port beside its PyTorch twin, epoch by epoch.
     ///
-    /// Files are CSV with a header naming user_id and item_id; --recs may add a rating or score
-    /// column (higher is better), else each user's rows count best first in file order.
-    /// Per user, with hits@k the relevant items among the top k and rel the relevant set:
-    /// Precision@k = hits@k/k; Recall@k = hits@k/|rel|; HitRate@k = 1 if hits@k > 0;
-    /// NDCG@k = Σ_hits 1/log2(rank+1) / Σ_{r=1..min(k,|rel|)} 1/log2(r+1);
-    /// MRR@k = 1/rank of the first hit; MAP@k = Σ_hits precision@rank / min(k,|rel|).
-    /// Each is averaged over the users of the ground truth (no recommendations scores 0).
-    /// Coverage@k = distinct recommended items / distinct items in --train.
-    Evaluate {
-        /// Recommendations: user_id,item_id[,rating|score].
-        #[arg(long)]
-        recs: std::path::PathBuf,
-        /// Ground truth: user_id,item_id.
-        #[arg(long)]
-        truth: std::path::PathBuf,
-        /// Train interactions (user_id,item_id), for Coverage.
-        #[arg(long)]
-        train: Option<std::path::PathBuf>,
-        /// Cut-off of the lists.
-        #[arg(short, long, default_value_t = 10)]
-        k: usize,
-    },
-    /// Run a notebook's Rust port and its PyTorch twin (notebooks-ported/python) with the same
-    /// --seed, and print every epoch's loss side by side (with the relative difference), the
-    /// final metrics, and wall time with the ratio.
+    /// Both run with the same --seed (default 0); the twin is notebooks-ported/python/nbXXX.py,
+    /// run with the project virtualenv's Python. Prints every epoch's loss side by side with the
+    /// relative difference, the final metrics, and wall time with the ratio.
     ///
-    /// Flags after `--` go to both, e.g. `recsys compare 000 --seed 0 -- --epochs 2`.
+    /// Flags after `--` go to both (translated where the twin names them differently), e.g.
+    /// `recsys compare 003 --seed 0 -- --epochs 2`. The seed defaults to 0. The port's own
+    /// output goes to stderr, the comparison to stdout.
     Compare {
         /// 000, 001, 002, 003 or 004.
         notebook: String,
@@ -72,6 +56,10 @@ enum Command {
         #[arg(last = true)]
         flags: Vec<String>,
     },
+    /// Steps per second of each notebook's training loop: PyTorch with the notebook's own loop,
+    /// PyTorch with tensor batches, and Rust, with the ratios (same data, model, batch size
+    /// and torch threads on both sides).
+    Bench(recsys::bench::Args),
     /// Run one notebook's port: it prints what the notebook printed, in its order.
     #[command(subcommand)]
     Notebook(NotebookCommand),
@@ -129,55 +117,9 @@ fn run(cli: Cli) -> Result<()> {
             };
             recsys::reproduce::reproduce(&ctx, &list)?
         }
-        Command::Evaluate {
-            recs,
-            truth,
-            train,
-            k,
-        } => {
-            use recsys::evaluate as ev;
-            if k == 0 {
-                anyhow::bail!("-k must be at least 1, got 0");
-            }
-            let n_items = train.as_deref().map(ev::read_item_count).transpose()?;
-            let m = ev::ranking_metrics(
-                &ev::read_recommendations(&recs)?,
-                &ev::read_truth(&truth)?,
-                k,
-                n_items,
-            )?;
-            say!(
-                ctx,
-                "protocol: lists given in {} against {} ({} users)",
-                recs.display(),
-                truth.display(),
-                m.users
-            );
-            say!(ctx, "Precision@{k}  {:.6}", m.precision);
-            say!(ctx, "Recall@{k}     {:.6}", m.recall);
-            say!(ctx, "NDCG@{k}       {:.6}", m.ndcg);
-            say!(ctx, "HitRate@{k}    {:.6}", m.hit_rate);
-            say!(ctx, "MRR@{k}        {:.6}", m.mrr);
-            say!(ctx, "MAP@{k}        {:.6}", m.map);
-            match m.coverage {
-                Some(c) => say!(ctx, "Coverage@{k}   {c:.6}"),
-                None => say!(ctx, "Coverage@{k}   (needs --train)"),
-            }
-            serde_json::to_value(m)?
-        }
-        Command::Compare { notebook, flags } => {
-            let ctx = if ctx.seed.is_none() {
-                recsys::Context {
-                    seed: Some(0),
-                    ..ctx
-                }
-            } else {
-                ctx.clone()
-            };
-            recsys::compare::compare(&ctx, &notebook, &flags, |c| {
-                recsys::reproduce::run_notebook_with(c, &notebook, &flags)
-            })?
-        }
+        Command::App(cmd) => recsys::app::run(&ctx, cmd)?,
+        Command::Compare { notebook, flags } => recsys::compare::compare(&ctx, &notebook, &flags)?,
+        Command::Bench(args) => recsys::bench::bench(&ctx, &args)?,
         Command::Notebook(which) => {
             let report = match which {
                 NotebookCommand::Nb000(args) => recsys::nb000::run(&ctx, &args)?,

@@ -27,9 +27,23 @@ fn parse<A: clap::Args>(flags: &[String]) -> Result<A> {
     Ok(Defaults::<A>::try_parse_from(argv)?.args)
 }
 
-/// Run one notebook's port with its default settings (the notebook's own).
+/// The flags `reproduce` gives each port: the notebook's own settings, faithful mode only
+/// (`recsys notebook <nb>` also runs the corrected modes beside them).
+pub fn reproduce_flags(notebook: &str) -> &'static [&'static str] {
+    match notebook {
+        "003" => &["--mode", "faithful"],
+        "004" => &["--mode", "faithful"],
+        _ => &[],
+    }
+}
+
+/// Run one notebook's port as `reproduce` does: see [`reproduce_flags`].
 pub fn run_notebook(ctx: &Context, notebook: &str) -> Result<Report> {
-    run_notebook_with(ctx, notebook, &[])
+    let flags: Vec<String> = reproduce_flags(notebook)
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
+    run_notebook_with(ctx, notebook, &flags)
 }
 
 /// Run one notebook's port with `flags`, as given to `recsys notebook <nb>`.
@@ -58,18 +72,66 @@ pub fn status_text(status: &Status) -> String {
     }
 }
 
-/// A markdown table of checks.
+/// One line of a cell: newlines become `; `, and, when `max` is given, long text is cut
+/// with an ellipsis.
+fn one_line(text: &str, max: Option<usize>) -> String {
+    let flat = text.replace(",\n ", ", ").replace('\n', "; ");
+    match max {
+        Some(max) if flat.chars().count() > max => {
+            let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+            format!("{cut}…")
+        }
+        _ => flat,
+    }
+}
+
+/// A markdown table of checks, with every value in full.
 pub fn checks_table(checks: &[Check]) -> String {
     let mut out = String::from("| quantity | notebook | this run | status |\n|---|---|---|---|\n");
     for c in checks {
+        let cell = |t: &str| one_line(t, None).replace('|', "\\|");
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
-            c.quantity.replace('|', "\\|"),
-            c.notebook.replace('|', "\\|"),
-            c.this_run.replace('|', "\\|"),
+            cell(&c.quantity),
+            cell(&c.notebook),
+            cell(&c.this_run),
             status_text(&c.status)
         );
+    }
+    out
+}
+
+/// An aligned plain-text table of checks for the terminal; long values are shortened (the
+/// markdown report and the JSON keep them whole).
+pub fn checks_text(checks: &[Check]) -> String {
+    const WIDE: usize = 44;
+    let rows: Vec<[String; 4]> = checks
+        .iter()
+        .map(|c| {
+            [
+                one_line(&c.quantity, Some(WIDE)),
+                one_line(&c.notebook, Some(WIDE)),
+                one_line(&c.this_run, Some(WIDE)),
+                status_text(&c.status),
+            ]
+        })
+        .collect();
+    let header = ["quantity", "notebook", "this run", "status"].map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     out
 }
@@ -123,7 +185,8 @@ pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value>
         let table = checks_table(&report.checks);
         say!(
             ctx,
-            "\nnotebook {nb}: the notebook's numbers beside this run ({secs:.1} s)\n{table}"
+            "\nnotebook {nb}: the notebook's numbers beside this run ({secs:.1} s)\n{}",
+            checks_text(&report.checks)
         );
         let _ = write!(markdown, "## Notebook {nb} ({secs:.1} s)\n\n{table}\n");
         tally.add(&report.checks);
