@@ -16,10 +16,11 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+use crate::optim::Adam;
 use anyhow::{bail, Context as _, Result};
 use polars::prelude::*;
 use serde_json::{json, Value};
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::data::Dataset;
@@ -607,7 +608,7 @@ fn train_fn(
     mode: Mode,
     label: &str,
 ) -> Result<TrainLog> {
-    let mut optimizer = nn::Adam::default().build(vs, args.lr)?;
+    let mut optimizer = Adam::new(vs, args.lr)?;
     let n = data.len();
     let batches = data.batches(args.batch_size);
     let device = data.users.device();

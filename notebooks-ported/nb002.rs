@@ -17,9 +17,9 @@
 
 use std::time::Instant;
 
+use crate::optim::Adam;
 use anyhow::{ensure, Result};
 use serde_json::json;
-use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::data::Dataset;
@@ -285,7 +285,7 @@ fn part1(
             20,
             mean_rating.double_value(&[]),
         );
-        let mut opt = nn::Adam::default().wd(weight_decay).build(&vs, 0.01)?;
+        let mut opt = Adam::with_weight_decay(&vs, 0.01, weight_decay)?;
         if verbose {
             say!(ctx, "\nCollaborativeFilteringModel(embedding 20), Adam lr 0.01, weight decay {weight_decay}:");
         }

@@ -451,7 +451,7 @@ fn train_recommender_net(
         run.last_batch.push(loss);
         run.mean.push(losses.mean.double_value(&[]));
         run.lrs.push(scheduler.lr());
-        scheduler.step_optimizer(loss, &mut optimizer);
+        scheduler.step_optimizer(loss, &mut optimizer)?;
         bar.inc(1);
         bar.set_message(format!("loss {loss:.4} lr {:.1e}", scheduler.lr()));
         if print_every_epoch {

@@ -15,9 +15,10 @@
 
 use std::time::Instant;
 
+use crate::optim::Adam;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
+use tch::{nn, Device, Kind, Reduction, Tensor};
 
 use crate::context::Context;
 use crate::data::Dataset;
@@ -106,7 +107,7 @@ fn rust_000(ctx: &Context, epochs: usize) -> Result<Timed> {
     tch::manual_seed(0);
     let vs = nn::VarStore::new(dev);
     let model = MatrixFactorization::new(&vs.root(), n_users, n_items, 20);
-    let mut opt = nn::Adam::default().build(&vs, 1e-3)?;
+    let mut opt = Adam::new(&vs, 1e-3)?;
     let u_all = Tensor::from_slice(&users).to_device(dev);
     let i_all = Tensor::from_slice(&items).to_device(dev);
     let n = users.len() as i64;
@@ -432,11 +433,7 @@ fn reproduce_wall(ctx: &Context, threads: i32) -> Result<Value> {
 
 /// Mean microseconds per step of zero_grad, forward (`loss_of(step)`), backward and the optimizer
 /// step over `steps` steps, after 20 warm-up steps.
-fn phases(
-    opt: &mut nn::Optimizer,
-    steps: usize,
-    mut loss_of: impl FnMut(usize) -> Tensor,
-) -> [f64; 4] {
+fn phases(opt: &mut Adam, steps: usize, mut loss_of: impl FnMut(usize) -> Tensor) -> [f64; 4] {
     let mut t = [0.0; 4];
     for k in 0..steps + 20 {
         let t0 = Instant::now();
@@ -467,7 +464,7 @@ fn breakdown(ctx: &Context, notebook: &str) -> Result<[f64; 4]> {
         "000" => {
             let (users, items, n_users, n_items) = nb000_pairs(ctx)?;
             let model = MatrixFactorization::new(&vs.root(), n_users, n_items, 20);
-            let mut opt = nn::Adam::default().build(&vs, 1e-3)?;
+            let mut opt = Adam::new(&vs, 1e-3)?;
             let u = Tensor::from_slice(&users).to_device(dev);
             let i = Tensor::from_slice(&items).to_device(dev);
             let y = Tensor::ones([64], (Kind::Float, dev));
@@ -492,7 +489,7 @@ fn breakdown(ctx: &Context, notebook: &str) -> Result<[f64; 4]> {
                 data.num_items,
                 32,
             );
-            let mut opt = nn::Adam::default().build(&vs, 1e-2)?;
+            let mut opt = Adam::new(&vs, 1e-2)?;
             let steps = steps.min(data.len() / 256);
             Ok(phases(&mut opt, steps, |k| {
                 let s = 256 * k as i64;

@@ -17,6 +17,7 @@ pub mod interactions;
 pub mod metrics;
 pub mod models;
 pub mod neighbors;
+pub mod optim;
 pub mod pca;
 pub mod plot;
 pub mod prep;

@@ -4,7 +4,7 @@
 //! (mode, relative/absolute threshold, patience, cooldown, `min_lr`, `eps`), and drives a tch
 //! optimizer through `set_lr`.
 
-use tch::nn::Optimizer;
+use crate::optim::Adam;
 
 /// Whether a lower or a higher metric is better (`mode` in PyTorch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,12 +128,16 @@ impl ReduceLrOnPlateau {
     }
 
     /// [`ReduceLrOnPlateau::step`], then set the optimizer's learning rate when it changed.
-    pub fn step_optimizer(&mut self, metric: f64, optimizer: &mut Optimizer) -> Option<f64> {
+    pub fn step_optimizer(
+        &mut self,
+        metric: f64,
+        optimizer: &mut Adam,
+    ) -> anyhow::Result<Option<f64>> {
         let reduced = self.step(metric);
         if let Some(lr) = reduced {
-            optimizer.set_lr(lr);
+            optimizer.set_lr(lr)?;
         }
-        reduced
+        Ok(reduced)
     }
 }
 

@@ -3,9 +3,10 @@
 use recsys::models::mf::{MatrixFactorization, PairScorer};
 use recsys::models::neumf::{NeuMF, NeuMFConfig};
 use recsys::nb000::{self, Args};
+use recsys::optim::Adam;
 use recsys::report::Status;
 use recsys::Context;
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
 fn args(epochs: usize, sampled_epochs: usize) -> Args {
@@ -104,7 +105,7 @@ fn corrected_mode_keeps_the_split_with_real_dates() {
 }
 
 fn short_training(model: &dyn PairScorer, vs: &nn::VarStore, steps: usize) -> (f64, f64) {
-    let mut opt = nn::Adam::default().build(vs, 1e-2).unwrap();
+    let mut opt = Adam::new(vs, 1e-2).unwrap();
     let users = Tensor::from_slice(&[0i64, 1, 2, 3, 0, 1, 2, 3]);
     let items = Tensor::from_slice(&[0i64, 1, 2, 3, 4, 5, 6, 7]);
     let targets = Tensor::from_slice(&[1f32, 1., 1., 1., 0., 0., 0., 0.]);

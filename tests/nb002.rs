@@ -7,13 +7,13 @@ use recsys::models::explicit::{
     regression_epoch, CollaborativeFilteringModel, ExplicitConfig, ExplicitFactorizationModel,
 };
 use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
+use recsys::optim::Adam;
 use recsys::sequence::{
     label_ranking_average_precision, reciprocal_ranks, to_sequences, Sequences,
 };
 use recsys::split::random::{
     random_train_test_split, user_based_split_with_seed, user_based_train_test_split,
 };
-use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 
 fn ml100k() -> Interactions {
@@ -143,7 +143,7 @@ fn explicit_models_lower_their_loss() {
 
     let vs = nn::VarStore::new(Device::Cpu);
     let cf = CollaborativeFilteringModel::new(&vs.root(), 944, 1683, 20, 3.5);
-    let mut opt = nn::Adam::default().wd(1e-3).build(&vs, 0.01).unwrap();
+    let mut opt = Adam::with_weight_decay(&vs, 0.01, 1e-3).unwrap();
     let losses: Vec<f64> = (0..3)
         .map(|_| regression_epoch(&mut opt, &u, &i, &r, 300, |a, b| cf.predict_pairs(a, b)))
         .collect();

@@ -14,9 +14,10 @@
 //! Implicit pair models output a logit trained with binary cross-entropy against sampled
 //! negatives; explicit ones output a rating trained with mean squared error.
 
+use crate::optim::Adam;
 use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::models::explicit::BilinearNet;
@@ -311,15 +312,15 @@ impl AppModel {
     }
 
     /// An Adam optimizer over the pair models' variables (the sequence models have their own).
-    pub fn optimizer(&self, lr: f64, weight_decay: f64) -> Result<Option<nn::Optimizer>> {
+    pub fn optimizer(&self, lr: f64, weight_decay: f64) -> Result<Option<Adam>> {
         if matches!(self.net, Net::Seq(_)) {
             return Ok(None);
         }
-        Ok(Some(
-            nn::Adam::default()
-                .wd(weight_decay)
-                .build(self.var_store(), lr)?,
-        ))
+        Ok(Some(Adam::with_weight_decay(
+            self.var_store(),
+            lr,
+            weight_decay,
+        )?))
     }
 
     /// Whether this is a next-item sequence model.

@@ -12,8 +12,9 @@
 //!
 //! Both train with [`regression_epoch`]: one pass over shuffled interactions in minibatches.
 
+use crate::optim::Adam;
 use anyhow::Result;
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Tensor};
 
 /// An embedding table initialised like Spotlight's `ScaledEmbedding`: N(0, (1/dim)^2).
@@ -98,7 +99,7 @@ pub struct ExplicitFactorizationModel {
     pub net: BilinearNet,
     /// Its hyper-parameters.
     pub config: ExplicitConfig,
-    optimizer: nn::Optimizer,
+    optimizer: Adam,
 }
 
 impl ExplicitFactorizationModel {
@@ -111,9 +112,7 @@ impl ExplicitFactorizationModel {
     ) -> Result<Self> {
         let vs = nn::VarStore::new(device);
         let net = BilinearNet::new(&vs.root(), num_users, num_items, config.embedding_dim);
-        let optimizer = nn::Adam::default()
-            .wd(config.l2)
-            .build(&vs, config.learning_rate)?;
+        let optimizer = Adam::with_weight_decay(&vs, config.learning_rate, config.l2)?;
         Ok(ExplicitFactorizationModel {
             vs,
             net,
@@ -153,7 +152,7 @@ impl ExplicitFactorizationModel {
 /// then for each batch of `batch_size` rows computes `mean((rating - predict(u, i))^2)`, and steps
 /// `optimizer`. Returns the mean of the batch losses (read from the device once, at the end).
 pub fn regression_epoch(
-    optimizer: &mut nn::Optimizer,
+    optimizer: &mut Adam,
     users: &Tensor,
     items: &Tensor,
     ratings: &Tensor,

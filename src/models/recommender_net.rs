@@ -8,8 +8,9 @@
 //! the evaluation flag; they do move to the chosen device, see the port's notes);
 //! [`HiddenLayers::Registered`] is the corrected model.
 
+use crate::optim::Adam;
 use anyhow::{bail, Result};
-use tch::{nn, nn::Init, nn::Module, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
+use tch::{nn, nn::Init, nn::Module, Device, Kind, Reduction, Tensor};
 
 use super::layers::TorchLinear;
 
@@ -162,8 +163,8 @@ impl RecommenderNet {
     }
 
     /// `optim.Adam(net.parameters(), lr)`: Adam over the registered variables only.
-    pub fn adam(&self, lr: f64) -> Result<nn::Optimizer> {
-        Ok(nn::Adam::default().build(&self.vs, lr)?)
+    pub fn adam(&self, lr: f64) -> Result<Adam> {
+        Adam::new(&self.vs, lr)
     }
 }
 
@@ -252,7 +253,7 @@ pub struct EpochLosses {
 /// `MSELoss(ratings, prediction)`, backward, optimizer step. No host round trip.
 pub fn train_epoch(
     net: &RecommenderNet,
-    optimizer: &mut nn::Optimizer,
+    optimizer: &mut Adam,
     batches: &RatingBatches,
 ) -> Result<EpochLosses> {
     let Some(first) = batches.batches.first() else {

@@ -20,8 +20,9 @@
 //! epoch and steps Adam per minibatch; [`ImplicitSequenceModel::score_next`] scores every item id
 //! as the next one after each given prefix.
 
+use crate::optim::Adam;
 use anyhow::Result;
-use tch::nn::{self, OptimizerConfig, RNN};
+use tch::nn::{self, RNN};
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::models::explicit::scaled_embedding;
@@ -301,7 +302,7 @@ pub struct ImplicitSequenceModel {
     /// Size of the item id space, padding included.
     pub num_items: i64,
     net: Net,
-    optimizer: nn::Optimizer,
+    optimizer: Adam,
 }
 
 impl ImplicitSequenceModel {
@@ -323,9 +324,7 @@ impl ImplicitSequenceModel {
             }
             _ => Net::Softmax(Box::new(SoftmaxNet::new(&root, num_items, &config))),
         };
-        let optimizer = nn::Adam::default()
-            .wd(config.l2)
-            .build(&vs, config.learning_rate)?;
+        let optimizer = Adam::with_weight_decay(&vs, config.learning_rate, config.l2)?;
         Ok(ImplicitSequenceModel {
             vs,
             config,

@@ -7,8 +7,9 @@
 //! uniformly (they may hit the positive or another seen item, as in the notebook), and labels
 //! `1, 0, ..., 0`; the loss is binary cross-entropy with logits over all of them.
 
+use crate::optim::Adam;
 use anyhow::{bail, Result};
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::metrics::top_k;
@@ -217,7 +218,7 @@ pub fn batch_loss(model: &BaseTwoHead, batch: &TowerBatch) -> Tensor {
 /// `on_step` is called after each step (e.g. to move a progress bar).
 pub fn train_epoch(
     model: &BaseTwoHead,
-    optimizer: &mut nn::Optimizer,
+    optimizer: &mut Adam,
     data: &TowerTrain,
     batch_size: usize,
     mut on_step: impl FnMut(),
@@ -246,8 +247,8 @@ pub fn eval_loss(model: &BaseTwoHead, data: &TowerTrain, batch_size: usize) -> R
 }
 
 /// An Adam optimizer over `vs` (PyTorch's defaults: betas 0.9/0.999, eps 1e-8, no decay).
-pub fn adam(vs: &nn::VarStore, lr: f64) -> Result<nn::Optimizer> {
-    Ok(nn::Adam::default().build(vs, lr)?)
+pub fn adam(vs: &nn::VarStore, lr: f64) -> Result<Adam> {
+    Adam::new(vs, lr)
 }
 
 /// Scores of every item for each user (`user_emb[users] @ item_emb.T`), computed from the
