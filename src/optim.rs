@@ -140,29 +140,7 @@ impl Adam {
                 );
                 let grad = grad.contiguous();
                 assert!(p.is_contiguous(), "Adam: parameters are contiguous");
-                // SAFETY (both blocks): every tensor here is a contiguous f32 CPU tensor of
-                // p's size, owned by this step (gradients are off, nothing else runs on them).
-                unsafe {
-                    update_moments(
-                        f32_slice(&grad),
-                        f32_slice(p),
-                        f32_slice_mut(&m.exp_avg),
-                        f32_slice_mut(&m.exp_avg_sq),
-                        f32_slice_mut(&m.sqrt_buf),
-                        &h,
-                    );
-                }
-                // libtorch's own sqrt kernel (MKL on x86), so the step stays bit-identical.
-                let _ = m.sqrt_buf.sqrt_();
-                unsafe {
-                    update_parameter(
-                        f32_slice_mut(p),
-                        f32_slice(&m.exp_avg),
-                        f32_slice(&m.exp_avg_sq),
-                        f32_slice(&m.sqrt_buf),
-                        &h,
-                    );
-                }
+                fused_update(p, &grad, m, &h);
             }
         });
     }
@@ -211,8 +189,55 @@ unsafe fn f32_slice_mut(t: &Tensor) -> &mut [f32] {
     std::slice::from_raw_parts_mut(t.data_ptr() as *mut f32, t.numel())
 }
 
-/// First half of the update, element by element, in libtorch's order and roundings
-/// (ATen's vectorized `add` with alpha and `addcmul` are fused multiply-adds):
+/// One parameter's update: [`update_moments`], libtorch's `sqrt` (MKL's on x86, which is not
+/// correctly rounded, so a Rust `sqrt` would drift from PyTorch in the last bit), then
+/// [`update_parameter`]. Compiled for AVX2 and FMA where the CPU has them.
+fn fused_update(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe { fused_update_avx2(p, grad, m, h) };
+            return;
+        }
+    }
+    fused_update_portable(p, grad, m, h);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fused_update_avx2(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
+    fused_update_portable(p, grad, m, h);
+}
+
+#[inline(always)]
+fn fused_update_portable(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
+    // SAFETY (both blocks): every tensor here is a contiguous f32 CPU tensor of p's size, and
+    // only this step touches them (gradients are off); each slice lives within its block.
+    unsafe {
+        update_moments(
+            f32_slice(grad),
+            f32_slice(p),
+            f32_slice_mut(&m.exp_avg),
+            f32_slice_mut(&m.exp_avg_sq),
+            f32_slice_mut(&m.sqrt_buf),
+            h,
+        );
+    }
+    let _ = m.sqrt_buf.shallow_clone().sqrt_();
+    unsafe {
+        update_parameter(
+            f32_slice_mut(p),
+            f32_slice(&m.exp_avg),
+            f32_slice(&m.exp_avg_sq),
+            f32_slice(&m.sqrt_buf),
+            h,
+        );
+    }
+}
+
+/// First half, element by element, in libtorch's order and roundings (ATen's vectorized `add`
+/// with alpha and `addcmul` are fused multiply-adds):
 ///
 /// ```text
 /// g = g + wd·p                 grad.add(p, wd)
@@ -224,40 +249,8 @@ unsafe fn f32_slice_mut(t: &Tensor) -> &mut [f32] {
 /// `sqrt` takes a slow path for zeros (about 20 times slower over an embedding table whose
 /// untouched rows have `v = 0`), and `sqrt(0) = 0` needs no kernel ([`update_parameter`] puts
 /// the 0 back).
-fn update_moments(
-    grad: &[f32],
-    value: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    sqrt_in: &mut [f32],
-    h: &Hyper,
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has the features the function is compiled for.
-            unsafe { update_moments_fma(grad, value, m, v, sqrt_in, h) };
-            return;
-        }
-    }
-    update_moments_portable(grad, value, m, v, sqrt_in, h);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn update_moments_fma(
-    grad: &[f32],
-    value: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    sqrt_in: &mut [f32],
-    h: &Hyper,
-) {
-    update_moments_portable(grad, value, m, v, sqrt_in, h);
-}
-
 #[inline(always)]
-fn update_moments_portable(
+fn update_moments(
     grad: &[f32],
     value: &[f32],
     m: &mut [f32],
@@ -287,32 +280,8 @@ fn update_moments_portable(
 /// d = sqrt(v) / sqrt(1-β2^t) + eps
 /// p = p + (-lr/(1-β1^t)·m) / d     p.addcdiv_(m, d, -step_size)
 /// ```
-fn update_parameter(value: &mut [f32], m: &[f32], v: &[f32], sqrt_v: &[f32], h: &Hyper) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has the features the function is compiled for.
-            unsafe { update_parameter_avx2(value, m, v, sqrt_v, h) };
-            return;
-        }
-    }
-    update_parameter_portable(value, m, v, sqrt_v, h);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn update_parameter_avx2(
-    value: &mut [f32],
-    m: &[f32],
-    v: &[f32],
-    sqrt_v: &[f32],
-    h: &Hyper,
-) {
-    update_parameter_portable(value, m, v, sqrt_v, h);
-}
-
 #[inline(always)]
-fn update_parameter_portable(value: &mut [f32], m: &[f32], v: &[f32], sqrt_v: &[f32], h: &Hyper) {
+fn update_parameter(value: &mut [f32], m: &[f32], v: &[f32], sqrt_v: &[f32], h: &Hyper) {
     let n = value.len();
     let (m, v, sqrt_v) = (&m[..n], &v[..n], &sqrt_v[..n]);
     for i in 0..n {
