@@ -151,6 +151,8 @@ const RULES_000: &[Rule] = &[
     ("corrected", false, Target::Both("--corrected")),
     ("no-neumf", false, Target::Both("--no-neumf")),
     ("threads", true, Target::Both("--threads")),
+    // torch: torch.optim.Adam; libtorch: the C++ Adam's formula, as the port runs it.
+    ("adam", true, Target::TwinOnly),
     (
         "compare-modes",
         false,
@@ -220,7 +222,7 @@ const RULES_004: &[Rule] = &[
     ("epochs", true, Target::Both("--epochs")),
     ("batch-size", true, Target::Both("--batch-size")),
     ("threads", true, Target::Both("--threads")),
-    // torch: torch.optim.Adam; libtorch: the C++ Adam's formula, as tch runs it.
+    // torch: torch.optim.Adam; libtorch: the C++ Adam's formula, as the port runs it.
     ("adam", true, Target::TwinOnly),
 ];
 

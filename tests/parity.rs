@@ -131,6 +131,24 @@ fn nb000_mf_and_neumf_two_epochs() {
     );
 }
 
+/// At the notebook's batch of 64, with the twin on libtorch's Adam formula: NeuMF on the sampled
+/// data is where stock `torch.optim.Adam`'s last-bit difference grows to ~1e-4 in one epoch.
+#[test]
+fn nb000_notebook_batches_with_libtorch_adam() {
+    parity(
+        "000",
+        &[
+            "--epochs",
+            "1",
+            "--sampled-epochs",
+            "1",
+            "--adam",
+            "libtorch",
+        ],
+        &[],
+    );
+}
+
 #[test]
 fn nb001_sgd_mf_two_epochs() {
     parity("001", &["--epochs", "2", "--prior-runs", "0"], &[]);

@@ -19,6 +19,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from libtorch_adam import adam_class
+
 KS = (5, 10, 30)
 
 
@@ -120,7 +122,7 @@ class NeuMF(torch.nn.Module):
 
 def train_fn(model, data, epochs, args):
     users, items, targets = data
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    opt = adam_class(args.adam)(model.parameters(), lr=args.lr)
     n, bs = len(users), args.batch_size
     all_steps, printed = [], []
     start = time.perf_counter()
@@ -189,6 +191,8 @@ def main():
     p.add_argument("--corrected", action="store_true")
     p.add_argument("--no-neumf", action="store_true")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--adam", choices=["torch", "libtorch"], default="torch",
+                   help="torch.optim.Adam, or libtorch's formula (bit-identical to the Rust port)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     started = time.perf_counter()

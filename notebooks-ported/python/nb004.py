@@ -15,7 +15,6 @@ Usage: python nb004.py [--seed 0] [--epochs 100] [--mf-epochs 250] [--mode both]
 """
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -23,6 +22,8 @@ import time
 import pandas as pd
 import torch
 import torch.nn as nn
+
+from libtorch_adam import adam_class
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -101,37 +102,9 @@ def make_batches(users, movies, rates, batch_size, device):
             for i in range(0, len(r), batch_size)]
 
 
-class LibtorchAdam(torch.optim.Optimizer):
-    """Adam as libtorch's C++ `torch::optim::Adam` computes it (what tch's `nn::Adam` and so the
-    Rust port use): first moment by mul/add where `torch.optim.Adam` uses `lerp_`. The two differ
-    in the last bits, which 782 steps per epoch amplify; with this class the twin reproduces the
-    Rust port's numbers exactly (`--adam libtorch`)."""
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
-
-    @torch.no_grad()
-    def step(self):
-        for g in self.param_groups:
-            b1, b2 = g["betas"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
-                st["step"] += 1
-                bc1, bc2 = 1 - b1 ** st["step"], 1 - b2 ** st["step"]
-                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
-                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                denom = (st["v"].sqrt() / math.sqrt(bc2)).add_(g["eps"])
-                p.addcdiv_(st["m"], denom, value=-g["lr"] / bc1)
-
-
 def train(net, batches, epochs, args, label):
     crit = nn.MSELoss()
-    adam = LibtorchAdam if args.adam == "libtorch" else torch.optim.Adam
-    opt = adam(net.parameters(), lr=1e-3)
+    opt = adam_class(args.adam)(net.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, "min", factor=0.3, patience=2)
     losses, t = [], time.time()
     for epoch in range(epochs):
