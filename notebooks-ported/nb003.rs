@@ -66,6 +66,10 @@ pub struct Args {
     /// Length of the recommendation lists (K of the metrics).
     #[arg(long, default_value_t = 10)]
     pub k: usize,
+    /// libtorch intra-op CPU threads (0 keeps libtorch's default). One is the default: the
+    /// batches are small, and more threads spin against each other on a busy machine.
+    #[arg(long, default_value_t = 1)]
+    pub threads: i32,
 }
 
 /// The preprocessed data: encoded train and (filtered) test interactions.
@@ -306,6 +310,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be at least 1");
     anyhow::ensure!(args.k > 0, "--k must be at least 1");
     anyhow::ensure!(args.lr > 0.0, "--lr must be positive");
+    if args.threads > 0 {
+        tch::set_num_threads(args.threads);
+    }
     let seed = ctx.manual_seed(123);
     let study = prepare(ctx)?;
     let s = &study.sizes;

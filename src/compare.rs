@@ -209,6 +209,7 @@ const RULES_003: &[Rule] = &[
     ("epochs", true, Target::Both("--epochs")),
     ("negatives", true, Target::Both("--negatives")),
     ("k", true, Target::Both("--k")),
+    ("threads", true, Target::Both("--threads")),
     (
         "emb-dim",
         true,

@@ -92,8 +92,11 @@ def main():
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--negatives", type=int, default=10)
     p.add_argument("--k", type=int, default=10)
+    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
     say = (lambda *x: print(*x, file=sys.stderr)) if a.json else print
     (tr_u, tr_i), (te_u, te_i), sizes = prepare()
     for key, v in sizes.items():
