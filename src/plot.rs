@@ -63,11 +63,8 @@ pub fn bar_chart(
             SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
             _ => String::new(),
         })
-        .x_label_style(
-            ("sans-serif", 13)
-                .into_font()
-                .transform(FontTransform::Rotate90),
-        )
+        .x_label_style(("sans-serif", 13))
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()
         .map_err(err())?;
     chart
@@ -126,11 +123,13 @@ pub fn line_chart(
         .map_err(err())?;
     for (i, (name, values)) in series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
+        let points = || values.iter().enumerate().map(|(e, v)| (e as f64 + 1.0, *v));
+        // Markers too, so that a one-epoch series still shows.
         chart
-            .draw_series(LineSeries::new(
-                values.iter().enumerate().map(|(e, v)| (e as f64 + 1.0, *v)),
-                color.stroke_width(2),
-            ))
+            .draw_series(points().map(|p| Circle::new(p, 3, color.filled())))
+            .map_err(err())?;
+        chart
+            .draw_series(LineSeries::new(points(), color.stroke_width(2)))
             .map_err(err())?
             .label(*name)
             .legend(move |(x, y)| {
