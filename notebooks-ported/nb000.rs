@@ -960,13 +960,20 @@ fn checks(args: &Args, o: &Outcome) -> Vec<Check> {
         o.mf.sampled_training.printed.first(),
         o.mf.sampled_training.printed.last(),
     ];
-    for (loss, p) in losses.iter().zip(&LOSS_BANDS) {
+    // Outside the notebook's settings, the epochs are named by this run's counts.
+    let epoch_names = [
+        "avg loss after epoch 1 (no sampling)".to_string(),
+        format!("avg loss after epoch {} (no sampling)", args.epochs),
+        "avg loss after epoch 1 (sampling)".to_string(),
+        format!("avg loss after epoch {} (sampling)", args.sampled_epochs),
+    ];
+    for ((loss, p), name) in losses.iter().zip(&LOSS_BANDS).zip(&epoch_names) {
         let ours = loss.copied().unwrap_or(f64::NAN);
         c.push(if notebook_settings {
             Check::band(p.quantity, p.notebook, ours, p.band, 3)
         } else {
             Check::info(
-                format!("MF {} ({})", p.quantity, o.mode.name()),
+                format!("MF {name} ({})", o.mode.name()),
                 format!("{ours:.3}"),
             )
         });
