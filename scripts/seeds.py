@@ -97,23 +97,29 @@ def table(reports, details_pattern):
                 continue
             row = rows.setdefault(check["quantity"], {
                 "notebook": check.get("notebook", ""), "band": check.get("band", ""),
-                "values": [], "in_band": 0})
+                "values": [], "statuses": []})
             row["values"].append(value)
-            row["in_band"] += check.get("status") in ("exact", "within_band")
+            row["statuses"].append(check.get("status"))
         if details_pattern:
             for path, value in flatten(report.get("details", {})):
                 if re.search(details_pattern, path):
                     rows.setdefault(path, {"notebook": "", "band": "", "values": [],
-                                           "in_band": None})["values"].append(value)
+                                           "statuses": []})["values"].append(value)
     lines = ["| quantity | notebook | mean ± sd | min – max | band | in band |",
              "|---|---|---|---|---|---|"]
     for name, row in rows.items():
-        values = row["values"]
+        values, statuses = row["values"], row["statuses"]
+        judged = [s for s in statuses if s in ("exact", "within_band", "differs")]
+        in_band = f"{sum(s != 'differs' for s in judged)}/{len(judged)}" if judged else ""
+        band = row["band"] or ("exact" if "exact" in statuses else "")
+        if min(values) == max(values):
+            lines.append(f"| {name} | {row['notebook']} | {values[0]:g} (every seed) | | "
+                         f"{band} | {in_band} |")
+            continue
         mean, sd = mean_sd(values)
         d = digits(values)
-        in_band = "" if row["in_band"] is None or not row["band"] else f"{row['in_band']}/{len(values)}"
         lines.append(f"| {name} | {row['notebook']} | {mean:.{d}f} ± {sd:.{d}f} | "
-                     f"{min(values):.{d}f} – {max(values):.{d}f} | {row['band']} | {in_band} |")
+                     f"{min(values):.{d}f} – {max(values):.{d}f} | {band} | {in_band} |")
     return "\n".join(lines)
 
 
@@ -125,15 +131,25 @@ def main():
     p.add_argument("--details", default="", help="regex of `details` paths to add as rows")
     p.add_argument("--binary", default=None, help="recsys binary (default: the release build)")
     p.add_argument("--save", default=None, help="also write every run's JSON report here")
+    p.add_argument("--load", nargs="+", default=None,
+                   help="tabulate these saved reports (one `--json` report or a --save list "
+                        "per file) instead of running")
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     a = p.parse_args(argv[:cut])
     flags = argv[cut + 1:]
+    seeds = parse_seeds(a.seeds)
+    if a.load:
+        reports = []
+        for path in a.load:
+            loaded = json.loads(Path(path).read_text())
+            reports += loaded if isinstance(loaded, list) else [loaded]
+        print(table(reports, a.details))
+        return
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     binary = Path(a.binary) if a.binary else target / "release" / "recsys"
     if not binary.exists():
         raise SystemExit(f"{binary} not found: run `cargo build --release` first")
-    seeds = parse_seeds(a.seeds)
     with tempfile.TemporaryDirectory(prefix="recsys-seeds-") as scratch:
         reports = [run(binary, a.notebook, s, flags, scratch) for s in seeds]
     if a.save:
