@@ -793,7 +793,7 @@ pub fn parse_date(text: &str) -> Result<i64> {
 }
 
 /// Notebook values and bands around 5 measured seeds (mean ± max(3 sd, 0.1) for recall, whose
-/// steps are 1/26 with 26 test users; mean ± 3 sd for losses; see notebooks-ported/nb000.md).
+/// steps are 1/26 with 26 test users; mean ± 3 sd for losses; see the README, notebook 000).
 struct Published {
     quantity: &'static str,
     notebook: f64,

@@ -605,7 +605,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
 
 /// Bands of the stochastic losses (default settings, `--prior-runs 1`): over `--seed 1..=5`
 /// the port measured epoch 1 train 0.9443 ± 0.0032 and validation 1.0149 ± 0.0090, epoch 20
-/// train 0.7718 ± 0.0009 and validation 0.8878 ± 0.0048, test 0.8983 ± 0.0041 (see nb001.md);
+/// train 0.7718 ± 0.0009 and validation 0.8878 ± 0.0048, test 0.8983 ± 0.0041 (see the README, notebook 001);
 /// each band is about mean ± 4 sd.
 const TRAIN_1_BAND: (f64, f64) = (0.930, 0.960);
 const VALID_1_BAND: (f64, f64) = (0.975, 1.055);

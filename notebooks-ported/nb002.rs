@@ -75,7 +75,7 @@ mod notebook {
     pub const SOFTMAX_POPULARITY: f64 = 0.0248;
 }
 
-/// Bands for the stochastic numbers, from `recsys notebook 002 --seeds 5` (see nb002.md),
+/// Bands for the stochastic numbers, from `recsys notebook 002 --seeds 5` (see the README, notebook 002),
 /// widened a little; the RMSE bands are the issue's.
 mod bands {
     pub const RMSE: (f64, f64) = (0.97, 1.01);

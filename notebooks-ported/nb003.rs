@@ -463,7 +463,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
         ),
     ];
     let names = ["NDCG@10", "HitRate@10", "Coverage@10"];
-    // Bands: a margin around seeds 1-5 and 123 at the default settings (notebooks-ported/nb003.md).
+    // Bands: a margin around seeds 1-5 and 123 at the default settings (the README, notebook 003).
     let faithful_bands = [(0.015, 0.07), (0.10, 0.26), (0.20, 0.31)];
     let default_settings =
         args.batch_size == 256 && args.lr == 1e-2 && args.epochs == 30 && k == 10;

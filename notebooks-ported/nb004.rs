@@ -72,7 +72,7 @@ pub struct Args {
 /// Default seed (the notebook draws unseeded).
 const DEFAULT_SEED: u64 = 0;
 
-// Published values, and bands measured over seeds 0..5 with this port (see nb004.md).
+// Published values, and bands measured over seeds 0..5 with this port (see the README, notebook 004).
 const NB_MF_LOSS_0: f64 = 5.326584339141846;
 const NB_MF_LOSS_240: f64 = 0.5970937013626099;
 const NB_MF_LOSS_LAST: f64 = 0.6075699925422668;
