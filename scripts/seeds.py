@@ -47,7 +47,8 @@ def number(text):
 
 
 def flatten(node, path=""):
-    """Scalar numeric leaves of a JSON tree as (path, value); lists of numbers are skipped."""
+    """Numeric leaves of a JSON tree as (path, value). Short lists (at most 5 numbers, such as a
+    metric at k = 5, 10, 30) give one leaf per element; longer ones (per-epoch curves) none."""
     if isinstance(node, dict):
         for key, child in node.items():
             yield from flatten(child, f"{path}.{key}" if path else key)
@@ -56,6 +57,9 @@ def flatten(node, path=""):
             for i, child in enumerate(node):
                 label = child.get("mode") or child.get("name") or str(i)
                 yield from flatten(child, f"{path}[{label}]")
+        elif len(node) <= 5:
+            for i, child in enumerate(node):
+                yield from flatten(child, f"{path}[{i}]")
     elif isinstance(node, (int, float)) and not isinstance(node, bool):
         yield path, float(node)
 
