@@ -397,7 +397,12 @@ fn reproduce_wall(ctx: &Context, threads: i32) -> Result<Value> {
         let rust_s = start.elapsed().as_secs_f64();
         let py_s = if crate::compare::twin_path(nb).exists() {
             let mut s = 0.0;
-            for run in crate::compare::plan(nb, &[])?.twin_runs {
+            // The twin runs what `reproduce` ran: the same flags (003 and 004: faithful only).
+            let flags: Vec<String> = crate::reproduce::reproduce_flags(nb)
+                .iter()
+                .map(|f| f.to_string())
+                .collect();
+            for run in crate::compare::plan(nb, &flags)?.twin_runs {
                 let mut args = run.args.clone();
                 args.push("--json".into());
                 let env = [("OMP_NUM_THREADS", threads.to_string())];
