@@ -166,6 +166,11 @@ fn doctor(ctx: &Context) -> Result<Value> {
     say!(ctx, "CUDA devices     {}", info.cuda_device_count);
     say!(ctx, "cuDNN available  {}", info.cudnn_available);
     say!(ctx, "threads          {}", info.threads);
+    let adam = recsys::optim::cpu_kernel();
+    say!(
+        ctx,
+        "Adam on the CPU  fused, bit-identical to libtorch's ({adam} loops)"
+    );
     say!(
         ctx,
         "device chosen    {}",
@@ -202,7 +207,7 @@ fn doctor(ctx: &Context) -> Result<Value> {
     }
     let ok = files.iter().all(|(_, s)| *s == checksum::FileStatus::Ok);
     Ok(
-        json!({ "torch": info, "device": recsys::device::device_name(ctx.device), "data_files": file_json, "data_ok": ok, "datasets": datasets }),
+        json!({ "torch": info, "adam_cpu_kernel": adam, "device": recsys::device::device_name(ctx.device), "data_files": file_json, "data_ok": ok, "datasets": datasets }),
     )
 }
 

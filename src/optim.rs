@@ -146,6 +146,28 @@ impl Adam {
     }
 }
 
+/// Which loops the CPU step runs on this machine: `"avx2+fma"` or `"portable"` (the same
+/// numbers; the portable loops call a software fused multiply-add and are slower).
+pub fn cpu_kernel() -> &'static str {
+    if has_avx2_fma() {
+        "avx2+fma"
+    } else {
+        "portable"
+    }
+}
+
+/// Whether this CPU has AVX2 and FMA (the features of the fast loops).
+fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// The step's scalars, rounded to `f32` where ATen rounds them.
 #[derive(Debug, Clone, Copy)]
 struct Hyper {
@@ -194,12 +216,10 @@ unsafe fn f32_slice_mut(t: &Tensor) -> &mut [f32] {
 /// [`update_parameter`]. Compiled for AVX2 and FMA where the CPU has them.
 fn fused_update(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has the features the function is compiled for.
-            unsafe { fused_update_avx2(p, grad, m, h) };
-            return;
-        }
+    if has_avx2_fma() {
+        // SAFETY: the CPU has the features the function is compiled for.
+        unsafe { fused_update_avx2(p, grad, m, h) };
+        return;
     }
     fused_update_portable(p, grad, m, h);
 }
