@@ -171,8 +171,9 @@ fn rust_002(ctx: &Context, epochs: usize) -> Result<Timed> {
     })
 }
 
-/// 003: BaseTwoHead (dim 16, 10 negatives, Adam 1e-2, batch 256) on the train split.
-fn rust_003(ctx: &Context, epochs: usize) -> Result<Timed> {
+/// 003's train split as the two-tower dataset (10 negatives), with the tower sizes
+/// `(n_users, n_items)`.
+fn tower_train_data(ctx: &Context) -> Result<(TowerTrain, i64, i64)> {
     let quiet = Context {
         json: true,
         ..ctx.clone()
@@ -181,9 +182,15 @@ fn rust_003(ctx: &Context, epochs: usize) -> Result<Timed> {
     let (tu, ti): (Vec<i64>, Vec<i64>) = study.train.iter().copied().unzip();
     let n_items = study.items.len() as i64;
     let data = TowerTrain::new(&tu, &ti, 10, n_items, ctx.device)?;
+    Ok((data, study.users.len() as i64, n_items))
+}
+
+/// 003: BaseTwoHead (dim 16, 10 negatives, Adam 1e-2, batch 256) on the train split.
+fn rust_003(ctx: &Context, epochs: usize) -> Result<Timed> {
+    let (data, n_users, n_items) = tower_train_data(ctx)?;
     tch::manual_seed(0);
     let vs = nn::VarStore::new(ctx.device);
-    let model = BaseTwoHead::new(&vs.root(), study.users.len() as i64, n_items, 16);
+    let model = BaseTwoHead::new(&vs.root(), n_users, n_items, 16);
     let mut opt = two_tower::adam(&vs, 0.01)?;
     let bs = 256;
     let (steps, secs) = time_epochs(epochs, || {
@@ -194,21 +201,28 @@ fn rust_003(ctx: &Context, epochs: usize) -> Result<Timed> {
         steps,
         secs,
         batch_size: bs as i64,
-        rows: tu.len(),
+        rows: data.len(),
     })
 }
 
-/// 004: RecommenderNet as the notebook builds it (hidden layers unregistered), batch 128 in
-/// file order, Adam 1e-3.
-fn rust_004(ctx: &Context, epochs: usize) -> Result<Timed> {
+/// 004's data: ml-100k in file order as batches of `batch_size` on the device, with the sizes
+/// `(n_users, n_movies)` (ids from 0).
+fn rating_batches_004(ctx: &Context, batch_size: i64) -> Result<(RatingBatches, i64, i64)> {
     let df = Dataset::Ml100k.ratings(&ctx.data)?;
     let users: Vec<i64> = i64_values(&df, "user_id")?.map(|u| u - 1).collect();
     let movies: Vec<i64> = i64_values(&df, "item_id")?.map(|m| m - 1).collect();
     let rates: Vec<f32> = f64_values(&df, "rating")?.map(|r| r as f32).collect();
     let n_users = users.iter().max().map_or(0, |m| m + 1);
     let n_movies = movies.iter().max().map_or(0, |m| m + 1);
+    let batches = RatingBatches::new(&users, &movies, &rates, batch_size, ctx.device)?;
+    Ok((batches, n_users, n_movies))
+}
+
+/// 004: RecommenderNet as the notebook builds it (hidden layers unregistered), batch 128 in
+/// file order, Adam 1e-3.
+fn rust_004(ctx: &Context, epochs: usize) -> Result<Timed> {
     let bs = 128;
-    let batches = RatingBatches::new(&users, &movies, &rates, bs, ctx.device)?;
+    let (batches, n_users, n_movies) = rating_batches_004(ctx, bs)?;
     tch::manual_seed(0);
     let net = RecommenderNet::new(
         n_users,
@@ -227,7 +241,7 @@ fn rust_004(ctx: &Context, epochs: usize) -> Result<Timed> {
         steps,
         secs,
         batch_size: bs,
-        rows: users.len(),
+        rows: batches.n_ratings as usize,
     })
 }
 
@@ -507,16 +521,9 @@ fn breakdown(ctx: &Context, notebook: &str) -> Result<[f64; 4]> {
             }))
         }
         "003" => {
-            let quiet = Context {
-                json: true,
-                ..ctx.clone()
-            };
-            let study = crate::nb003::prepare(&quiet)?;
-            let (tu, ti): (Vec<i64>, Vec<i64>) = study.train.iter().copied().unzip();
-            let n_items = study.items.len() as i64;
-            let data = TowerTrain::new(&tu, &ti, 10, n_items, dev)?;
+            let (data, n_users, n_items) = tower_train_data(ctx)?;
             let batches = data.batches(256, true);
-            let model = BaseTwoHead::new(&vs.root(), study.users.len() as i64, n_items, 16);
+            let model = BaseTwoHead::new(&vs.root(), n_users, n_items, 16);
             let mut opt = two_tower::adam(&vs, 0.01)?;
             let n = batches.len().min(steps);
             Ok(phases(&mut opt, n, |k| {
@@ -524,14 +531,10 @@ fn breakdown(ctx: &Context, notebook: &str) -> Result<[f64; 4]> {
             }))
         }
         "004" => {
-            let df = Dataset::Ml100k.ratings(&ctx.data)?;
-            let users: Vec<i64> = i64_values(&df, "user_id")?.map(|u| u - 1).collect();
-            let movies: Vec<i64> = i64_values(&df, "item_id")?.map(|m| m - 1).collect();
-            let rates: Vec<f32> = f64_values(&df, "rating")?.map(|r| r as f32).collect();
-            let batches = RatingBatches::new(&users, &movies, &rates, 128, dev)?;
+            let (batches, n_users, n_movies) = rating_batches_004(ctx, 128)?;
             let net = RecommenderNet::new(
-                users.iter().max().map_or(0, |m| m + 1),
-                movies.iter().max().map_or(0, |m| m + 1),
+                n_users,
+                n_movies,
                 &RecommenderNetConfig::default(),
                 HiddenLayers::Unregistered,
                 dev,
