@@ -21,10 +21,10 @@ use anyhow::{bail, Context as _, Result};
 use polars::prelude::*;
 use serde_json::{json, Value};
 use tch::nn;
-use tch::{Device, Kind, Reduction, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::data::Dataset;
-use crate::models::mf::{MatrixFactorization, PairScorer};
+use crate::models::mf::{self, MatrixFactorization, PairScorer};
 use crate::models::neumf::{NeuMF, NeuMFConfig};
 use crate::prep::{self, IdMap};
 use crate::report::{Check, Report};
@@ -609,42 +609,22 @@ fn train_fn(
     label: &str,
 ) -> Result<TrainLog> {
     let mut optimizer = Adam::new(vs, args.lr)?;
-    let n = data.len();
     let batches = data.batches(args.batch_size);
-    let device = data.users.device();
     let started = Instant::now();
     let mut all_steps: Vec<f64> = Vec::new();
     let (mut printed, mut epoch_means, mut running_means) = (vec![], vec![], vec![]);
     for epoch in 1..=n_epochs {
         say!(ctx, "Running epoch {epoch}");
         let bar = progress::epoch_bar(batches as u64, label);
-        let order = Tensor::randperm(n, (Kind::Int64, device));
-        let (users, items, targets) = (
-            data.users.index_select(0, &order),
-            data.items.index_select(0, &order),
-            data.targets.index_select(0, &order),
+        let step_losses = mf::bce_epoch(
+            model,
+            &mut optimizer,
+            (&data.users, &data.items, &data.targets),
+            args.batch_size,
+            || bar.inc(1),
         );
-        let mut step_losses = Vec::with_capacity(batches as usize);
-        for b in 0..batches {
-            let start = b * args.batch_size;
-            let len = args.batch_size.min(n - start);
-            let prediction =
-                model.score(&users.narrow(0, start, len), &items.narrow(0, start, len));
-            let loss = prediction.binary_cross_entropy_with_logits::<Tensor>(
-                &targets.narrow(0, start, len),
-                None,
-                None,
-                Reduction::Mean,
-            );
-            optimizer.backward_step(&loss);
-            step_losses.push(loss.detach());
-            bar.inc(1);
-        }
-        let losses: Vec<f64> = Vec::try_from(
-            Tensor::stack(&step_losses, 0)
-                .to_kind(Kind::Double)
-                .to_device(Device::Cpu),
-        )?;
+        let losses: Vec<f64> =
+            Vec::try_from(step_losses.to_kind(Kind::Double).to_device(Device::Cpu))?;
         let epoch_mean = losses.iter().sum::<f64>() / losses.len().max(1) as f64;
         all_steps.extend(losses);
         let running = all_steps.iter().sum::<f64>() / all_steps.len().max(1) as f64;

@@ -23,7 +23,7 @@ use tch::{nn, Device, Kind, Reduction, Tensor};
 use crate::context::Context;
 use crate::data::Dataset;
 use crate::models::explicit::{ExplicitConfig, ExplicitFactorizationModel};
-use crate::models::mf::{MatrixFactorization, PairScorer};
+use crate::models::mf::{bce_epoch, MatrixFactorization, PairScorer};
 use crate::models::recommender_net::{
     self, HiddenLayers, RatingBatches, RecommenderNet, RecommenderNetConfig,
 };
@@ -100,7 +100,7 @@ fn nb000_pairs(ctx: &Context) -> Result<(Vec<i64>, Vec<i64>, i64, i64)> {
 }
 
 /// 000: MatrixFactorization (20 factors), BCE-with-logits on positives, Adam 1e-3, batch 64,
-/// with the port's loop (`train_fn` in nb000.rs).
+/// with the port's epoch loop ([`bce_epoch`], which `train_fn` in nb000.rs runs).
 fn rust_000(ctx: &Context, epochs: usize) -> Result<Timed> {
     let (users, items, n_users, n_items) = nb000_pairs(ctx)?;
     let dev = ctx.device;
@@ -114,30 +114,10 @@ fn rust_000(ctx: &Context, epochs: usize) -> Result<Timed> {
     let y_all = Tensor::ones([n], (Kind::Float, dev));
     let bs = 64;
     let (steps, secs) = time_epochs(epochs, || {
-        // As the port does: shuffle the pairs once per epoch, then take contiguous slices.
-        let perm = Tensor::randperm(n, (Kind::Int64, Device::Cpu)).to_device(dev);
-        let (u, i, y) = (
-            u_all.index_select(0, &perm),
-            i_all.index_select(0, &perm),
-            y_all.index_select(0, &perm),
-        );
-        let mut total = Tensor::zeros([], (Kind::Float, dev));
-        let mut steps = 0;
-        for start in (0..n).step_by(bs as usize) {
-            let len = bs.min(n - start);
-            let logits = model.score(&u.narrow(0, start, len), &i.narrow(0, start, len));
-            let loss = logits.binary_cross_entropy_with_logits::<Tensor>(
-                &y.narrow(0, start, len),
-                None,
-                None,
-                Reduction::Mean,
-            );
-            opt.backward_step(&loss);
-            total += loss.detach();
-            steps += 1;
-        }
-        f64::try_from(total)?;
-        Ok(steps)
+        // The port's loop: one shuffle per epoch, then contiguous slices; losses read once.
+        let losses = bce_epoch(&model, &mut opt, (&u_all, &i_all, &y_all), bs, || {});
+        f64::try_from(losses.sum(Kind::Double))?;
+        Ok(losses.size()[0] as usize)
     })?;
     Ok(Timed {
         steps,

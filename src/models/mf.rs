@@ -1,7 +1,9 @@
 //! Matrix factorization for implicit feedback (notebook 000): a user embedding and an item
 //! embedding, scored by their dot product (a logit, trained with BCE-with-logits).
 
-use tch::{nn, Tensor};
+use tch::{nn, Device, Kind, Reduction, Tensor};
+
+use crate::optim::Adam;
 
 /// A model that scores (user, item) pairs: one logit per pair.
 ///
@@ -40,6 +42,47 @@ impl PairScorer for MatrixFactorization {
         let item_emb = items.apply(&self.items);
         (user_emb * item_emb).sum_dim_intlist(1, false, None)
     }
+}
+
+/// One epoch of notebook 000's `train_fn` on `(users, items, targets)` (tensors on one device):
+/// a `randperm(n)` shuffle drawn on that device, then for each contiguous batch of
+/// `batch_size`, BCE-with-logits of `model`'s scores against the targets and one Adam step.
+/// `on_step` runs after each step (e.g. to move a progress bar). Returns every step's loss,
+/// `[n_batches]`, left on the device.
+pub fn bce_epoch(
+    model: &dyn PairScorer,
+    optimizer: &mut Adam,
+    (users, items, targets): (&Tensor, &Tensor, &Tensor),
+    batch_size: i64,
+    mut on_step: impl FnMut(),
+) -> Tensor {
+    let n = users.size()[0];
+    let order = Tensor::randperm(n, (Kind::Int64, users.device()));
+    let (users, items, targets) = (
+        users.index_select(0, &order),
+        items.index_select(0, &order),
+        targets.index_select(0, &order),
+    );
+    let mut step_losses = Vec::with_capacity((n / batch_size.max(1) + 1) as usize);
+    let mut start = 0;
+    while start < n {
+        let len = batch_size.min(n - start);
+        let prediction = model.score(&users.narrow(0, start, len), &items.narrow(0, start, len));
+        let loss = prediction.binary_cross_entropy_with_logits::<Tensor>(
+            &targets.narrow(0, start, len),
+            None,
+            None,
+            Reduction::Mean,
+        );
+        optimizer.backward_step(&loss);
+        step_losses.push(loss.detach());
+        on_step();
+        start += len;
+    }
+    if step_losses.is_empty() {
+        return Tensor::zeros([0], (Kind::Float, Device::Cpu));
+    }
+    Tensor::stack(&step_losses, 0)
 }
 
 #[cfg(test)]
