@@ -9,7 +9,7 @@
 //! for both moments, libtorch's own `sqrt` (on x86 it is MKL's, which is not correctly rounded,
 //! so a Rust `sqrt` would drift from PyTorch in the last bit), and one loop for the parameter.
 //!
-//! - On the CPU, with `f32` parameters, the step is the fused loops.
+//! - On the CPU, with contiguous `f32` parameters, the step is the fused loops.
 //! - Anywhere else (CUDA, other dtypes) it is libtorch's own Adam.
 //! - `zero_grad` is libtorch's (gradients set to none), so a parameter that gets no gradient in
 //!   a step is skipped by that step, as in PyTorch.
@@ -69,7 +69,7 @@ impl Adam {
         }
         let fused = params
             .iter()
-            .all(|p| p.device() == Device::Cpu && p.kind() == Kind::Float);
+            .all(|p| p.device() == Device::Cpu && p.kind() == Kind::Float && p.is_contiguous());
         Ok(Adam {
             moments: params.iter().map(|_| None).collect(),
             params,
