@@ -1,6 +1,6 @@
 //! End-to-end tests of notebook 000's port on the shipped ml-latest-small copy.
 
-use recsys::models::mf::{MatrixFactorization, PairScorer};
+use recsys::models::mf::{self, MatrixFactorization, PairScorer};
 use recsys::models::neumf::{NeuMF, NeuMFConfig};
 use recsys::nb000::{self, Args};
 use recsys::optim::Adam;
@@ -104,7 +104,9 @@ fn corrected_mode_keeps_the_split_with_real_dates() {
     assert!(dir.path().join("000-corrected-loss-per-epoch.png").exists());
 }
 
-fn short_training(model: &dyn PairScorer, vs: &nn::VarStore, steps: usize) -> (f64, f64) {
+/// The full-batch loss before and after `epochs` epochs of the port's loop
+/// ([`mf::bce_epoch`], shuffled batches of 4) on a tiny hand-made data set.
+fn short_training(model: &dyn PairScorer, vs: &nn::VarStore, epochs: usize) -> (f64, f64) {
     let mut opt = Adam::new(vs, 1e-2).unwrap();
     let users = Tensor::from_slice(&[0i64, 1, 2, 3, 0, 1, 2, 3]);
     let items = Tensor::from_slice(&[0i64, 1, 2, 3, 4, 5, 6, 7]);
@@ -113,12 +115,18 @@ fn short_training(model: &dyn PairScorer, vs: &nn::VarStore, steps: usize) -> (f
         model
             .score(&users, &items)
             .binary_cross_entropy_with_logits::<Tensor>(&targets, None, None, Reduction::Mean)
+            .double_value(&[])
     };
-    let first = loss().double_value(&[]);
-    for _ in 0..steps {
-        opt.backward_step(&loss());
+    let first = loss();
+    let mut steps = 0;
+    for _ in 0..epochs {
+        let step_losses = mf::bce_epoch(model, &mut opt, (&users, &items, &targets), 4, || {
+            steps += 1
+        });
+        assert_eq!(step_losses.size(), vec![2], "two batches of 4 per epoch");
     }
-    (first, loss().double_value(&[]))
+    assert_eq!(steps, 2 * epochs);
+    (first, loss())
 }
 
 #[test]
@@ -126,7 +134,7 @@ fn short_training_lowers_the_loss_for_mf_and_neumf() {
     tch::manual_seed(7);
     let vs = nn::VarStore::new(Device::Cpu);
     let mf = MatrixFactorization::new(&vs.root(), 4, 8, 8);
-    let (before, after) = short_training(&mf, &vs, 50);
+    let (before, after) = short_training(&mf, &vs, 25);
     assert!(after < before * 0.5, "MF loss {before} -> {after}");
 
     let vs = nn::VarStore::new(Device::Cpu);
@@ -136,7 +144,7 @@ fn short_training_lowers_the_loss_for_mf_and_neumf() {
         embedding_std: 0.01,
     };
     let neumf = NeuMF::new(&vs.root(), 4, 8, cfg);
-    let (before, after) = short_training(&neumf, &vs, 100);
+    let (before, after) = short_training(&neumf, &vs, 50);
     assert!(after < before * 0.5, "NeuMF loss {before} -> {after}");
 }
 
