@@ -189,14 +189,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             let bar = epoch_bar(1, &format!("epoch {}/{}", epoch + 1, args.epochs));
             let t = Instant::now();
             let loss = model.fit_sequences(&tensor)?;
-            bar.set_message(format!("loss {loss:.4}"));
-            bar.finish();
-            say!(
-                ctx,
-                "epoch {:>3}  loss {loss:.5}  {:.1} s",
-                epoch + 1,
-                t.elapsed().as_secs_f64()
-            );
+            end_epoch(ctx, &bar, epoch, loss, t);
             losses.push(loss);
         }
     } else {
@@ -270,14 +263,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                 }
             }
             let loss = total.double_value(&[]) / steps as f64;
-            bar.set_message(format!("loss {loss:.4}"));
-            bar.finish();
-            say!(
-                ctx,
-                "epoch {:>3}  loss {loss:.5}  {:.1} s",
-                epoch + 1,
-                t.elapsed().as_secs_f64()
-            );
+            end_epoch(ctx, &bar, epoch, loss, t);
             losses.push(loss);
         }
     }
@@ -332,4 +318,16 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         "evaluation": eval,
         "saved": saved,
     }))
+}
+
+/// Close an epoch's progress bar with its loss and print the epoch line.
+fn end_epoch(ctx: &Context, bar: &indicatif::ProgressBar, epoch: usize, loss: f64, t: Instant) {
+    bar.set_message(format!("loss {loss:.4}"));
+    bar.finish();
+    say!(
+        ctx,
+        "epoch {:>3}  loss {loss:.5}  {:.1} s",
+        epoch + 1,
+        t.elapsed().as_secs_f64()
+    );
 }
