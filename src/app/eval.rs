@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use tch::{Kind, Tensor};
 
 use super::data::{histories, item_sets, rows, Prepared, SplitKind};
+use super::ensure_k;
 use super::models::{AppModel, Feedback, Query};
 use crate::context::Context;
 use crate::evaluate::{ranking_metrics, Lists, RankingMetrics, Truth};
@@ -123,9 +124,7 @@ pub fn evaluate_model(
     k: usize,
     n_negatives: usize,
 ) -> Result<Value> {
-    if k == 0 {
-        bail!("-k must be at least 1, got 0");
-    }
+    ensure_k(k)?;
     if model.config.feedback == Feedback::Explicit {
         let mut us = Vec::new();
         let mut is = Vec::new();

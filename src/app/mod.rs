@@ -106,6 +106,14 @@ pub enum AppCommand {
     },
 }
 
+/// The list length `-k` every command takes: at least 1.
+pub fn ensure_k(k: usize) -> Result<()> {
+    if k == 0 {
+        bail!("-k must be at least 1, got 0");
+    }
+    Ok(())
+}
+
 /// Run one application command.
 pub fn run(ctx: &Context, cmd: AppCommand) -> Result<Value> {
     Ok(match cmd {
@@ -130,9 +138,7 @@ pub fn run(ctx: &Context, cmd: AppCommand) -> Result<Value> {
             k,
             ..
         } => {
-            if k == 0 {
-                bail!("-k must be at least 1, got 0");
-            }
+            ensure_k(k)?;
             let l = checkpoint::load(ctx, &dir, data.as_deref())?;
             say!(
                 ctx,
@@ -165,9 +171,7 @@ pub fn run(ctx: &Context, cmd: AppCommand) -> Result<Value> {
             ..
         } => {
             use crate::evaluate as ev;
-            if k == 0 {
-                bail!("-k must be at least 1, got 0");
-            }
+            ensure_k(k)?;
             let (Some(recs), Some(truth)) = (recs, truth) else {
                 bail!("evaluate needs --model DIR, or --recs FILE with --truth FILE");
             };

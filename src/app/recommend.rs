@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::checkpoint::{load, Loaded};
 use super::data::{histories, item_sets, titles};
+use super::ensure_k;
 use super::models::{Feedback, Query};
 use crate::context::Context;
 use crate::metrics::top_k;
@@ -62,9 +63,7 @@ pub fn recommend(
     k: usize,
     include_seen: bool,
 ) -> Result<Value> {
-    if k == 0 {
-        bail!("-k must be at least 1, got 0");
-    }
+    ensure_k(k)?;
     let loaded = load(ctx, dir, data)?;
     let (model, sc) = (&loaded.model, &loaded.sidecar);
     let titles = titles(ctx, &sc.data);
@@ -152,9 +151,7 @@ pub fn similar(
     item: &str,
     k: usize,
 ) -> Result<Value> {
-    if k == 0 {
-        bail!("-k must be at least 1, got 0");
-    }
+    ensure_k(k)?;
     let loaded = load(ctx, dir, data)?;
     let (model, sc) = (&loaded.model, &loaded.sidecar);
     let titles = titles(ctx, &sc.data);

@@ -11,6 +11,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::checkpoint::{self, Sidecar, TrainSettings};
 use super::data::{prepare, DataSpec, SplitKind, SplitSpec};
+use super::ensure_k;
 use super::eval::evaluate_model;
 use super::models::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
 use crate::cli::RatingsArgs;
@@ -95,9 +96,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     let kind = ModelKind::parse(&args.model)?;
     let feedback = args.feedback.unwrap_or(kind.default_feedback());
     kind.check_feedback(feedback)?;
-    if args.k == 0 {
-        bail!("-k must be at least 1, got 0");
-    }
+    ensure_k(args.k)?;
     if args.epochs == 0 || args.batch < 1 {
         bail!("--epochs and --batch must be at least 1");
     }
