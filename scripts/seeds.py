@@ -84,9 +84,10 @@ def run(binary, notebook, seed, flags, out_root):
            "notebook", notebook, *flags]
     print("$ " + " ".join(cmd), file=sys.stderr)
     start = time.time()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"seed {seed}: recsys exited with {proc.returncode}")
+        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+        raise SystemExit(f"seed {seed}: recsys exited with {proc.returncode}:\n{tail}")
     report = json.loads(proc.stdout)
     report["wall_s_outside"] = time.time() - start
     return report
@@ -143,6 +144,8 @@ def main():
     a = p.parse_args(argv[:cut])
     flags = argv[cut + 1:]
     seeds = parse_seeds(a.seeds)
+    if a.save and Path(a.save).exists():
+        raise SystemExit(f"--save {a.save}: the file exists; choose another name")
     if a.load:
         reports = []
         for path in a.load:
