@@ -4,6 +4,8 @@
 //!   project's `.libtorch` link made by `scripts/setup-libtorch.sh`).
 //! - `libtorch_cuda` linked with `--no-as-needed` when libtorch has it: otherwise the linker drops
 //!   it, and `Cuda::is_available()` silently answers false on a GPU machine (tch-rs #907, #980).
+//! - `src/rng/cpu_generator.cpp`, the small C++ bridge to libtorch's CPU generator state (see
+//!   `src/rng/mod.rs`), compiled against libtorch's headers with the flags torch-sys uses.
 
 use std::path::PathBuf;
 
@@ -28,10 +30,30 @@ fn main() {
         return;
     }
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    compile_generator_bridge(&libtorch);
     if lib.join("libtorch_cuda.so").exists() {
         println!("cargo:rustc-link-search=native={}", lib.display());
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
         println!("cargo:rustc-link-arg=-ltorch_cuda");
         println!("cargo:rustc-link-arg=-Wl,--as-needed");
     }
+}
+
+/// Compiles the C++ bridge to libtorch's default CPU generator (`src/rng/cpu_generator.cpp`).
+fn compile_generator_bridge(libtorch: &std::path::Path) {
+    println!("cargo:rerun-if-changed=src/rng/cpu_generator.cpp");
+    println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
+    // The pip wheels of torch 2.x use the C++11 ABI; torch-sys assumes the same by default.
+    let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_owned());
+    let include = libtorch.join("include");
+    cc::Build::new()
+        .cpp(true)
+        .file("src/rng/cpu_generator.cpp")
+        .include(&include)
+        .include(include.join("torch/csrc/api/include"))
+        .flag("-std=c++17")
+        .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
+        .flag("-DGLOG_USE_GLOG_EXPORT")
+        .warnings(false)
+        .compile("recsys_cpu_generator");
 }

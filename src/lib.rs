@@ -25,6 +25,7 @@ pub mod progress;
 pub mod pyrandom;
 pub mod report;
 pub mod reproduce;
+pub mod rng;
 pub mod sampling;
 pub mod schedule;
 pub mod sequence;

@@ -13,17 +13,24 @@
 //! - Anywhere else (CUDA, other dtypes) it is libtorch's own Adam.
 //! - `zero_grad` is libtorch's (gradients set to none), so a parameter that gets no gradient in
 //!   a step is skipped by that step, as in PyTorch.
+//! - A sparse gradient (from [`crate::models::layers::lookup`] on the CPU: the batch's rows, in
+//!   batch order, not yet summed) is first folded into a dense one row by row in that order,
+//!   starting from zeros: the very additions libtorch's dense embedding backward makes
+//!   (`embedding_dense_backward_cpu`, `index_add_`), so the update is the same to the bit. It
+//!   spares libtorch's per-row kernel calls and the zero-filling of a fresh table-sized gradient.
 
 use anyhow::Result;
 use tch::{nn, COptimizer, Device, Kind, Tensor};
 
-/// Adam's moments for one parameter, created at its first step (as libtorch does), and a
-/// buffer for `sqrt(exp_avg_sq)`, computed in place.
+/// Adam's moments for one parameter, created at its first step (as libtorch does), a buffer
+/// for `sqrt(exp_avg_sq)`, computed in place, and one for sparse gradients made dense (all
+/// zeros between steps; empty until a sparse gradient comes).
 struct Moments {
     step: i32,
     exp_avg: Tensor,
     exp_avg_sq: Tensor,
     sqrt_buf: Tensor,
+    dense_grad: Vec<f32>,
 }
 
 /// Adam (Kingma & Ba) with PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, L2 weight decay
@@ -128,6 +135,7 @@ impl Adam {
                     exp_avg: p.zeros_like(),
                     exp_avg_sq: p.zeros_like(),
                     sqrt_buf: p.zeros_like(),
+                    dense_grad: Vec::new(),
                 });
                 m.step += 1;
                 let h = Hyper::new(
@@ -138,11 +146,78 @@ impl Adam {
                     self.weight_decay,
                     m.step,
                 );
-                let grad = grad.contiguous();
                 assert!(p.is_contiguous(), "Adam: parameters are contiguous");
-                fused_update(p, &grad, m, &h);
+                if grad.is_sparse() {
+                    let mut dense = std::mem::take(&mut m.dense_grad);
+                    dense.resize(p.numel(), 0.0);
+                    let rows = SparseRows::of(&grad, p);
+                    rows.add_to(&mut dense);
+                    fused_update(p, &dense, m, &h);
+                    rows.clear(&mut dense);
+                    m.dense_grad = dense;
+                } else {
+                    let grad = grad.contiguous();
+                    // SAFETY: a contiguous f32 CPU tensor of p's size, not written meanwhile.
+                    fused_update(p, unsafe { f32_slice(&grad) }, m, &h);
+                }
             }
         });
+    }
+}
+
+/// A sparse COO gradient of a `[rows, width]` table as the embedding backward makes it: one
+/// row index per batch row (repeats allowed, in batch order) and the matching gradient rows.
+struct SparseRows {
+    index: Vec<i64>,
+    values: Tensor,
+    width: usize,
+}
+
+impl SparseRows {
+    /// The rows of `grad`, a sparse gradient of the 2-d parameter `p`.
+    fn of(grad: &Tensor, p: &Tensor) -> SparseRows {
+        let size = p.size();
+        assert!(
+            size.len() == 2 && grad.sparse_dim() == 1 && grad.dense_dim() == 1,
+            "Adam: a sparse gradient must hold rows of a 2-d table (shape {size:?})"
+        );
+        let index = Vec::<i64>::try_from(grad.internal_indices().reshape([-1]))
+            .expect("Adam: the sparse gradient's row indices are int64");
+        let values = grad.internal_values().contiguous();
+        assert!(
+            values.kind() == Kind::Float && values.size() == [index.len() as i64, size[1]],
+            "Adam: sparse gradient values must be f32 rows of the table"
+        );
+        assert!(
+            index.iter().all(|&r| (0..size[0]).contains(&r)),
+            "Adam: sparse gradient row out of range"
+        );
+        SparseRows {
+            index,
+            values,
+            width: size[1] as usize,
+        }
+    }
+
+    /// `dense[row] += values[j]` for each j in order: libtorch's dense embedding backward.
+    fn add_to(&self, dense: &mut [f32]) {
+        // SAFETY: `values` is a contiguous f32 CPU tensor this step alone reads.
+        let values = unsafe { f32_slice(&self.values) };
+        let w = self.width;
+        for (&row, src) in self.index.iter().zip(values.chunks_exact(w.max(1))) {
+            let dst = &mut dense[row as usize * w..(row as usize + 1) * w];
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d += *s;
+            }
+        }
+    }
+
+    /// Zeroes again the rows [`SparseRows::add_to`] wrote.
+    fn clear(&self, dense: &mut [f32]) {
+        let w = self.width;
+        for &row in &self.index {
+            dense[row as usize * w..(row as usize + 1) * w].fill(0.0);
+        }
     }
 }
 
@@ -181,21 +256,39 @@ struct Hyper {
     neg_step_size: f32,
     eps: f32,
     weight_decay: f32,
+    /// Bits of the smallest |p| a subnormal first moment can no longer move (see
+    /// [`update_parameter`]); `u32::MAX` when no |p| qualifies.
+    still_above_bits: u32,
 }
 
 impl Hyper {
     fn new(lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64, step: i32) -> Hyper {
         let bias_correction1 = 1.0 - beta1.powf(f64::from(step));
         let bias_correction2 = 1.0 - beta2.powf(f64::from(step));
+        let neg_step_size = (-(lr / bias_correction1)) as f32;
+        let eps32 = eps as f32;
+        // With |m| < 2^-126 and denominator >= eps, |step_size · m / denom| stays below q_max,
+        // with room for the two roundings (a subnormal product errs by up to 2^-150).
+        let q_max = (f64::from(neg_step_size.abs()) * 2f64.powi(-126) * 1.001 + 2f64.powi(-149))
+            / f64::from(eps32)
+            * 1.001;
+        // For |p| >= 2^e, half an ulp of p is at least 2^(e-24) > q_max: p + q rounds to p.
+        let e = q_max.log2().floor() as i32 + 25;
+        let still_above_bits = if eps32 > 0.0 && q_max.is_finite() && (-126..=127).contains(&e) {
+            2f32.powi(e).to_bits()
+        } else {
+            u32::MAX
+        };
         Hyper {
             beta1: beta1 as f32,
             one_minus_beta1: (1.0 - beta1) as f32,
             beta2: beta2 as f32,
             one_minus_beta2: (1.0 - beta2) as f32,
             bias_correction2_sqrt: bias_correction2.sqrt() as f32,
-            neg_step_size: (-(lr / bias_correction1)) as f32,
-            eps: eps as f32,
+            neg_step_size,
+            eps: eps32,
             weight_decay: weight_decay as f32,
+            still_above_bits,
         }
     }
 }
@@ -214,7 +307,7 @@ unsafe fn f32_slice_mut(t: &Tensor) -> &mut [f32] {
 /// One parameter's update: [`update_moments`], libtorch's `sqrt` (MKL's on x86, which is not
 /// correctly rounded, so a Rust `sqrt` would drift from PyTorch in the last bit), then
 /// [`update_parameter`]. Compiled for AVX2 and FMA where the CPU has them.
-fn fused_update(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
+fn fused_update(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU has the features the function is compiled for.
@@ -226,17 +319,18 @@ fn fused_update(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn fused_update_avx2(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
+unsafe fn fused_update_avx2(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
     fused_update_portable(p, grad, m, h);
 }
 
 #[inline(always)]
-fn fused_update_portable(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
+fn fused_update_portable(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
+    assert_eq!(grad.len(), p.numel(), "Adam: gradient and parameter sizes");
     // SAFETY (both blocks): every tensor here is a contiguous f32 CPU tensor of p's size, and
     // only this step touches them (gradients are off); each slice lives within its block.
     unsafe {
         update_moments(
-            f32_slice(grad),
+            grad,
             f32_slice(p),
             f32_slice_mut(&m.exp_avg),
             f32_slice_mut(&m.exp_avg_sq),
@@ -246,13 +340,13 @@ fn fused_update_portable(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
     }
     let _ = m.sqrt_buf.shallow_clone().sqrt_();
     unsafe {
-        update_parameter(
-            f32_slice_mut(p),
-            f32_slice(&m.exp_avg),
-            f32_slice(&m.exp_avg_sq),
-            f32_slice(&m.sqrt_buf),
-            h,
-        );
+        let (value, exp_avg) = (f32_slice_mut(p), f32_slice(&m.exp_avg));
+        let (exp_avg_sq, sqrt_v) = (f32_slice(&m.exp_avg_sq), f32_slice(&m.sqrt_buf));
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2_fma() {
+            return update_parameter_avx2(value, exp_avg, exp_avg_sq, sqrt_v, h);
+        }
+        update_parameter(value, exp_avg, exp_avg_sq, sqrt_v, h);
     }
 }
 
@@ -264,6 +358,13 @@ fn fused_update_portable(p: &Tensor, grad: &Tensor, m: &Moments, h: &Hyper) {
 /// m = m·β1 + (1-β1)·g          exp_avg.mul_(β1).add_(g, 1-β1)
 /// v = v·β2 + ((1-β2)·g)·g      exp_avg_sq.mul_(β2).addcmul_(g, g, 1-β2)
 /// ```
+///
+/// Subnormal first moments: an embedding row that misses many batches sees `m` shrink by β1
+/// a step into the subnormal range, where it stays (0.9 · k·2^-149 rounds back to k·2^-149 for
+/// k ≤ 4), and the CPU multiplies subnormals in microcode, many times slower. Where `g` is 0
+/// and `m` subnormal, `m·β1` is computed exactly instead, on the integer `k` in f64 (`k·β1`
+/// rounded to an integer, ties to even: IEEE's rounding of a subnormal result); the bits are
+/// the same.
 ///
 /// It also copies `v` into `sqrt_in` for libtorch's `sqrt`, with every 0 replaced by 1: MKL's
 /// `sqrt` takes a slow path for zeros (about 20 times slower over an embedding table whose
@@ -281,13 +382,25 @@ fn update_moments(
     let n = grad.len();
     let (value, m, v, sqrt_in) = (&value[..n], &mut m[..n], &mut v[..n], &mut sqrt_in[..n]);
     let decay = h.weight_decay != 0.0;
+    // The integer route needs 0 < β1 < 1 (then k·β1 < 2^23 is exact in f64 and stays in range).
+    let exact_route = h.beta1 > 0.0 && h.beta1 < 1.0;
+    let beta1 = f64::from(h.beta1);
     for i in 0..n {
         let g = if decay {
             value[i].mul_add(h.weight_decay, grad[i])
         } else {
             grad[i]
         };
-        m[i] = g.mul_add(h.one_minus_beta1, m[i] * h.beta1);
+        let bits = m[i].to_bits();
+        let subnormal = bits & 0x7f80_0000 == 0 && bits & 0x007f_ffff != 0;
+        let exact = exact_route && subnormal && g.to_bits() & 0x7fff_ffff == 0;
+        let m_in = if exact { 0.0 } else { m[i] };
+        let by_hardware = g.mul_add(h.one_minus_beta1, m_in * h.beta1);
+        let k = f64::from((bits & 0x007f_ffff) as i32);
+        // Adding 2^52 rounds k·β1 to an integer, ties to even, and leaves it in the low bits.
+        let rounded = (k * beta1 + 4_503_599_627_370_496.0).to_bits() as u32;
+        let by_integer = f32::from_bits((bits & 0x8000_0000) | rounded);
+        m[i] = if exact { by_integer } else { by_hardware };
         let vi = (h.one_minus_beta2 * g).mul_add(g, v[i] * h.beta2);
         v[i] = vi;
         sqrt_in[i] = if vi == 0.0 { 1.0 } else { vi };
@@ -300,6 +413,10 @@ fn update_moments(
 /// d = sqrt(v) / sqrt(1-β2^t) + eps
 /// p = p + (-lr/(1-β1^t)·m) / d     p.addcdiv_(m, d, -step_size)
 /// ```
+///
+/// Where `m` is subnormal (or 0) and |p| is at least [`Hyper::still_above_bits`], the update is
+/// below half an ulp of p, so p is left as it is, as the rounding would leave it, without
+/// multiplying the subnormal in microcode.
 #[inline(always)]
 fn update_parameter(value: &mut [f32], m: &[f32], v: &[f32], sqrt_v: &[f32], h: &Hyper) {
     let n = value.len();
@@ -307,8 +424,71 @@ fn update_parameter(value: &mut [f32], m: &[f32], v: &[f32], sqrt_v: &[f32], h: 
     for i in 0..n {
         let root = if v[i] == 0.0 { 0.0 } else { sqrt_v[i] };
         let denom = root / h.bias_correction2_sqrt + h.eps;
-        value[i] += h.neg_step_size * m[i] / denom;
+        let m_in = if stays(value[i], m[i], h) { 0.0 } else { m[i] };
+        value[i] += h.neg_step_size * m_in / denom;
     }
+}
+
+/// Whether the update of p leaves it unchanged for sure: `m` subnormal or 0, |p| large enough.
+#[inline(always)]
+fn stays(p: f32, m: f32, h: &Hyper) -> bool {
+    m.to_bits() & 0x7f80_0000 == 0 && p.to_bits() & 0x7fff_ffff >= h.still_above_bits
+}
+
+/// [`update_parameter`] eight elements at a time, skipping the eights where every element
+/// [`stays`] (most of an embedding table whose rows have long been missing from the batches):
+/// no division, no store. The same operations in the same order, so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn update_parameter_avx2(
+    value: &mut [f32],
+    m: &[f32],
+    v: &[f32],
+    sqrt_v: &[f32],
+    h: &Hyper,
+) {
+    use std::arch::x86_64::*;
+    let n = value.len();
+    let (m, v, sqrt_v) = (&m[..n], &v[..n], &sqrt_v[..n]);
+    if h.still_above_bits > 0x7fff_ffff {
+        return update_parameter(value, m, v, sqrt_v, h);
+    }
+    let exponent = _mm256_set1_epi32(0x7f80_0000);
+    let magnitude = _mm256_set1_epi32(0x7fff_ffff);
+    // |p| >= bound  ⟺  |p| > bound - 1, both in 0..=0x7fff_ffff (a signed compare is fine).
+    let below_bound = _mm256_set1_epi32(h.still_above_bits as i32 - 1);
+    let zero_i = _mm256_setzero_si256();
+    let zero = _mm256_setzero_ps();
+    let bc2_sqrt = _mm256_set1_ps(h.bias_correction2_sqrt);
+    let eps = _mm256_set1_ps(h.eps);
+    let neg_step = _mm256_set1_ps(h.neg_step_size);
+    let runs = n / 8 * 8;
+    for i in (0..runs).step_by(8) {
+        // SAFETY: i + 8 <= n for all four slices.
+        let mv = _mm256_loadu_ps(m.as_ptr().add(i));
+        let pv = _mm256_loadu_ps(value.as_ptr().add(i));
+        let m_tiny =
+            _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(mv), exponent), zero_i);
+        let p_abs = _mm256_and_si256(_mm256_castps_si256(pv), magnitude);
+        let stays = _mm256_and_si256(m_tiny, _mm256_cmpgt_epi32(p_abs, below_bound));
+        if _mm256_movemask_ps(_mm256_castsi256_ps(stays)) == 0xff {
+            continue;
+        }
+        let vv = _mm256_loadu_ps(v.as_ptr().add(i));
+        let sv = _mm256_loadu_ps(sqrt_v.as_ptr().add(i));
+        let root = _mm256_blendv_ps(sv, zero, _mm256_cmp_ps::<_CMP_EQ_OQ>(vv, zero));
+        let denom = _mm256_add_ps(_mm256_div_ps(root, bc2_sqrt), eps);
+        let m_in = _mm256_andnot_ps(_mm256_castsi256_ps(stays), mv);
+        let step = _mm256_div_ps(_mm256_mul_ps(neg_step, m_in), denom);
+        _mm256_storeu_ps(value.as_mut_ptr().add(i), _mm256_add_ps(pv, step));
+    }
+    update_parameter(
+        &mut value[runs..],
+        &m[runs..],
+        &v[runs..],
+        &sqrt_v[runs..],
+        h,
+    );
 }
 
 #[cfg(test)]
@@ -366,6 +546,113 @@ mod tests {
         // Sizes that leave a remainder after ATen's vector chunks.
         same_as_libtorch(0.0, (37, 7));
         same_as_libtorch(1e-3, (37, 7));
+    }
+
+    /// Rows left out of 900 consecutive batches get subnormal first moments (the step's exact
+    /// integer route) while others keep training; some parameters are set tiny or 0 (where
+    /// the update must not be skipped). Still bit for bit libtorch's Adam, to the end.
+    #[test]
+    fn subnormal_moments_bit_for_bit_as_libtorch_adam() {
+        let make = || {
+            tch::manual_seed(21);
+            let vs = nn::VarStore::new(Device::Cpu);
+            let init = nn::Init::Randn {
+                mean: 0.0,
+                stdev: 1.0,
+            };
+            let table = vs.root().var("table", &[400, 8], init);
+            (vs, table)
+        };
+        let (vs_a, table_a) = make();
+        let (vs_b, table_b) = make();
+        let mut reference = nn::Adam::default().build(&vs_a, 0.01).unwrap();
+        let mut ours = Adam::new(&vs_b, 0.01).unwrap();
+        let subnormal_moments = |adam: &Adam| {
+            let m = &adam.moments[0].as_ref().unwrap().exp_avg;
+            Vec::<f32>::try_from(m.flatten(0, -1))
+                .unwrap()
+                .iter()
+                .filter(|x| x.is_subnormal())
+                .count()
+        };
+        let bits = |t: &Tensor| -> Vec<u32> {
+            Vec::<f32>::try_from(t.detach().flatten(0, -1))
+                .unwrap()
+                .into_iter()
+                .map(f32::to_bits)
+                .collect()
+        };
+        let mut most_subnormal = 0;
+        tch::manual_seed(4);
+        for step in 0..1000 {
+            let rows = if (50..950).contains(&step) { 20 } else { 400 };
+            let ids = Tensor::randint(rows, [32], (Kind::Int64, Device::Cpu));
+            let y = Tensor::randn([32, 8], (Kind::Float, Device::Cpu));
+            if step == 800 {
+                tch::no_grad(|| {
+                    for t in [&table_a, &table_b] {
+                        let _ = t.narrow(0, 390, 5).fill_(1e-30);
+                        let _ = t.narrow(0, 395, 5).fill_(0.0);
+                    }
+                });
+            }
+            let dense = Tensor::embedding(&table_a, &ids, -1, false, false);
+            reference.backward_step(&(dense - &y).square().mean(Kind::Float));
+            let sparse = crate::models::layers::lookup(&table_b, &ids);
+            ours.backward_step(&(sparse - &y).square().mean(Kind::Float));
+            most_subnormal = most_subnormal.max(subnormal_moments(&ours));
+            if step == 949 {
+                let tiny = bits(&table_b.narrow(0, 390, 5));
+                assert!(tiny.iter().all(|&b| f32::from_bits(b).abs() < 1e-20));
+            }
+        }
+        assert_eq!(bits(&table_a), bits(&table_b));
+        // The test reached what it is about: subnormal moments (380 rows · 8 at most).
+        assert!(
+            most_subnormal > 2500,
+            "only {most_subnormal} subnormal moments"
+        );
+    }
+
+    /// A sparse lookup gradient, folded by `step`, trains exactly as libtorch's dense
+    /// embedding backward (and `index_select`'s) does, repeated rows included.
+    #[test]
+    fn sparse_lookup_gradients_train_bit_for_bit() {
+        for weight_decay in [0.0, 1e-3] {
+            let train = |how: &str| {
+                tch::manual_seed(11);
+                let vs = nn::VarStore::new(Device::Cpu);
+                let table = vs.root().var(
+                    "table",
+                    &[50, 9],
+                    nn::Init::Randn {
+                        mean: 0.0,
+                        stdev: 1.0,
+                    },
+                );
+                let mut adam = Adam::with_weight_decay(&vs, 0.05, weight_decay).unwrap();
+                tch::manual_seed(5);
+                for _ in 0..20 {
+                    // 96 draws from 50 rows: plenty of repeats within a batch.
+                    let ids = Tensor::randint(50, [96], (Kind::Int64, Device::Cpu));
+                    let rows = match how {
+                        "sparse" => crate::models::layers::lookup(&table, &ids),
+                        "dense" => Tensor::embedding(&table, &ids, -1, false, false),
+                        _ => table.index_select(0, &ids),
+                    };
+                    let y = Tensor::randn([96, 9], (Kind::Float, Device::Cpu));
+                    adam.backward_step(&(rows * 1.7 - y).square().mean(Kind::Float));
+                }
+                Vec::<f32>::try_from(table.detach().flatten(0, -1))
+                    .unwrap()
+                    .into_iter()
+                    .map(f32::to_bits)
+                    .collect::<Vec<_>>()
+            };
+            let sparse = train("sparse");
+            assert_eq!(sparse, train("dense"), "wd {weight_decay}");
+            assert_eq!(sparse, train("index_select"), "wd {weight_decay}");
+        }
     }
 
     #[test]

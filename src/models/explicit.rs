@@ -12,6 +12,7 @@
 //!
 //! Both train with [`regression_epoch`]: one pass over shuffled interactions in minibatches.
 
+use super::layers::lookup;
 use crate::optim::Adam;
 use anyhow::Result;
 use tch::nn;
@@ -56,11 +57,11 @@ impl BilinearNet {
 
     /// Predicted ratings `[batch]` for int64 `users` and `items` `[batch]`.
     pub fn forward(&self, users: &Tensor, items: &Tensor) -> Tensor {
-        let p = self.user_embeddings.index_select(0, users);
-        let q = self.item_embeddings.index_select(0, items);
+        let p = lookup(&self.user_embeddings, users);
+        let q = lookup(&self.item_embeddings, items);
         let dot = (p * q).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-        dot + self.user_biases.index_select(0, users).squeeze_dim(1)
-            + self.item_biases.index_select(0, items).squeeze_dim(1)
+        dot + lookup(&self.user_biases, users).squeeze_dim(1)
+            + lookup(&self.item_biases, items).squeeze_dim(1)
     }
 }
 

@@ -2,7 +2,23 @@
 //! numbers in the same order.
 
 use tch::nn::{self, Init, Module};
-use tch::Tensor;
+use tch::{Device, Kind, Tensor};
+
+/// `weight[ids]`: an embedding lookup (`nn.Embedding`'s forward, or `index_select` on rows).
+///
+/// For a CPU `f32` table the gradient is left sparse: the batch's rows in batch order, not yet
+/// summed. [`crate::optim::Adam`] folds them into a dense gradient with exactly the additions
+/// libtorch's dense backward makes, so training gives the same numbers to the bit, without
+/// libtorch's per-row kernel calls and table-sized zero fill (notebook 003's backward: most of
+/// the step). Elsewhere (CUDA) the gradient is dense, as libtorch makes it.
+///
+/// Only for a table looked up once per backward pass, and trained by [`crate::optim::Adam`]:
+/// two lookups' sparse gradients are concatenated, and folding them in one pass can round
+/// differently from adding two dense gradients.
+pub fn lookup(weight: &Tensor, ids: &Tensor) -> Tensor {
+    let sparse = weight.device() == Device::Cpu && weight.kind() == Kind::Float;
+    Tensor::embedding(weight, ids, -1, false, sparse)
+}
 
 /// `nn.Linear(n_in, n_out)` as PyTorch creates it: the weight, then the bias, both uniform in
 /// ±1/√n_in (PyTorch's `kaiming_uniform_(a=√5)` bound for the weight, and its bias bound). tch's

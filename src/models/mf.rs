@@ -3,6 +3,7 @@
 
 use tch::{nn, Device, Kind, Reduction, Tensor};
 
+use super::layers::lookup;
 use crate::optim::Adam;
 
 /// A model that scores (user, item) pairs: one logit per pair.
@@ -38,8 +39,8 @@ impl MatrixFactorization {
 
 impl PairScorer for MatrixFactorization {
     fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
-        let user_emb = users.apply(&self.users);
-        let item_emb = items.apply(&self.items);
+        let user_emb = lookup(&self.users.ws, users);
+        let item_emb = lookup(&self.items.ws, items);
         (user_emb * item_emb).sum_dim_intlist(1, false, None)
     }
 }

@@ -13,7 +13,7 @@
 use tch::nn::{self, Init, Module};
 use tch::Tensor;
 
-use super::layers::TorchLinear;
+use super::layers::{lookup, TorchLinear};
 use super::mf::PairScorer;
 
 /// Sizes of a [`NeuMF`].
@@ -99,9 +99,12 @@ impl NeuMF {
 
 impl PairScorer for NeuMF {
     fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
-        let gmf = users.apply(&self.user_gmf) * items.apply(&self.item_gmf);
+        let gmf = lookup(&self.user_gmf.ws, users) * lookup(&self.item_gmf.ws, items);
         let mut h = Tensor::cat(
-            &[users.apply(&self.user_mlp), items.apply(&self.item_mlp)],
+            &[
+                lookup(&self.user_mlp.ws, users),
+                lookup(&self.item_mlp.ws, items),
+            ],
             1,
         );
         for layer in &self.mlp {

@@ -9,10 +9,11 @@
 //! [`HiddenLayers::Registered`] is the corrected model.
 
 use crate::optim::Adam;
+use crate::rng::dropout;
 use anyhow::{bail, Result};
 use tch::{nn, nn::Init, nn::Module, Device, Kind, Reduction, Tensor};
 
-use super::layers::TorchLinear;
+use super::layers::{lookup, TorchLinear};
 
 /// The network's shape and dropout rates (the notebook's `RecommenderNet(...)` arguments).
 #[derive(Debug, Clone, PartialEq)]
@@ -149,14 +150,18 @@ impl RecommenderNet {
     /// `train` switches dropout on; unregistered hidden layers keep theirs on regardless, as
     /// `net.eval()` never reaches them in the notebook.
     pub fn forward_t(&self, users: &Tensor, movies: &Tensor, train: bool) -> Tensor {
-        let u = Tensor::embedding(&self.users, users, -1, false, false);
-        let m = Tensor::embedding(&self.movies, movies, -1, false, false);
-        let mut x = Tensor::cat(&[u, m], 1).dropout(self.config.embedding_dropout, train);
+        let u = lookup(&self.users, users);
+        let m = lookup(&self.movies, movies);
+        let mut x = dropout(
+            &Tensor::cat(&[u, m], 1),
+            self.config.embedding_dropout,
+            train,
+        );
         let hidden_train = train || self.hidden_layers == HiddenLayers::Unregistered;
         for layer in &self.hidden {
             x = layer.forward(&x).relu();
             if self.config.dropout_rate > 0.0 {
-                x = x.dropout(self.config.dropout_rate, hidden_train);
+                x = dropout(&x, self.config.dropout_rate, hidden_train);
             }
         }
         self.fc.forward(&x).sigmoid() * 4.0 + 1.0

@@ -7,6 +7,7 @@
 //! uniformly (they may hit the positive or another seen item, as in the notebook), and labels
 //! `1, 0, ..., 0`; the loss is binary cross-entropy with logits over all of them.
 
+use super::layers::lookup;
 use crate::optim::Adam;
 use anyhow::{bail, Result};
 use tch::nn;
@@ -31,7 +32,7 @@ impl SimpleTower {
 
     /// The embeddings of `ids` (any shape of i64 indices), with a trailing `emb_dim` axis.
     pub fn forward(&self, ids: &Tensor) -> Tensor {
-        ids.apply(&self.emb)
+        lookup(&self.emb.ws, ids)
     }
 
     /// Number of rows of the table.
