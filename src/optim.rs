@@ -548,6 +548,81 @@ mod tests {
         same_as_libtorch(1e-3, (37, 7));
     }
 
+    /// The exact routes (β1·m on the integer of a subnormal m, updates that cannot move p
+    /// skipped) give the bits of the plain formulas, on inputs full of subnormals, zeros and
+    /// tiny values; the AVX2 parameter loop gives the portable loop's bits.
+    #[test]
+    fn exact_routes_match_the_plain_formulas() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut draw = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let n = 4099;
+        let mut grad = vec![0f32; n];
+        let (mut m, mut v, mut p) = (vec![0f32; n], vec![0f32; n], vec![0f32; n]);
+        for i in 0..n {
+            let r = draw();
+            let normal = |x: u64| ((x % 2000) as f32 - 1000.0) * 1e-4;
+            grad[i] = if r % 3 == 0 { normal(r >> 8) } else { 0.0 };
+            m[i] = match (r >> 20) % 4 {
+                // Subnormal of either sign, any mantissa (the stuck values 1..=4 included).
+                0 | 1 => f32::from_bits(((r >> 24) as u32) & 0x807f_ffff | 1),
+                2 => normal(r >> 30) * 1e-3,
+                _ => 0.0,
+            };
+            v[i] = if (r >> 40) % 5 == 0 {
+                0.0
+            } else {
+                normal(r >> 44).abs() * 1e-3
+            };
+            p[i] = match (r >> 50) % 5 {
+                0 => 0.0,
+                1 => 1e-30,
+                2 => f32::from_bits(((r >> 8) as u32) & 0x007f_ffff),
+                _ => normal(r >> 12),
+            };
+        }
+        let h = Hyper::new(1e-3, 0.9, 0.999, 1e-8, 0.0, 37);
+        let bits = |x: &[f32]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+
+        let (mut m1, mut v1, mut sqrt_in) = (m.clone(), v.clone(), vec![0f32; n]);
+        update_moments(&grad, &p, &mut m1, &mut v1, &mut sqrt_in, &h);
+        let m_ref: Vec<f32> = (0..n)
+            .map(|i| grad[i].mul_add(h.one_minus_beta1, m[i] * h.beta1))
+            .collect();
+        let v_ref: Vec<f32> = (0..n)
+            .map(|i| (h.one_minus_beta2 * grad[i]).mul_add(grad[i], v[i] * h.beta2))
+            .collect();
+        assert_eq!(bits(&m1), bits(&m_ref));
+        assert_eq!(bits(&v1), bits(&v_ref));
+        assert!(m1.iter().filter(|x| x.is_subnormal()).count() > n / 4);
+
+        let sqrt_v: Vec<f32> = v1.iter().map(|x| x.sqrt()).collect();
+        let p_ref: Vec<f32> = (0..n)
+            .map(|i| {
+                let root = if v1[i] == 0.0 { 0.0 } else { sqrt_v[i] };
+                p[i] + h.neg_step_size * m1[i] / (root / h.bias_correction2_sqrt + h.eps)
+            })
+            .collect();
+        let mut p1 = p.clone();
+        update_parameter(&mut p1, &m1, &v1, &sqrt_v, &h);
+        assert_eq!(bits(&p1), bits(&p_ref));
+        assert!(
+            p1.iter().zip(&p).any(|(a, b)| a != b),
+            "some parameter moves"
+        );
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2_fma() {
+            let mut p2 = p.clone();
+            // SAFETY: the CPU has AVX2.
+            unsafe { update_parameter_avx2(&mut p2, &m1, &v1, &sqrt_v, &h) };
+            assert_eq!(bits(&p2), bits(&p_ref));
+        }
+    }
+
     /// Rows left out of 900 consecutive batches get subnormal first moments (the step's exact
     /// integer route) while others keep training; some parameters are set tiny or 0 (where
     /// the update must not be skipped). Still bit for bit libtorch's Adam, to the end.
