@@ -168,7 +168,7 @@ impl Adam {
 /// A sparse COO gradient of a `[rows, width]` table as the embedding backward makes it: one
 /// row index per batch row (repeats allowed, in batch order) and the matching gradient rows.
 struct SparseRows {
-    index: Vec<i64>,
+    index: Tensor,
     values: Tensor,
     width: usize,
 }
@@ -181,21 +181,32 @@ impl SparseRows {
             size.len() == 2 && grad.sparse_dim() == 1 && grad.dense_dim() == 1,
             "Adam: a sparse gradient must hold rows of a 2-d table (shape {size:?})"
         );
-        let index = Vec::<i64>::try_from(grad.internal_indices().reshape([-1]))
-            .expect("Adam: the sparse gradient's row indices are int64");
+        let index = grad.internal_indices().contiguous();
         let values = grad.internal_values().contiguous();
+        let rows = index.numel() as i64;
         assert!(
-            values.kind() == Kind::Float && values.size() == [index.len() as i64, size[1]],
-            "Adam: sparse gradient values must be f32 rows of the table"
+            index.kind() == Kind::Int64
+                && values.kind() == Kind::Float
+                && values.size() == [rows, size[1]],
+            "Adam: a sparse gradient must hold int64 row indices and f32 rows of the table"
         );
-        assert!(
-            index.iter().all(|&r| (0..size[0]).contains(&r)),
-            "Adam: sparse gradient row out of range"
-        );
-        SparseRows {
+        let sparse = SparseRows {
             index,
             values,
             width: size[1] as usize,
+        };
+        assert!(
+            sparse.rows().iter().all(|&r| (0..size[0]).contains(&r)),
+            "Adam: sparse gradient row out of range"
+        );
+        sparse
+    }
+
+    /// The row indices, in batch order.
+    fn rows(&self) -> &[i64] {
+        // SAFETY: a contiguous int64 CPU tensor that this step alone reads.
+        unsafe {
+            std::slice::from_raw_parts(self.index.data_ptr() as *const i64, self.index.numel())
         }
     }
 
@@ -204,7 +215,7 @@ impl SparseRows {
         // SAFETY: `values` is a contiguous f32 CPU tensor this step alone reads.
         let values = unsafe { f32_slice(&self.values) };
         let w = self.width;
-        for (&row, src) in self.index.iter().zip(values.chunks_exact(w.max(1))) {
+        for (&row, src) in self.rows().iter().zip(values.chunks_exact(w.max(1))) {
             let dst = &mut dense[row as usize * w..(row as usize + 1) * w];
             for (d, s) in dst.iter_mut().zip(src) {
                 *d += *s;
@@ -215,7 +226,7 @@ impl SparseRows {
     /// Zeroes again the rows [`SparseRows::add_to`] wrote.
     fn clear(&self, dense: &mut [f32]) {
         let w = self.width;
-        for &row in &self.index {
+        for &row in self.rows() {
             dense[row as usize * w..(row as usize + 1) * w].fill(0.0);
         }
     }
@@ -329,14 +340,16 @@ fn fused_update_portable(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
     // SAFETY (both blocks): every tensor here is a contiguous f32 CPU tensor of p's size, and
     // only this step touches them (gradients are off); each slice lives within its block.
     unsafe {
-        update_moments(
-            grad,
-            f32_slice(p),
-            f32_slice_mut(&m.exp_avg),
-            f32_slice_mut(&m.exp_avg_sq),
-            f32_slice_mut(&m.sqrt_buf),
-            h,
-        );
+        let (value, exp_avg) = (f32_slice(p), f32_slice_mut(&m.exp_avg));
+        let (exp_avg_sq, sqrt_in) = (f32_slice_mut(&m.exp_avg_sq), f32_slice_mut(&m.sqrt_buf));
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2_fma() {
+            update_moments_avx2(grad, value, exp_avg, exp_avg_sq, sqrt_in, h);
+        } else {
+            update_moments(grad, value, exp_avg, exp_avg_sq, sqrt_in, h);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        update_moments(grad, value, exp_avg, exp_avg_sq, sqrt_in, h);
     }
     let _ = m.sqrt_buf.shallow_clone().sqrt_();
     unsafe {
@@ -405,6 +418,102 @@ fn update_moments(
         v[i] = vi;
         sqrt_in[i] = if vi == 0.0 { 1.0 } else { vi };
     }
+}
+
+/// [`update_moments`] eight elements at a time: the same operations in the same order, so the
+/// same bits, with the integer route computed only for the eights that hold a subnormal `m`
+/// next to a zero gradient.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn update_moments_avx2(
+    grad: &[f32],
+    value: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    sqrt_in: &mut [f32],
+    h: &Hyper,
+) {
+    use std::arch::x86_64::*;
+    let n = grad.len();
+    let (value, m, v, sqrt_in) = (&value[..n], &mut m[..n], &mut v[..n], &mut sqrt_in[..n]);
+    let decay = h.weight_decay != 0.0;
+    let exact_route = h.beta1 > 0.0 && h.beta1 < 1.0;
+    let (wd, b1, c1) = (
+        _mm256_set1_ps(h.weight_decay),
+        _mm256_set1_ps(h.beta1),
+        _mm256_set1_ps(h.one_minus_beta1),
+    );
+    let (b2, c2) = (_mm256_set1_ps(h.beta2), _mm256_set1_ps(h.one_minus_beta2));
+    let (zero, one, zero_i) = (
+        _mm256_setzero_ps(),
+        _mm256_set1_ps(1.0),
+        _mm256_setzero_si256(),
+    );
+    let exponent = _mm256_set1_epi32(0x7f80_0000);
+    let mantissa = _mm256_set1_epi32(0x007f_ffff);
+    let magnitude = _mm256_set1_epi32(0x7fff_ffff);
+    let sign = _mm256_set1_epi32(i32::MIN);
+    let beta1_pd = _mm256_set1_pd(f64::from(h.beta1));
+    let two_52 = _mm256_set1_pd(4_503_599_627_370_496.0);
+    let low_words = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    let runs = n / 8 * 8;
+    for i in (0..runs).step_by(8) {
+        // SAFETY: i + 8 <= n for every slice.
+        let mut g = _mm256_loadu_ps(grad.as_ptr().add(i));
+        if decay {
+            g = _mm256_fmadd_ps(_mm256_loadu_ps(value.as_ptr().add(i)), wd, g);
+        }
+        let mv = _mm256_loadu_ps(m.as_ptr().add(i));
+        let bits = _mm256_castps_si256(mv);
+        let k = _mm256_and_si256(bits, mantissa);
+        let subnormal = _mm256_andnot_si256(
+            _mm256_cmpeq_epi32(k, zero_i),
+            _mm256_cmpeq_epi32(_mm256_and_si256(bits, exponent), zero_i),
+        );
+        let g_zero =
+            _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(g), magnitude), zero_i);
+        let exact = _mm256_castsi256_ps(_mm256_and_si256(subnormal, g_zero));
+        let any_exact = exact_route && _mm256_movemask_ps(exact) != 0;
+        let m_in = if any_exact {
+            _mm256_andnot_ps(exact, mv)
+        } else {
+            mv
+        };
+        let mut m_new = _mm256_fmadd_ps(g, c1, _mm256_mul_ps(m_in, b1));
+        if any_exact {
+            // k·β1 in f64, rounded to an integer by adding 2^52; keep each low 32-bit word.
+            let round = |half: __m128i| {
+                let x = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(half), beta1_pd), two_52);
+                _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(
+                    _mm256_castpd_si256(x),
+                    low_words,
+                ))
+            };
+            let lo = round(_mm256_castsi256_si128(k));
+            let hi = round(_mm256_extracti128_si256::<1>(k));
+            let rounded = _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(lo), hi);
+            let by_integer =
+                _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, sign), rounded));
+            m_new = _mm256_blendv_ps(m_new, by_integer, exact);
+        }
+        _mm256_storeu_ps(m.as_mut_ptr().add(i), m_new);
+        let vv = _mm256_loadu_ps(v.as_ptr().add(i));
+        let v_new = _mm256_fmadd_ps(_mm256_mul_ps(c2, g), g, _mm256_mul_ps(vv, b2));
+        _mm256_storeu_ps(v.as_mut_ptr().add(i), v_new);
+        let v_zero = _mm256_cmp_ps::<_CMP_EQ_OQ>(v_new, zero);
+        _mm256_storeu_ps(
+            sqrt_in.as_mut_ptr().add(i),
+            _mm256_blendv_ps(v_new, one, v_zero),
+        );
+    }
+    update_moments(
+        &grad[runs..],
+        &value[runs..],
+        &mut m[runs..],
+        &mut v[runs..],
+        &mut sqrt_in[runs..],
+        h,
+    );
 }
 
 /// Second half, given `sqrt_v` from libtorch (where `v` is not 0):
@@ -598,6 +707,15 @@ mod tests {
             .collect();
         assert_eq!(bits(&m1), bits(&m_ref));
         assert_eq!(bits(&v1), bits(&v_ref));
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2_fma() {
+            let (mut m2, mut v2, mut sqrt_in2) = (m.clone(), v.clone(), vec![0f32; n]);
+            // SAFETY: the CPU has AVX2 and FMA.
+            unsafe { update_moments_avx2(&grad, &p, &mut m2, &mut v2, &mut sqrt_in2, &h) };
+            assert_eq!(bits(&m2), bits(&m_ref));
+            assert_eq!(bits(&v2), bits(&v_ref));
+            assert_eq!(bits(&sqrt_in2), bits(&sqrt_in));
+        }
         assert!(m1.iter().filter(|x| x.is_subnormal()).count() > n / 4);
 
         let sqrt_v: Vec<f32> = v1.iter().map(|x| x.sqrt()).collect();
