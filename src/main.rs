@@ -171,6 +171,16 @@ fn doctor(ctx: &Context) -> Result<Value> {
         ctx,
         "Adam on the CPU  fused, bit-identical to libtorch's ({adam} loops)"
     );
+    let rust_masks = recsys::rng::rust_masks_match_libtorch();
+    say!(
+        ctx,
+        "dropout masks    {}",
+        if rust_masks {
+            "drawn in Rust from libtorch's generator (checked bit for bit against its bernoulli_)"
+        } else {
+            "libtorch's bernoulli_ (the Rust draw does not match this libtorch)"
+        }
+    );
     say!(
         ctx,
         "device chosen    {}",
@@ -207,7 +217,7 @@ fn doctor(ctx: &Context) -> Result<Value> {
     }
     let ok = files.iter().all(|(_, s)| *s == checksum::FileStatus::Ok);
     Ok(
-        json!({ "torch": info, "adam_cpu_kernel": adam, "device": recsys::device::device_name(ctx.device), "data_files": file_json, "data_ok": ok, "datasets": datasets }),
+        json!({ "torch": info, "adam_cpu_kernel": adam, "rust_dropout_masks": rust_masks, "device": recsys::device::device_name(ctx.device), "data_files": file_json, "data_ok": ok, "datasets": datasets }),
     )
 }
 

@@ -1,8 +1,35 @@
 //! Dropout whose CPU mask is drawn in Rust, bit for bit the mask libtorch would draw.
 
+use std::sync::OnceLock;
+
 use tch::{Device, Kind, Tensor};
 
 use super::with_default_cpu_mt;
+
+/// Whether masks drawn in Rust are this libtorch's, bit for bit: checked once per process on a
+/// small draw (with the generator put back afterwards, so the stream is untouched). A libtorch
+/// whose CPU `bernoulli_` draws differently (another version, an MKL build that uses VSL) gets
+/// libtorch's own dropout instead.
+pub fn rust_masks_match_libtorch() -> bool {
+    static MATCH: OnceLock<bool> = OnceLock::new();
+    *MATCH.get_or_init(check_masks)
+}
+
+/// One draw of 1500 elements by libtorch and by Rust from the same state; the state is then
+/// put back.
+fn check_masks() -> bool {
+    let Ok(saved) = with_default_cpu_mt(|mt| mt.clone()) else {
+        return false;
+    };
+    let p = 0.3;
+    let n = 1500;
+    let theirs = Tensor::empty([n], (Kind::Float, Device::Cpu)).bernoulli_float_(p);
+    let mut ours = vec![0f32; n as usize];
+    saved.clone().bernoulli_f32(&mut ours, p);
+    let same = Vec::<f32>::try_from(&theirs).is_ok_and(|t| t == ours);
+    let restored = with_default_cpu_mt(|mt| *mt = saved).is_ok();
+    same && restored
+}
 
 /// `input.dropout(p, train)` (`torch.nn.functional.dropout`), the same tensor bit for bit and
 /// the same autograd graph, with the same effect on libtorch's random stream.
@@ -19,7 +46,8 @@ pub fn dropout(input: &Tensor, p: f64, train: bool) -> Tensor {
         && input.device() == Device::Cpu
         && input.kind() == Kind::Float
         && input.is_contiguous()
-        && input.numel() > 0;
+        && input.numel() > 0
+        && rust_masks_match_libtorch();
     if !own_mask {
         return input.dropout(p, train);
     }
@@ -101,6 +129,18 @@ mod tests {
             bits(&x.grad())
         };
         assert_eq!(grad_of(true), grad_of(false));
+    }
+
+    /// The self-check passes on the project's libtorch and leaves the stream where it was.
+    #[test]
+    fn self_check_passes_and_leaves_the_stream_alone() {
+        tch::manual_seed(9);
+        let expected = Tensor::randn([5], (Kind::Float, Device::Cpu));
+        tch::manual_seed(9);
+        assert!(check_masks());
+        assert!(rust_masks_match_libtorch());
+        let after = Tensor::randn([5], (Kind::Float, Device::Cpu));
+        assert_eq!(bits(&after), bits(&expected));
     }
 
     #[test]

@@ -14,7 +14,7 @@
 mod dropout;
 mod mt19937;
 
-pub use dropout::dropout;
+pub use dropout::{dropout, rust_masks_match_libtorch};
 pub use mt19937::Mt19937;
 
 use anyhow::{bail, Result};
