@@ -270,6 +270,9 @@ struct Hyper {
     /// Bits of the smallest |p| a subnormal first moment can no longer move (see
     /// [`update_parameter`]); `u32::MAX` when no |p| qualifies.
     still_above_bits: u32,
+    /// Whether β1·m of a subnormal m may take the integer route of [`update_moments`]: it
+    /// needs 0 < β1 < 1 (then k·β1 < 2^23 is exact in f64 and stays in range).
+    integer_route: bool,
 }
 
 impl Hyper {
@@ -300,6 +303,7 @@ impl Hyper {
             eps: eps32,
             weight_decay: weight_decay as f32,
             still_above_bits,
+            integer_route: beta1 as f32 > 0.0 && (beta1 as f32) < 1.0,
         }
     }
 }
@@ -395,8 +399,6 @@ fn update_moments(
     let n = grad.len();
     let (value, m, v, sqrt_in) = (&value[..n], &mut m[..n], &mut v[..n], &mut sqrt_in[..n]);
     let decay = h.weight_decay != 0.0;
-    // The integer route needs 0 < β1 < 1 (then k·β1 < 2^23 is exact in f64 and stays in range).
-    let exact_route = h.beta1 > 0.0 && h.beta1 < 1.0;
     let beta1 = f64::from(h.beta1);
     for i in 0..n {
         let g = if decay {
@@ -406,7 +408,7 @@ fn update_moments(
         };
         let bits = m[i].to_bits();
         let subnormal = bits & 0x7f80_0000 == 0 && bits & 0x007f_ffff != 0;
-        let exact = exact_route && subnormal && g.to_bits() & 0x7fff_ffff == 0;
+        let exact = h.integer_route && subnormal && g.to_bits() & 0x7fff_ffff == 0;
         let m_in = if exact { 0.0 } else { m[i] };
         let by_hardware = g.mul_add(h.one_minus_beta1, m_in * h.beta1);
         let k = f64::from((bits & 0x007f_ffff) as i32);
@@ -437,7 +439,6 @@ unsafe fn update_moments_avx2(
     let n = grad.len();
     let (value, m, v, sqrt_in) = (&value[..n], &mut m[..n], &mut v[..n], &mut sqrt_in[..n]);
     let decay = h.weight_decay != 0.0;
-    let exact_route = h.beta1 > 0.0 && h.beta1 < 1.0;
     let (wd, b1, c1) = (
         _mm256_set1_ps(h.weight_decay),
         _mm256_set1_ps(h.beta1),
@@ -473,7 +474,7 @@ unsafe fn update_moments_avx2(
         let g_zero =
             _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(g), magnitude), zero_i);
         let exact = _mm256_castsi256_ps(_mm256_and_si256(subnormal, g_zero));
-        let any_exact = exact_route && _mm256_movemask_ps(exact) != 0;
+        let any_exact = h.integer_route && _mm256_movemask_ps(exact) != 0;
         let m_in = if any_exact {
             _mm256_andnot_ps(exact, mv)
         } else {
