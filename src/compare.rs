@@ -744,11 +744,28 @@ pub fn compare(ctx: &Context, notebook: &str, flags: &[String]) -> Result<Value>
     let rust_s = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&out_dir);
     let report = report.with_context(|| format!("the Rust port of notebook {notebook}"))?;
-    let rust = rust_common(notebook, &report.details)?;
+    beside_twin(ctx, notebook, Some(seed), &plan, &report.details, rust_s)
+}
+
+/// Run the twin as `plan` says, with `--seed seed` (none: the twin's own default, which is the
+/// port's), and set it beside the port's report `details` (a run that took `rust_s` seconds):
+/// prints the losses and metrics side by side and the wall times, and returns them.
+pub fn beside_twin(
+    ctx: &Context,
+    notebook: &str,
+    seed: Option<u64>,
+    plan: &Plan,
+    details: &Value,
+    rust_s: f64,
+) -> Result<Value> {
+    let rust = rust_common(notebook, details)?;
     let mut py_runs = Vec::new();
     let mut py_s = 0.0;
     for run in &plan.twin_runs {
-        let mut args = vec!["--seed".to_string(), seed.to_string()];
+        let mut args: Vec<String> = match seed {
+            Some(seed) => vec!["--seed".to_string(), seed.to_string()],
+            None => Vec::new(),
+        };
         args.extend(run.args.iter().cloned());
         say!(
             ctx,

@@ -37,6 +37,11 @@ enum Command {
         /// all, or one of 000, 001, 002, 003, 004.
         #[arg(default_value = "all")]
         which: String,
+        /// Also run each notebook's PyTorch twin with the same flags and seed, and set its
+        /// losses and metrics beside the port's (as `recsys compare` does; needs the project's
+        /// Python, and about 2.5 times as long again).
+        #[arg(long)]
+        with_python: bool,
     },
     #[command(flatten)]
     App(recsys::app::AppCommand),
@@ -110,12 +115,12 @@ fn run(cli: Cli) -> Result<()> {
     let ctx = cli.global.context()?;
     let result = match cli.command {
         Command::Doctor => doctor(&ctx)?,
-        Command::Reproduce { which } => {
+        Command::Reproduce { which, with_python } => {
             let list: Vec<&str> = match which.as_str() {
                 "all" => recsys::reproduce::NOTEBOOKS.to_vec(),
                 one => vec![one],
             };
-            recsys::reproduce::reproduce(&ctx, &list)?
+            recsys::reproduce::reproduce(&ctx, &list, with_python)?
         }
         Command::App(cmd) => recsys::app::run(&ctx, cmd)?,
         Command::Compare { notebook, flags } => recsys::compare::compare(&ctx, &notebook, &flags)?,

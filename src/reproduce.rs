@@ -160,7 +160,15 @@ impl Tally {
 
 /// Run `notebooks` into `out_dir` (refused when it exists and is not empty, unless `--force`),
 /// print each table and the summary, and write `report.md` and `report.json`.
-pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value> {
+///
+/// With `with_python`, each notebook's PyTorch twin then runs with the same flags and seed
+/// (`--seed`, else both sides' own default, which they share), and its losses and metrics are
+/// set beside the port's ([`crate::compare::beside_twin`]), in the output and the reports.
+pub fn reproduce(
+    ctx: &Context,
+    notebooks: &[&str],
+    with_python: bool,
+) -> Result<serde_json::Value> {
     if let Some(bad) = notebooks.iter().find(|nb| !NOTEBOOKS.contains(nb)) {
         bail!(
             "unknown notebook {bad:?}; expected all or one of {}",
@@ -171,6 +179,7 @@ pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value>
     ensure_fresh_dir(&out_dir, ctx.force)?;
     let start = Instant::now();
     let mut tally = Tally::default();
+    let mut twins = TwinTally::default();
     let mut markdown = String::from("# recsys reproduce\n\n");
     let mut reports = Vec::new();
     for nb in notebooks {
@@ -190,7 +199,18 @@ pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value>
         );
         let _ = write!(markdown, "## Notebook {nb} ({secs:.1} s)\n\n{table}\n");
         tally.add(&report.checks);
-        reports.push(serde_json::json!({ "report": report, "wall_s": secs }));
+        let mut entry = serde_json::json!({ "report": report, "wall_s": secs });
+        if with_python {
+            say!(ctx, "\nnotebook {nb} beside its PyTorch twin:");
+            let flags: Vec<String> = reproduce_flags(nb).iter().map(|f| f.to_string()).collect();
+            let plan = crate::compare::plan(nb, &flags)?;
+            let side = crate::compare::beside_twin(ctx, nb, ctx.seed, &plan, &report.details, secs)
+                .with_context(|| format!("notebook {nb} beside its Python twin"))?;
+            let _ = writeln!(markdown, "{}", twin_summary(&side));
+            twins.add(&side);
+            entry["python"] = side;
+        }
+        reports.push(entry);
     }
     let wall = start.elapsed().as_secs_f64();
     let summary = format!(
@@ -199,7 +219,13 @@ pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value>
     );
     say!(ctx, "\nsummary: {summary}");
     let _ = write!(markdown, "## Summary\n\n{summary}\n");
-    let json = serde_json::json!({ "notebooks": reports, "summary": tally, "wall_s": wall });
+    let mut json = serde_json::json!({ "notebooks": reports, "summary": tally, "wall_s": wall });
+    if with_python {
+        let line = twins.line();
+        say!(ctx, "beside the PyTorch twins: {line}");
+        let _ = write!(markdown, "\nBeside the PyTorch twins: {line}\n");
+        json["twins"] = serde_json::json!(twins);
+    }
     write_atomic(&out_dir.join("report.md"), markdown.as_bytes(), ctx.force)?;
     write_atomic(
         &out_dir.join("report.json"),
@@ -212,6 +238,57 @@ pub fn reproduce(ctx: &Context, notebooks: &[&str]) -> Result<serde_json::Value>
         out_dir.join("report.md").display()
     );
     Ok(json)
+}
+
+/// One line for the report on a notebook set beside its twin.
+fn twin_summary(side: &serde_json::Value) -> String {
+    let f = |k: &str| side[k].as_f64().unwrap_or(f64::NAN);
+    format!(
+        "Beside the PyTorch twin (same flags and seed): largest relative difference {:.1e} in a \
+         loss, {:.1e} in a metric; {} unmatched; wall time Rust {:.1} s, Python {:.1} s.\n",
+        f("max_loss_rel_diff"),
+        f("max_metric_rel_diff"),
+        side["unmatched"].as_array().map_or(0, Vec::len),
+        side["wall_s"]["rust"].as_f64().unwrap_or(f64::NAN),
+        side["wall_s"]["python"].as_f64().unwrap_or(f64::NAN),
+    )
+}
+
+/// The twins' comparisons over a `reproduce --with-python` run.
+#[derive(Debug, Default, serde::Serialize)]
+struct TwinTally {
+    notebooks: usize,
+    max_loss_rel_diff: f64,
+    max_metric_rel_diff: f64,
+    rust_s: f64,
+    python_s: f64,
+}
+
+impl TwinTally {
+    fn add(&mut self, side: &serde_json::Value) {
+        let f = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
+        self.notebooks += 1;
+        self.max_loss_rel_diff = self.max_loss_rel_diff.max(f(&side["max_loss_rel_diff"]));
+        self.max_metric_rel_diff = self
+            .max_metric_rel_diff
+            .max(f(&side["max_metric_rel_diff"]));
+        self.rust_s += f(&side["wall_s"]["rust"]);
+        self.python_s += f(&side["wall_s"]["python"]);
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{} notebook{}; largest relative difference {:.1e} in a loss, {:.1e} in a metric; \
+             wall time Rust {:.1} s, Python {:.1} s ({:.2}x)",
+            self.notebooks,
+            if self.notebooks == 1 { "" } else { "s" },
+            self.max_loss_rel_diff,
+            self.max_metric_rel_diff,
+            self.rust_s,
+            self.python_s,
+            self.python_s / self.rust_s
+        )
+    }
 }
 
 /// Refuse an output directory that already holds files, unless `force`.

@@ -46,3 +46,41 @@ fn reproduce_001_matches_the_notebook_and_keeps_existing_output() {
         "nothing created for a bad request"
     );
 }
+
+/// `--with-python` sets the twin beside the port: notebook 003 with both sides' default seed
+/// (123) and faithful mode gives the same metrics and losses within 1e-5.
+#[test]
+fn reproduce_003_with_python_sets_the_twin_beside_the_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rep");
+    let run = recsys(&[
+        "reproduce",
+        "003",
+        "--with-python",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["twins"]["notebooks"], 1, "{}", v["twins"]);
+    let side = &v["notebooks"][0]["python"];
+    assert_eq!(
+        side["twin_args"],
+        serde_json::json!([["--mode", "faithful"]])
+    );
+    assert!(side["unmatched"].as_array().unwrap().is_empty(), "{side}");
+    assert_eq!(side["metrics"].as_array().unwrap().len(), 3, "{side}");
+    assert!(side["max_loss_rel_diff"].as_f64().unwrap() < 1e-5, "{side}");
+    assert!(
+        side["max_metric_rel_diff"].as_f64().unwrap() < 1e-9,
+        "{side}"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Beside the PyTorch twin (same flags and seed)"));
+    assert!(md.contains("Beside the PyTorch twins: 1 notebook;"));
+}
