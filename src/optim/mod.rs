@@ -22,6 +22,9 @@
 use anyhow::Result;
 use tch::{nn, COptimizer, Device, Kind, Tensor};
 
+#[cfg(target_arch = "x86_64")]
+mod one_pass;
+
 /// Adam's moments for one parameter, created at its first step (as libtorch does), a buffer
 /// for `sqrt(exp_avg_sq)`, computed in place, and one for sparse gradients made dense (all
 /// zeros between steps; empty until a sparse gradient comes).
@@ -235,6 +238,10 @@ impl SparseRows {
 /// Which loops the CPU step runs on this machine: `"avx2+fma"` or `"portable"` (the same
 /// numbers; the portable loops call a software fused multiply-add and are slower).
 pub fn cpu_kernel() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if one_pass::available() {
+        return "avx512, one pass (MKL's sqrt in the loop, checked against libtorch)";
+    }
     if has_avx2_fma() {
         "avx2+fma"
     } else {
@@ -323,6 +330,22 @@ unsafe fn f32_slice_mut(t: &Tensor) -> &mut [f32] {
 /// correctly rounded, so a Rust `sqrt` would drift from PyTorch in the last bit), then
 /// [`update_parameter`]. Compiled for AVX2 and FMA where the CPU has them.
 fn fused_update(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
+    #[cfg(target_arch = "x86_64")]
+    if one_pass::available() {
+        assert_eq!(grad.len(), p.numel(), "Adam: gradient and parameter sizes");
+        // SAFETY: contiguous f32 CPU tensors of p's size that only this step touches (gradients
+        // are off); the CPU has the features `one_pass::step` is compiled for.
+        unsafe {
+            one_pass::step(
+                grad,
+                f32_slice_mut(p),
+                f32_slice_mut(&m.exp_avg),
+                f32_slice_mut(&m.exp_avg_sq),
+                h,
+            );
+        }
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU has the features the function is compiled for.
@@ -739,6 +762,21 @@ mod tests {
             // SAFETY: the CPU has AVX2.
             unsafe { update_parameter_avx2(&mut p2, &m1, &v1, &sqrt_v, &h) };
             assert_eq!(bits(&p2), bits(&p_ref));
+        }
+
+        // The one-pass step equals the three passes with libtorch's own sqrt (n = 4099 also
+        // leaves a partial run of lanes at the end).
+        #[cfg(target_arch = "x86_64")]
+        if one_pass::available() {
+            let libtorch_sqrt = Vec::<f32>::try_from(Tensor::from_slice(&sqrt_in).sqrt()).unwrap();
+            let mut p_three = p.clone();
+            update_parameter(&mut p_three, &m1, &v1, &libtorch_sqrt, &h);
+            let (mut p1, mut m2, mut v2) = (p.clone(), m.clone(), v.clone());
+            // SAFETY: `available` checked the CPU features.
+            unsafe { one_pass::step(&grad, &mut p1, &mut m2, &mut v2, &h) };
+            assert_eq!(bits(&m2), bits(&m_ref));
+            assert_eq!(bits(&v2), bits(&v_ref));
+            assert_eq!(bits(&p1), bits(&p_three));
         }
     }
 
