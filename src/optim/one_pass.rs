@@ -200,7 +200,9 @@ mod tests {
     /// Adam step has quietly gone back to three passes.
     #[test]
     fn one_pass_is_on_for_intel_avx512() {
-        let id = __cpuid(0);
+        // `__cpuid` is safe from Rust 1.87 on and `unsafe` before.
+        #[allow(unused_unsafe)]
+        let id = unsafe { __cpuid(0) };
         let vendor: Vec<u8> = [id.ebx, id.edx, id.ecx]
             .iter()
             .flat_map(|r| r.to_le_bytes())
