@@ -393,10 +393,7 @@ fn reproduce_wall(ctx: &Context, threads: i32) -> Result<Value> {
         let py_s = if crate::compare::twin_path(nb).exists() {
             let mut s = 0.0;
             // The twin runs what `reproduce` ran: the same flags (003 and 004: faithful only).
-            let flags: Vec<String> = crate::reproduce::reproduce_flags(nb)
-                .iter()
-                .map(|f| f.to_string())
-                .collect();
+            let flags = crate::reproduce::reproduce_args(nb);
             for run in crate::compare::plan(nb, &flags)?.twin_runs {
                 let mut args = run.args.clone();
                 args.push("--json".into());

@@ -57,12 +57,8 @@ pub fn run_python_json(script: &Path, args: &[String]) -> Result<(Value, f64)> {
     run_python_json_env(script, args, &[])
 }
 
-/// [`run_python_json`] with extra environment variables (e.g. `OMP_NUM_THREADS`).
-pub fn run_python_json_env(
-    script: &Path,
-    args: &[String],
-    env: &[(&str, String)],
-) -> Result<(Value, f64)> {
+/// The project's Python ([`python`]), or an error saying how to get it.
+pub fn ensure_python() -> Result<PathBuf> {
     let py = python();
     if !py.exists() {
         bail!(
@@ -71,6 +67,16 @@ pub fn run_python_json_env(
             py.display()
         );
     }
+    Ok(py)
+}
+
+/// [`run_python_json`] with extra environment variables (e.g. `OMP_NUM_THREADS`).
+pub fn run_python_json_env(
+    script: &Path,
+    args: &[String],
+    env: &[(&str, String)],
+) -> Result<(Value, f64)> {
+    let py = ensure_python()?;
     let start = Instant::now();
     let out = Command::new(&py)
         .arg(script)

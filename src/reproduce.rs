@@ -37,13 +37,17 @@ pub fn reproduce_flags(notebook: &str) -> &'static [&'static str] {
     }
 }
 
-/// Run one notebook's port as `reproduce` does: see [`reproduce_flags`].
-pub fn run_notebook(ctx: &Context, notebook: &str) -> Result<Report> {
-    let flags: Vec<String> = reproduce_flags(notebook)
+/// [`reproduce_flags`] as owned strings, as `run_notebook_with` and the twins' plans take them.
+pub fn reproduce_args(notebook: &str) -> Vec<String> {
+    reproduce_flags(notebook)
         .iter()
         .map(|f| f.to_string())
-        .collect();
-    run_notebook_with(ctx, notebook, &flags)
+        .collect()
+}
+
+/// Run one notebook's port as `reproduce` does: see [`reproduce_flags`].
+pub fn run_notebook(ctx: &Context, notebook: &str) -> Result<Report> {
+    run_notebook_with(ctx, notebook, &reproduce_args(notebook))
 }
 
 /// Run one notebook's port with `flags`, as given to `recsys notebook <nb>`.
@@ -175,6 +179,10 @@ pub fn reproduce(
             NOTEBOOKS.join(", ")
         );
     }
+    if with_python {
+        // Before any port runs or any file is written.
+        crate::compare::ensure_python()?;
+    }
     let out_dir = ctx.out_dir.clone();
     ensure_fresh_dir(&out_dir, ctx.force)?;
     let start = Instant::now();
@@ -202,8 +210,7 @@ pub fn reproduce(
         let mut entry = serde_json::json!({ "report": report, "wall_s": secs });
         if with_python {
             say!(ctx, "\nnotebook {nb} beside its PyTorch twin:");
-            let flags: Vec<String> = reproduce_flags(nb).iter().map(|f| f.to_string()).collect();
-            let plan = crate::compare::plan(nb, &flags)?;
+            let plan = crate::compare::plan(nb, &reproduce_args(nb))?;
             let side = crate::compare::beside_twin(ctx, nb, ctx.seed, &plan, &report.details, secs)
                 .with_context(|| format!("notebook {nb} beside its Python twin"))?;
             let _ = writeln!(markdown, "{}", twin_summary(&side));

@@ -26,13 +26,14 @@ use tch::{nn, COptimizer, Device, Kind, Tensor};
 mod one_pass;
 
 /// Adam's moments for one parameter, created at its first step (as libtorch does), a buffer
-/// for `sqrt(exp_avg_sq)`, computed in place, and one for sparse gradients made dense (all
-/// zeros between steps; empty until a sparse gradient comes).
+/// for `sqrt(exp_avg_sq)`, computed in place (the three-pass step only; none when the one-pass
+/// step runs), and one for sparse gradients made dense (all zeros between steps; empty until a
+/// sparse gradient comes).
 struct Moments {
     step: i32,
     exp_avg: Tensor,
     exp_avg_sq: Tensor,
-    sqrt_buf: Tensor,
+    sqrt_buf: Option<Tensor>,
     dense_grad: Vec<f32>,
 }
 
@@ -137,7 +138,7 @@ impl Adam {
                     step: 0,
                     exp_avg: p.zeros_like(),
                     exp_avg_sq: p.zeros_like(),
-                    sqrt_buf: p.zeros_like(),
+                    sqrt_buf: (!one_pass_available()).then(|| p.zeros_like()),
                     dense_grad: Vec::new(),
                 });
                 m.step += 1;
@@ -238,8 +239,7 @@ impl SparseRows {
 /// Which loops the CPU step runs on this machine: `"avx2+fma"` or `"portable"` (the same
 /// numbers; the portable loops call a software fused multiply-add and are slower).
 pub fn cpu_kernel() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    if one_pass::available() {
+    if one_pass_available() {
         return "avx512, one pass (MKL's sqrt in the loop, checked against libtorch)";
     }
     if has_avx2_fma() {
@@ -326,15 +326,29 @@ unsafe fn f32_slice_mut(t: &Tensor) -> &mut [f32] {
     std::slice::from_raw_parts_mut(t.data_ptr() as *mut f32, t.numel())
 }
 
-/// One parameter's update: [`update_moments`], libtorch's `sqrt` (MKL's on x86, which is not
-/// correctly rounded, so a Rust `sqrt` would drift from PyTorch in the last bit), then
-/// [`update_parameter`]. Compiled for AVX2 and FMA where the CPU has them.
+/// Whether the one-pass step ([`one_pass`]) runs on this machine.
+fn one_pass_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        one_pass::available()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// One parameter's update: in one pass where [`one_pass`] runs, else [`update_moments`],
+/// libtorch's `sqrt` (MKL's on x86, which is not correctly rounded, so a Rust `sqrt` would
+/// drift from PyTorch in the last bit), then [`update_parameter`], with the AVX2 loops where
+/// the CPU has AVX2 and FMA.
 fn fused_update(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
+    assert_eq!(grad.len(), p.numel(), "Adam: gradient and parameter sizes");
+    // SAFETY (every block): contiguous f32 CPU tensors of p's size that only this step touches
+    // (gradients are off); each slice lives within its block; the vector functions run only
+    // where the CPU has their features.
     #[cfg(target_arch = "x86_64")]
     if one_pass::available() {
-        assert_eq!(grad.len(), p.numel(), "Adam: gradient and parameter sizes");
-        // SAFETY: contiguous f32 CPU tensors of p's size that only this step touches (gradients
-        // are off); the CPU has the features `one_pass::step` is compiled for.
         unsafe {
             one_pass::step(
                 grad,
@@ -346,29 +360,13 @@ fn fused_update(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
         }
         return;
     }
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the CPU has the features the function is compiled for.
-        unsafe { fused_update_avx2(p, grad, m, h) };
-        return;
-    }
-    fused_update_portable(p, grad, m, h);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fused_update_avx2(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
-    fused_update_portable(p, grad, m, h);
-}
-
-#[inline(always)]
-fn fused_update_portable(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
-    assert_eq!(grad.len(), p.numel(), "Adam: gradient and parameter sizes");
-    // SAFETY (both blocks): every tensor here is a contiguous f32 CPU tensor of p's size, and
-    // only this step touches them (gradients are off); each slice lives within its block.
+    let sqrt_buf = m
+        .sqrt_buf
+        .as_ref()
+        .expect("the three-pass step has its sqrt buffer");
     unsafe {
         let (value, exp_avg) = (f32_slice(p), f32_slice_mut(&m.exp_avg));
-        let (exp_avg_sq, sqrt_in) = (f32_slice_mut(&m.exp_avg_sq), f32_slice_mut(&m.sqrt_buf));
+        let (exp_avg_sq, sqrt_in) = (f32_slice_mut(&m.exp_avg_sq), f32_slice_mut(sqrt_buf));
         #[cfg(target_arch = "x86_64")]
         if has_avx2_fma() {
             update_moments_avx2(grad, value, exp_avg, exp_avg_sq, sqrt_in, h);
@@ -378,10 +376,10 @@ fn fused_update_portable(p: &Tensor, grad: &[f32], m: &Moments, h: &Hyper) {
         #[cfg(not(target_arch = "x86_64"))]
         update_moments(grad, value, exp_avg, exp_avg_sq, sqrt_in, h);
     }
-    let _ = m.sqrt_buf.shallow_clone().sqrt_();
+    let _ = sqrt_buf.shallow_clone().sqrt_();
     unsafe {
         let (value, exp_avg) = (f32_slice_mut(p), f32_slice(&m.exp_avg));
-        let (exp_avg_sq, sqrt_v) = (f32_slice(&m.exp_avg_sq), f32_slice(&m.sqrt_buf));
+        let (exp_avg_sq, sqrt_v) = (f32_slice(&m.exp_avg_sq), f32_slice(sqrt_buf));
         #[cfg(target_arch = "x86_64")]
         if has_avx2_fma() {
             return update_parameter_avx2(value, exp_avg, exp_avg_sq, sqrt_v, h);
