@@ -16,20 +16,20 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use crate::optim::Adam;
 use anyhow::{bail, Context as _, Result};
 use polars::prelude::*;
+use recsys::optim::Adam;
 use serde_json::{json, Value};
 use tch::nn;
 use tch::{Device, Kind, Tensor};
 
-use crate::data::Dataset;
-use crate::models::mf::{self, MatrixFactorization, PairScorer};
-use crate::models::neumf::{NeuMF, NeuMFConfig};
-use crate::prep::{self, IdMap};
-use crate::report::{Check, Report};
-use crate::sampling::{self, NegativePool, SampledCandidates, SampledMetrics};
-use crate::{plot, progress, say, Context};
+use recsys::data::Dataset;
+use recsys::eval::sampled::{self, NegativePool, SampledCandidates, SampledMetrics};
+use recsys::models::mf::{self, MatrixFactorization, PairScorer};
+use recsys::models::neumf::{NeuMF, NeuMFConfig};
+use recsys::prep::{self, IdMap};
+use recsys::report::{Check, Report};
+use recsys::{report::plot, runtime::progress, say, Context};
 
 /// Default seed of libtorch's generator (the notebook was not seeded).
 pub const DEFAULT_SEED: u64 = 0;
@@ -472,7 +472,7 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
     let mf_unsampled = evaluate(ctx, &model, &candidates, &pairs)?;
 
     // ### Train with sampling: one uniform random (user, item) negative per train interaction.
-    let (neg_users, neg_items) = sampling::uniform_negatives(n_users, n_items, n_train, device);
+    let (neg_users, neg_items) = sampled::uniform_negatives(n_users, n_items, n_train, device);
     say!(
         ctx,
         "{n_train} uniform random negatives drawn (they may hit real positives, as in the notebook)"
@@ -1001,7 +1001,7 @@ fn report(ctx: &Context, args: &Args, outcomes: &[Outcome], started: Instant) ->
     say!(
         ctx,
         "wall time {wall_s:.1} s on {}",
-        crate::device::device_name(ctx.device)
+        recsys::runtime::device::device_name(ctx.device)
     );
     Report {
         notebook: "000".into(),
@@ -1017,7 +1017,7 @@ fn report(ctx: &Context, args: &Args, outcomes: &[Outcome], started: Instant) ->
                 "split_date": args.split_date,
                 "neumf_layers": args.neumf_layers,
                 "threads": tch::get_num_threads(),
-                "device": crate::device::device_name(ctx.device),
+                "device": recsys::runtime::device::device_name(ctx.device),
             },
             "modes": modes,
             "wall_s": wall_s,

@@ -1,12 +1,12 @@
 //! Notebook 001: recommender systems "from scratch" (Data Science from Scratch, chapter 23).
 //!
 //! Part 1 recommends interests on a toy data set of 15 users: popularity, user-based and
-//! item-based collaborative filtering with cosine similarity (library: [`crate::neighbors`]).
+//! item-based collaborative filtering with cosine similarity (library: [`recsys::models::neighbors`]).
 //! Part 2 moves to ml-100k: Star Wars averages, a 70/15/15 split drawn with Python's `random`
-//! (library: [`crate::pyrandom`]), a mean-rating baseline, and matrix factorization with
+//! (library: [`recsys::rng::pyrandom`]), a mean-rating baseline, and matrix factorization with
 //! 2-dimensional vectors trained by plain SGD. The notebook stops at "Now, we will see PCA to
 //! inspect the learned vectors"; this port goes on and lists the movies at both ends of the
-//! first principal component of the movie vectors (library: [`crate::pca`]).
+//! first principal component of the movie vectors (library: [`recsys::eval::pca`]).
 //!
 //! Faithful by default. The notebook's quirks, each said where it acts:
 //! - `item_based_suggestions` tests `suggestions not in ...` (the whole list) instead of
@@ -36,14 +36,14 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 use serde_json::json;
 
-use crate::data::Dataset;
-use crate::neighbors::Interactions;
-use crate::pca::Pca;
-use crate::prep::{f64_values, i64_values};
-use crate::progress::epoch_bar;
-use crate::pyrandom::PyRandom;
-use crate::report::{Check, Report};
-use crate::{say, Context};
+use recsys::data::Dataset;
+use recsys::eval::pca::Pca;
+use recsys::models::neighbors::Interactions;
+use recsys::prep::{f64_values, i64_values};
+use recsys::report::{Check, Report};
+use recsys::rng::pyrandom::PyRandom;
+use recsys::runtime::progress::epoch_bar;
+use recsys::{say, Context};
 
 /// Options of `recsys notebook 001`.
 #[derive(clap::Args, Debug, Clone)]

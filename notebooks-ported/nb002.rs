@@ -17,26 +17,26 @@
 
 use std::time::Instant;
 
-use crate::optim::Adam;
 use anyhow::{ensure, Result};
+use recsys::optim::Adam;
 use serde_json::json;
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::data::Dataset;
-use crate::interactions::Interactions;
-use crate::metrics::rmse;
-use crate::models::explicit::{
+use recsys::data::interactions::Interactions;
+use recsys::data::Dataset;
+use recsys::eval::metrics::rmse;
+use recsys::eval::next_item::{
+    item_counts, label_ranking_average_precision, most_common_item, reciprocal_ranks, softmax,
+};
+use recsys::models::explicit::{
     regression_epoch, CollaborativeFilteringModel, ExplicitConfig, ExplicitFactorizationModel,
 };
-use crate::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
-use crate::plot::line_chart;
-use crate::report::{Check, Report};
-use crate::sequence::{
-    item_counts, label_ranking_average_precision, most_common_item, reciprocal_ranks, softmax,
-    to_sequences,
-};
-use crate::split::random::{random_train_test_split, user_based_train_test_split};
-use crate::{say, Context};
+use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
+use recsys::prep::sequence::to_sequences;
+use recsys::prep::split::random::{random_train_test_split, user_based_train_test_split};
+use recsys::report::plot::line_chart;
+use recsys::report::{Check, Report};
+use recsys::{say, Context};
 
 /// Options of `recsys notebook 002`.
 #[derive(clap::Args, Debug, Clone)]
@@ -49,7 +49,7 @@ pub struct Args {
     #[arg(long, value_parser = ["1", "2", "both"], default_value = "both")]
     pub part: String,
     /// The exercise's next-item models to train in part 2.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Representation::Cbow, Representation::Gru, Representation::Lstm])]
+    #[arg(long, value_parser = crate::args::named::<Representation>(&Representation::NAMES), value_delimiter = ',', default_values_t = [Representation::Cbow, Representation::Gru, Representation::Lstm])]
     pub models: Vec<Representation>,
     /// Epochs of the exercise's next-item models.
     #[arg(long, default_value_t = 10)]
@@ -219,7 +219,7 @@ fn part1(
     let y_pred = model.predict(&te_u, &te_i);
     let pred = to_f64(&y_pred);
     let truth: Vec<f64> = test.ratings.iter().map(|&r| r as f64).collect();
-    // Our RMSE (crate::metrics::rmse, f64 on the host) against a second implementation: the
+    // Our RMSE (recsys::eval::metrics::rmse, f64 on the host) against a second implementation: the
     // notebook's `our_rmse`, ((y_true - y_pred) ** 2).mean() ** 0.5 on float32 tensors.
     let rmse_host = rmse(&pred, &truth);
     let rmse_tensor = (&te_r - &y_pred)
@@ -492,7 +492,7 @@ fn part2(
         let mut model = ImplicitSequenceModel::new(dataset.num_items, config, dev)?;
         let start = Instant::now();
         let mut losses = Vec::new();
-        let bar = crate::progress::epoch_bar(config.n_iter as u64, rep.name());
+        let bar = recsys::runtime::progress::epoch_bar(config.n_iter as u64, rep.name());
         for _ in 0..config.n_iter {
             losses.push(model.fit_epoch(&train_t));
             bar.set_message(format!("loss {:.4}", losses.last().unwrap()));

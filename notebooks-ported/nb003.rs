@@ -15,17 +15,17 @@ use anyhow::Result;
 use serde_json::json;
 use tch::nn;
 
-use crate::data::Dataset;
-use crate::filters::{low_rating_filter, min_count_filter};
-use crate::metrics::{coverage_at_k, hit_rate_at_k, mean_over_users, ndcg_at_k};
-use crate::models::two_tower::{
+use recsys::data::Dataset;
+use recsys::eval::metrics::{coverage_at_k, hit_rate_at_k, mean_over_users, ndcg_at_k};
+use recsys::models::two_tower::{
     adam, eval_loss, recommend_top_k, train_epoch, BaseTwoHead, TowerTrain,
 };
-use crate::prep::{i64_values, IdMap};
-use crate::progress::epoch_bar;
-use crate::report::{Check, Report};
-use crate::split::time::TimeSplitter;
-use crate::{say, Context};
+use recsys::prep::filters::{low_rating_filter, min_count_filter};
+use recsys::prep::split::time::TimeSplitter;
+use recsys::prep::{i64_values, IdMap};
+use recsys::report::{Check, Report};
+use recsys::runtime::progress::epoch_bar;
+use recsys::{say, Context};
 
 /// Published metrics of the notebook: NDCG@10, HitRate@10, Coverage@10.
 pub const PUBLISHED: [f64; 3] = [0.0345152, 0.221053, 0.191213];
@@ -127,7 +127,7 @@ pub fn prepare(ctx: &Context) -> Result<Study> {
     // 3 | Splitting Dataset in time
     let splitter = TimeSplitter::new(0.2)?;
     let (train, test_all) = splitter.split(&data)?;
-    let test = crate::split::time::drop_cold(&test_all, &train, true, true)?;
+    let test = recsys::prep::split::time::drop_cold(&test_all, &train, true, true)?;
     // 4 | Rating Filter
     let test_filtered = low_rating_filter(&test, 4.0)?;
     let users = sorted_encoder(&train, "user_id")?;
@@ -295,7 +295,7 @@ pub fn popularity_recs(study: &Study, k: usize) -> HashMap<i64, Vec<i64>> {
     for &(_, i) in &study.train {
         counts[i as usize] += 1.0;
     }
-    let top: Vec<i64> = crate::metrics::top_k(&counts, k)
+    let top: Vec<i64> = recsys::eval::metrics::top_k(&counts, k)
         .into_iter()
         .map(|i| i as i64)
         .collect();

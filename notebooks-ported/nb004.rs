@@ -22,16 +22,16 @@ use std::time::Instant;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::data::Dataset;
-use crate::device::device_name;
-use crate::models::dense_mf::{self, DenseMf, GradientMode};
-use crate::models::recommender_net::{
+use recsys::data::Dataset;
+use recsys::models::dense_mf::{self, DenseMf, GradientMode};
+use recsys::models::recommender_net::{
     self, Evaluation, HiddenLayers, RatingBatches, RecommenderNet, RecommenderNetConfig,
 };
-use crate::prep::{f64_values, i64_values};
-use crate::report::{Check, Report};
-use crate::schedule::{PlateauMode, ReduceLrOnPlateau};
-use crate::{plot, progress, say, Context};
+use recsys::prep::{f64_values, i64_values};
+use recsys::report::{Check, Report};
+use recsys::runtime::device::device_name;
+use recsys::train::schedule::{PlateauMode, ReduceLrOnPlateau};
+use recsys::{report::plot, runtime::progress, say, Context};
 
 /// Which part-2 models to train.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

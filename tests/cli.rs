@@ -67,3 +67,32 @@ fn bad_input_gets_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--device \"tpu\""));
 }
+
+/// `--device cpu` is honoured: the CLI reports the device it ran on.
+#[test]
+fn device_cpu_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = env!("CARGO_BIN_EXE_recsys");
+    let out = std::process::Command::new(exe)
+        .args(["--device", "cpu", "--json", "--out"])
+        .arg(dir.path())
+        .args([
+            "notebook",
+            "000",
+            "--epochs",
+            "0",
+            "--sampled-epochs",
+            "0",
+            "--no-neumf",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["details"]["settings"]["device"], "cpu");
+    assert_eq!(v["checks"][0]["status"], "exact");
+}

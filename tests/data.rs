@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use recsys::data::{self, checksum, DataPaths, Dataset, RatingsFormat};
 
 fn shipped() -> DataPaths {
-    DataPaths::new(None)
+    DataPaths::new(None).unwrap()
 }
 
 #[test]

@@ -77,7 +77,7 @@ pub fn download(
     let mut tmp = TempFile(Some(tmp_path.clone()));
     let mut out =
         File::create(&tmp_path).with_context(|| format!("creating {}", tmp_path.display()))?;
-    let bar = crate::progress::bytes_bar(total, &format!("downloading {name}"));
+    let bar = crate::runtime::progress::bytes_bar(total, &format!("downloading {name}"));
     let mut hasher = Md5::new();
     let mut reader = body.into_reader();
     let mut buf = vec![0u8; 1 << 16];

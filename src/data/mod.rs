@@ -4,7 +4,10 @@
 
 pub mod checksum;
 pub mod download;
+pub mod fingerprint;
+pub mod interactions;
 pub mod movielens;
+pub mod shipped;
 pub mod source;
 pub mod table;
 
@@ -16,23 +19,37 @@ use polars::prelude::*;
 pub use source::Source;
 pub use table::{ColumnRef, RatingsFormat, RATINGS_COLUMNS};
 
+impl std::str::FromStr for Dataset {
+    type Err = anyhow::Error;
+
+    fn from_str(name: &str) -> Result<Dataset> {
+        Dataset::from_name(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown dataset {name:?}: expected one of {}",
+                Dataset::NAMES.join(", ")
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The MovieLens releases this crate knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Dataset {
     /// 100,000 ratings (1998); shipped in data/ml-100k.
-    #[value(name = "ml-100k")]
     Ml100k,
     /// 100,836 ratings (September 2018 release); shipped as data/ml-latest-small.zip.
-    #[value(name = "ml-latest-small")]
     MlLatestSmall,
     /// 1,000,209 ratings (2003); downloaded.
-    #[value(name = "ml-1m")]
     Ml1m,
     /// 25 million ratings (2019); downloaded.
-    #[value(name = "ml-25m")]
     Ml25m,
     /// 32 million ratings (2023); downloaded.
-    #[value(name = "ml-32m")]
     Ml32m,
 }
 
@@ -61,6 +78,10 @@ impl Dataset {
     pub fn from_name(name: &str) -> Option<Dataset> {
         Dataset::ALL.into_iter().find(|d| d.name() == name)
     }
+
+    /// Every GroupLens name, in size order (for command-line choices).
+    pub const NAMES: [&'static str; 5] =
+        ["ml-100k", "ml-latest-small", "ml-1m", "ml-25m", "ml-32m"];
 
     /// The archive's file name on files.grouplens.org.
     pub fn archive_name(self) -> String {
@@ -174,18 +195,17 @@ pub struct DataPaths {
 }
 
 impl DataPaths {
-    /// The shipped directory is `RECSYS_SHIPPED_DATA` or this crate's `data/`; the cache is
-    /// `data_dir`, else `RECSYS_DATA_DIR`, else `$XDG_CACHE_HOME/recsys` or `~/.cache/recsys`.
-    pub fn new(data_dir: Option<PathBuf>) -> DataPaths {
-        let shipped = std::env::var_os("RECSYS_SHIPPED_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data"));
+    /// The cache is `data_dir`, else `RECSYS_DATA_DIR`, else `$XDG_CACHE_HOME/recsys` or
+    /// `~/.cache/recsys`; the shipped directory is found (or unpacked into the cache) by
+    /// [`shipped::dir`].
+    pub fn new(data_dir: Option<PathBuf>) -> Result<DataPaths> {
         let cache = data_dir
             .or_else(|| std::env::var_os("RECSYS_DATA_DIR").map(PathBuf::from))
             .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("recsys")))
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/recsys")))
             .unwrap_or_else(|| PathBuf::from(".recsys-cache"));
-        DataPaths { shipped, cache }
+        let shipped = shipped::dir(&cache)?;
+        Ok(DataPaths { shipped, cache })
     }
 }
 

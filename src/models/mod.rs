@@ -9,6 +9,8 @@ pub mod dense_mf;
 pub mod explicit;
 /// Notebook 000: matrix factorization (dot product of user and item embeddings).
 pub mod mf;
+/// Notebook 001: neighbourhood collaborative filtering and popularity.
+pub mod neighbors;
 /// Notebook 000: neural matrix factorization (GMF + MLP, He et al. 2017).
 pub mod neumf;
 /// Notebook 004: the deep RecommenderNet.

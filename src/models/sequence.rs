@@ -26,10 +26,10 @@ use tch::nn::{self, RNN};
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::models::explicit::scaled_embedding;
-use crate::sequence::PADDING;
+use crate::prep::sequence::PADDING;
 
 /// Which network turns a sequence into a user state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Representation {
     /// Spotlight's pooling network with the pointwise loss.
     Pooling,
@@ -42,6 +42,9 @@ pub enum Representation {
 }
 
 impl Representation {
+    /// Every representation's name, for command-line choices.
+    pub const NAMES: [&'static str; 4] = ["pooling", "cbow", "gru", "lstm"];
+
     /// A short name for tables.
     pub fn name(self) -> &'static str {
         match self {
@@ -50,6 +53,29 @@ impl Representation {
             Representation::Gru => "gru",
             Representation::Lstm => "lstm",
         }
+    }
+}
+
+impl std::str::FromStr for Representation {
+    type Err = anyhow::Error;
+
+    fn from_str(name: &str) -> anyhow::Result<Representation> {
+        use Representation::*;
+        [Pooling, Cbow, Gru, Lstm]
+            .into_iter()
+            .find(|r| r.name() == name)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown representation {name:?}: expected one of {}",
+                    Representation::NAMES.join(", ")
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for Representation {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

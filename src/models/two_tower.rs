@@ -13,7 +13,7 @@ use anyhow::{bail, Result};
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
-use crate::metrics::top_k;
+use crate::eval::metrics::top_k;
 
 /// One tower: an embedding table of `num_embeddings` rows (N(0, 1) init, like PyTorch).
 /// Features could be added here; notebook 003 uses ids only.
@@ -254,7 +254,7 @@ pub fn adam(vs: &nn::VarStore, lr: f64) -> Result<Adam> {
 
 /// Scores of every item for each user (`user_emb[users] @ item_emb.T`), computed from the
 /// extracted matrices, and each user's top `k` as (item index, score), best first, chosen
-/// without sorting all items ([`crate::metrics::top_k`]; ties keep the lower index first).
+/// without sorting all items ([`crate::eval::metrics::top_k`]; ties keep the lower index first).
 pub fn recommend_top_k(
     user_emb: &Tensor,
     item_emb: &Tensor,

@@ -13,6 +13,7 @@
 
 mod dropout;
 mod mt19937;
+pub mod pyrandom;
 
 pub use dropout::{dropout, rust_masks_match_libtorch};
 pub use mt19937::Mt19937;

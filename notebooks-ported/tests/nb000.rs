@@ -1,0 +1,181 @@
+//! End-to-end tests of notebook 000's port on the shipped ml-latest-small copy.
+
+use crate::notebooks::nb000::{self, Args};
+use recsys::models::mf::{self, MatrixFactorization, PairScorer};
+use recsys::models::neumf::{NeuMF, NeuMFConfig};
+use recsys::optim::Adam;
+use recsys::report::Status;
+use recsys::Context;
+use tch::nn;
+use tch::{Device, Kind, Reduction, Tensor};
+
+fn args(epochs: usize, sampled_epochs: usize) -> Args {
+    Args {
+        epochs,
+        sampled_epochs,
+        batch_size: 64,
+        lr: 1e-3,
+        factors: 20,
+        utc_offset: "+01:00".into(),
+        split_date: "1970-01-18".into(),
+        corrected: false,
+        compare_modes: false,
+        no_neumf: true,
+        neumf_layers: 3,
+        threads: 1,
+    }
+}
+
+fn check<'a>(report: &'a recsys::report::Report, quantity: &str) -> &'a recsys::report::Check {
+    report
+        .checks
+        .iter()
+        .find(|c| c.quantity == quantity)
+        .unwrap_or_else(|| panic!("no check {quantity:?}"))
+}
+
+/// The deterministic numbers of REFERENCE.md, section 000, and a short training run.
+#[test]
+fn deterministic_numbers_match_the_notebook() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::for_tests(dir.path());
+    let report = nb000::run(&ctx, &args(1, 1)).unwrap();
+    let expected = [
+        (
+            "ratings shape, interactions shape",
+            "((100836, 6), (61716, 6))",
+        ),
+        ("interactions users, movies", "(609, 7363)"),
+        ("train rows", "51431"),
+        ("test rows", "10285"),
+        ("train max datetime", "1970-01-17 23:59:44.741000"),
+        ("test min datetime", "1970-01-18 00:04:28.014000"),
+        ("n_users, n_items", "(532, 6236)"),
+        ("test rows after merge", "803"),
+        ("test users", "26"),
+        ("batches per epoch (no sampling)", "804"),
+        ("batches per epoch (sampling)", "1608"),
+    ];
+    for (q, v) in expected {
+        let c = check(&report, q);
+        assert_eq!(c.this_run, v, "{q}");
+        assert_eq!(c.status, Status::Exact, "{q}");
+    }
+    let modes = report.details["modes"].as_array().unwrap();
+    let mf = &modes[0]["mf"];
+    assert_eq!(mf["unsampled_training"]["steps"], 804);
+    assert_eq!(mf["sampled_training"]["steps"], 1608);
+    assert!(mf["unsampled_training"]["steps_per_s"].as_f64().unwrap() > 0.0);
+    // Everything the notebook writes: two plots.
+    assert!(dir.path().join("000-interactions-per-day.png").exists());
+    assert!(dir.path().join("000-loss-per-epoch.png").exists());
+}
+
+/// Under UTC the per-day counts move, which is why the offset is a setting.
+#[test]
+fn utc_offset_moves_the_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::for_tests(dir.path());
+    let mut a = args(0, 0);
+    a.utc_offset = "Z".into();
+    let report = nb000::run(&ctx, &a).unwrap();
+    assert_ne!(check(&report, "train rows").this_run, "51431");
+    let mut bad = args(0, 0);
+    bad.utc_offset = "one hour".into();
+    assert!(nb000::run(&ctx, &bad)
+        .unwrap_err()
+        .to_string()
+        .contains("--utc-offset"));
+}
+
+/// The corrected mode splits at the same instant in real time: same rows, real dates; its
+/// test negatives avoid every item the user liked.
+#[test]
+fn corrected_mode_keeps_the_split_with_real_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::for_tests(dir.path());
+    let mut a = args(0, 0);
+    a.corrected = true;
+    let report = nb000::run(&ctx, &a).unwrap();
+    assert_eq!(check(&report, "train rows").this_run, "51431");
+    assert_eq!(check(&report, "test rows after merge").this_run, "803");
+    let max = &check(&report, "train max datetime (corrected)").this_run;
+    assert!(max.starts_with("2016-06-06"), "{max}");
+    assert!(dir.path().join("000-corrected-loss-per-epoch.png").exists());
+}
+
+/// The full-batch loss before and after `epochs` epochs of the port's loop
+/// ([`mf::bce_epoch`], shuffled batches of 4) on a tiny hand-made data set.
+fn short_training(model: &dyn PairScorer, vs: &nn::VarStore, epochs: usize) -> (f64, f64) {
+    let mut opt = Adam::new(vs, 1e-2).unwrap();
+    let users = Tensor::from_slice(&[0i64, 1, 2, 3, 0, 1, 2, 3]);
+    let items = Tensor::from_slice(&[0i64, 1, 2, 3, 4, 5, 6, 7]);
+    let targets = Tensor::from_slice(&[1f32, 1., 1., 1., 0., 0., 0., 0.]);
+    let loss = || {
+        model
+            .score(&users, &items)
+            .binary_cross_entropy_with_logits::<Tensor>(&targets, None, None, Reduction::Mean)
+            .double_value(&[])
+    };
+    let first = loss();
+    let mut steps = 0;
+    for _ in 0..epochs {
+        let step_losses = mf::bce_epoch(model, &mut opt, (&users, &items, &targets), 4, || {
+            steps += 1
+        });
+        assert_eq!(step_losses.size(), vec![2], "two batches of 4 per epoch");
+    }
+    assert_eq!(steps, 2 * epochs);
+    (first, loss())
+}
+
+#[test]
+fn short_training_lowers_the_loss_for_mf_and_neumf() {
+    tch::manual_seed(7);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mf = MatrixFactorization::new(&vs.root(), 4, 8, 8);
+    let (before, after) = short_training(&mf, &vs, 25);
+    assert!(after < before * 0.5, "MF loss {before} -> {after}");
+
+    let vs = nn::VarStore::new(Device::Cpu);
+    let cfg = NeuMFConfig {
+        factors: 8,
+        mlp_layers: 2,
+        embedding_std: 0.01,
+    };
+    let neumf = NeuMF::new(&vs.root(), 4, 8, cfg);
+    let (before, after) = short_training(&neumf, &vs, 50);
+    assert!(after < before * 0.5, "NeuMF loss {before} -> {after}");
+}
+
+#[test]
+fn neumf_forward_shapes_and_device() {
+    tch::manual_seed(0);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let m = NeuMF::new(&vs.root(), 10, 20, NeuMFConfig::default());
+    let users = Tensor::randint(10, [33], (Kind::Int64, Device::Cpu));
+    let items = Tensor::randint(20, [33], (Kind::Int64, Device::Cpu));
+    let s = m.score(&users, &items);
+    assert_eq!(s.size(), vec![33]);
+    assert_eq!(s.kind(), Kind::Float);
+    assert_eq!(s.device(), Device::Cpu);
+}
+
+/// A full-length MF run (the notebook's 20 + 10 epochs) lands inside every band measured over
+/// five seeds (recall at 5/10/30 for the three stages, first and last printed losses).
+#[test]
+fn full_mf_run_lands_in_the_measured_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = Context::for_tests(dir.path());
+    ctx.seed = Some(11);
+    let report = nb000::run(&ctx, &args(20, 10)).unwrap();
+    let banded: Vec<_> = report
+        .checks
+        .iter()
+        .filter(|c| c.quantity.contains("Recall") || c.quantity.contains("loss"))
+        .collect();
+    assert_eq!(banded.len(), 13);
+    for c in banded {
+        assert!(matches!(c.status, Status::WithinBand { .. }), "{c:?}");
+    }
+}

@@ -1,0 +1,240 @@
+//! Notebook 001 end to end: every deterministic output against the notebook's, the Python
+//! random module against CPython, the neighbourhood code on ml-100k, and the loss bands.
+
+use crate::notebooks::nb001::{self, printed, Args, ToyInterests, USERS_INTERESTS};
+use recsys::models::neighbors::Interactions;
+use recsys::report::Status;
+use recsys::rng::pyrandom::PyRandom;
+use recsys::Context;
+
+fn args() -> Args {
+    Args {
+        corrected: false,
+        epochs: 20,
+        learning_rate: 0.05,
+        lr_decay: 0.9,
+        split_seed: 0,
+        prior_runs: 1,
+        pca_top: 10,
+        pca_min_ratings: 0,
+    }
+}
+
+fn ctx(dir: &tempfile::TempDir) -> Context {
+    Context::for_tests(dir.path())
+}
+
+#[test]
+fn every_printed_output_matches_the_notebook() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = nb001::run(&ctx(&dir), &args()).unwrap();
+    assert_eq!(report.notebook, "001");
+    let exact = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Exact)
+        .count();
+    assert_eq!(exact, 21, "{:#?}", report.checks);
+    for c in &report.checks {
+        assert!(
+            matches!(
+                c.status,
+                Status::Exact | Status::WithinBand { .. } | Status::Info
+            ),
+            "{}: notebook {:?}, this run {:?} ({:?})",
+            c.quantity,
+            c.notebook,
+            c.this_run,
+            c.status
+        );
+    }
+    let bands = report
+        .checks
+        .iter()
+        .filter(|c| matches!(c.status, Status::WithinBand { .. }))
+        .count();
+    assert_eq!(bands, 5);
+    // The corrected modes, reported beside the faithful ones.
+    let info = |q: &str| {
+        report
+            .checks
+            .iter()
+            .find(|c| c.quantity == q)
+            .unwrap()
+            .this_run
+            .clone()
+    };
+    assert_eq!(
+        info("Star Wars averages (corrected regex)"),
+        "4.358491 Star Wars (1977); 4.204360 Empire Strikes Back, The (1980); 4.007890 Return of the Jedi (1983)"
+    );
+    assert_eq!(info("item_based_suggestions(0) corrected, length"), "14");
+    assert_eq!(info("train / validation / test"), "70000 / 15000 / 15000");
+}
+
+#[test]
+fn corrected_mode_runs_and_keeps_the_faithful_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let corrected = Args {
+        corrected: true,
+        epochs: 1,
+        prior_runs: 0,
+        ..args()
+    };
+    let report = nb001::run(&ctx(&dir), &corrected).unwrap();
+    let exact = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Exact)
+        .count();
+    assert_eq!(
+        exact, 21,
+        "the faithful outputs are still computed and compared"
+    );
+    assert!(nb001::run(
+        &ctx(&dir),
+        &Args {
+            pca_top: 0,
+            pca_min_ratings: 10_000,
+            ..corrected
+        }
+    )
+    .is_ok());
+}
+
+#[test]
+fn toy_faithful_and_corrected_item_based_lists() {
+    let toy = ToyInterests::new();
+    let faithful = toy.data.item_based_suggestions(0, true);
+    assert_eq!(toy.pprint_scores(&faithful), printed::ITEM_BASED_0);
+    let corrected = toy.data.item_based_suggestions(0, false);
+    let names: Vec<&str> = corrected.iter().map(|&(i, _)| toy.name(i)).collect();
+    assert!(
+        names.iter().all(|n| !USERS_INTERESTS[0].contains(n)),
+        "{names:?}"
+    );
+    // The corrected list is the faithful one minus user 0's seven interests, in the same order.
+    let expected: Vec<&str> = faithful
+        .iter()
+        .map(|&(i, _)| toy.name(i))
+        .filter(|n| !USERS_INTERESTS[0].contains(n))
+        .collect();
+    assert_eq!(names, expected);
+    assert_eq!(names[..3], ["MapReduce", "MongoDB", "Postgres"]);
+}
+
+#[test]
+fn python_printing() {
+    assert_eq!(nb001::py_float(1.0), "1.0");
+    assert_eq!(nb001::py_float(0.0), "0.0");
+    assert_eq!(nb001::py_float(0.50709255283711), "0.50709255283711");
+    assert_eq!(
+        nb001::py_float(-9.5367431640625e-06),
+        "-9.5367431640625e-06"
+    );
+    assert_eq!(nb001::py_float(1e16), "1e+16");
+    assert_eq!(nb001::py_float(123456.0), "123456.0");
+    assert_eq!(
+        nb001::py_str("Schindler's List (1993)"),
+        "\"Schindler's List (1993)\""
+    );
+    assert_eq!(nb001::py_str("a'b\"c"), "'a\\'b\"c'");
+    let short: Vec<String> = vec!["('R', 4)".into(), "('Java', 3)".into()];
+    assert_eq!(nb001::pprint_list(&short), "[('R', 4), ('Java', 3)]");
+}
+
+#[test]
+fn mersenne_twister_and_shuffle_match_cpython_on_u_data() {
+    let mut r = PyRandom::new(0);
+    assert_eq!(
+        [r.random(), r.random(), r.random()],
+        [0.8444218515250481, 0.7579544029403025, 0.420571580830845]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut ratings = nb001::read_ratings(&ctx(&dir)).unwrap();
+    assert_eq!(ratings.len(), 100_000);
+    PyRandom::new(0).shuffle(&mut ratings);
+    let first: Vec<(i64, i64, f64)> = ratings[..3]
+        .iter()
+        .map(|r| (r.user_id, r.movie_id, r.rating))
+        .collect();
+    assert_eq!(first, [(251, 1, 4.0), (109, 245, 3.0), (198, 238, 4.0)]);
+    let (train, test) = (&ratings[..70_000], &ratings[85_000..]);
+    assert_eq!(nb001::baseline_mse(train, test), 1.2609526646939684);
+}
+
+#[test]
+fn inverse_normal_cdf_matches_the_scratch_library() {
+    // Values from scratch.probability.inverse_normal_cdf under CPython.
+    assert_eq!(
+        nb001::inverse_normal_cdf(0.8444218515250481),
+        1.0127925872802734
+    );
+    assert_eq!(nb001::inverse_normal_cdf(0.5), -9.5367431640625e-06);
+    assert_eq!(nb001::inverse_normal_cdf(0.025), -1.9599628448486328);
+    assert_eq!(nb001::inverse_normal_cdf(0.999), 3.090238571166992);
+    assert_eq!(nb001::normal_cdf(1.0), 0.8413447460685429);
+    assert_eq!(nb001::py_square(0.1 + 0.7), 0.6399999999999999);
+}
+
+#[test]
+fn star_wars_regexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(&dir);
+    let (movies, ratings) = (
+        nb001::read_movies(&c).unwrap(),
+        nb001::read_ratings(&c).unwrap(),
+    );
+    let faithful = nb001::star_wars_averages(&movies, &ratings, nb001::STAR_WARS_REGEX).unwrap();
+    let ids: Vec<i64> = faithful.iter().map(|f| f.0).collect();
+    assert_eq!(ids, [50, 181]);
+    assert_eq!(format!("{:.6}", faithful[0].1), "4.358491");
+    let corrected =
+        nb001::star_wars_averages(&movies, &ratings, nb001::STAR_WARS_REGEX_CORRECTED).unwrap();
+    let ids: Vec<i64> = corrected.iter().map(|f| f.0).collect();
+    assert_eq!(ids, [50, 172, 181]);
+    assert!(nb001::star_wars_averages(&movies, &ratings, "(unclosed").is_err());
+}
+
+#[test]
+fn sgd_is_deterministic_and_the_id_order_matters() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = Args {
+        epochs: 2,
+        prior_runs: 0,
+        ..args()
+    };
+    let losses = |seed: Option<u64>| {
+        let mut c = ctx(&dir);
+        c.seed = seed;
+        let r = nb001::run(&c, &short).unwrap();
+        r.details["epochs"].clone()
+    };
+    assert_eq!(losses(None), losses(None));
+    assert_ne!(losses(None), losses(Some(3)));
+    // Fresh N(0, 1) vectors predict badly: the first epoch's running loss is far above 1.
+    let first = losses(None)[0]["train_shown"].as_f64().unwrap();
+    assert!(first > 3.0, "{first}");
+}
+
+#[test]
+fn neighbours_scale_to_movielens() {
+    let dir = tempfile::tempdir().unwrap();
+    let ratings = nb001::read_ratings(&ctx(&dir)).unwrap();
+    let triples: Vec<(usize, usize, f64)> = ratings
+        .iter()
+        .map(|r| (r.user_id as usize - 1, r.movie_id as usize - 1, 1.0))
+        .collect();
+    let x = Interactions::from_triples(943, 1682, &triples).unwrap();
+    // Most popular movie of ml-100k: Star Wars (50) with 583 ratings.
+    assert_eq!(x.popularity()[0], (49, 583));
+    // Star Wars' nearest neighbour by co-rating users is Return of the Jedi (181).
+    let similar = x.most_similar_items(49);
+    assert_eq!(similar[0].0, 180, "{:?}", &similar[..5]);
+    let suggestions = x.user_based_suggestions(0, false);
+    assert!(!suggestions.is_empty());
+    assert!(suggestions.iter().all(|&(i, _)| !x.has(0, i)));
+    assert!(suggestions.windows(2).all(|w| w[0].1 >= w[1].1));
+    let items = x.item_based_suggestions(0, false);
+    assert!(items.iter().all(|&(i, _)| !x.has(0, i)));
+}

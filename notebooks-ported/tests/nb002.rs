@@ -1,0 +1,209 @@
+//! Notebook 002: splits, sequences, metrics and a short training run of every model, on the
+//! shipped ml-100k and on small hand-made data.
+
+use recsys::data::interactions::Interactions;
+use recsys::data::{DataPaths, Dataset};
+use recsys::eval::next_item::{label_ranking_average_precision, reciprocal_ranks};
+use recsys::models::explicit::{
+    regression_epoch, CollaborativeFilteringModel, ExplicitConfig, ExplicitFactorizationModel,
+};
+use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
+use recsys::optim::Adam;
+use recsys::prep::sequence::{to_sequences, Sequences};
+use recsys::prep::split::random::{
+    random_train_test_split, user_based_split_with_seed, user_based_train_test_split,
+};
+use tch::{nn, Device, Kind, Tensor};
+
+fn ml100k() -> Interactions {
+    let df = Dataset::Ml100k
+        .ratings(&DataPaths::new(None).unwrap())
+        .expect("shipped ml-100k");
+    Interactions::from_ratings(&df).unwrap()
+}
+
+#[test]
+fn ml100k_sizes_and_splits() {
+    let data = ml100k();
+    assert_eq!(
+        data.to_string(),
+        "<Interactions dataset (944 users x 1683 items x 100000 interactions)>"
+    );
+    tch::manual_seed(0);
+    let (train, test) = random_train_test_split(&data, 0.2);
+    assert_eq!((train.len(), test.len()), (80000, 20000));
+    assert_eq!((train.num_users, train.num_items), (944, 1683));
+
+    // User-based split: every user on one side, about 20% of users in test.
+    let (train, test, _) = user_based_train_test_split(&data, 0.2);
+    assert_eq!(train.len() + test.len(), 100000);
+    let test_users: std::collections::HashSet<i64> = test.user_ids.iter().copied().collect();
+    assert!(train.user_ids.iter().all(|u| !test_users.contains(u)));
+    assert!(
+        (120..260).contains(&test_users.len()),
+        "{} test users",
+        test_users.len()
+    );
+
+    // Sequences: each user gives ceil(n/10) windows, so train + test is always the notebook's
+    // 8249 + 2190, whatever the split.
+    let (tr, te) = (
+        to_sequences(&train, 10, 10).unwrap(),
+        to_sequences(&test, 10, 10).unwrap(),
+    );
+    assert_eq!(tr.len() + te.len(), 8249 + 2190);
+    assert!(
+        tr.last_items().iter().all(|&i| i != 0),
+        "the last column is never padding"
+    );
+    // A fixed hash seed gives a fixed split.
+    let (a, _) = user_based_split_with_seed(&data, 0.2, 7);
+    let (b, _) = user_based_split_with_seed(&data, 0.2, 7);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn sequence_of_a_hand_made_history() {
+    // One user with 13 items (times out of order), one with 2.
+    let mut users = vec![5; 13];
+    users.extend([9, 9]);
+    let items: Vec<i64> = (1..=15).collect();
+    let mut times: Vec<i64> = (0..13).rev().collect(); // item 1 is the latest of user 5
+    times.extend([100, 50]);
+    let data = Interactions {
+        ratings: vec![1.0; 15],
+        user_ids: users,
+        item_ids: items,
+        timestamps: times,
+        num_users: 10,
+        num_items: 16,
+    };
+    let seqs = to_sequences(&data, 10, 10).unwrap();
+    assert_eq!(seqs.len(), 3);
+    assert_eq!(seqs.user_ids, vec![5, 5, 9]);
+    // user 5 in time order: 13, 12, ..., 1; last 10 first, then the 3 oldest, left-padded
+    assert_eq!(seqs.row(0), &[10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    assert_eq!(seqs.row(1), &[0, 0, 0, 0, 0, 0, 0, 13, 12, 11]);
+    assert_eq!(seqs.row(2), &[0, 0, 0, 0, 0, 0, 0, 0, 15, 14]);
+    assert_eq!(seqs.tensor(Device::Cpu).size(), vec![3, 10]);
+}
+
+#[test]
+fn mrr_and_lrap_on_hand_made_scores() {
+    // 3 samples x 5 items; target 2 ties with item 4 in sample 0, no ties elsewhere.
+    let scores: [f32; 15] = [
+        0.1, 0.2, 0.7, 0.0, 0.7, // target 2: tied for ranks 1-2 -> rank 1.5
+        0.5, 0.4, 0.3, 0.2, 0.1, // target 3: rank 4
+        0.0, 0.9, 0.8, 0.0, 0.0, // target 0: tied with 3 and 4 for ranks 3-5 -> rank 4
+    ];
+    let targets = [2i64, 3, 0];
+    let rr = reciprocal_ranks(&scores, 5, &targets);
+    assert_eq!(rr, vec![1.0 / 1.5, 0.25, 0.25]);
+    let s64: Vec<f64> = scores.iter().map(|&s| s as f64).collect();
+    let rel: Vec<Vec<usize>> = targets.iter().map(|&t| vec![t as usize]).collect();
+    let lrap = label_ranking_average_precision(&s64, 5, &rel);
+    // LRAP takes the worst rank of a tie: 1/2, 1/4, 1/5
+    assert!((lrap - (0.5 + 0.25 + 0.2) / 3.0).abs() < 1e-12, "{lrap}");
+    // sample 1 alone (untied): both agree
+    let one = label_ranking_average_precision(&s64[5..10], 5, &rel[1..2]);
+    assert_eq!(one, rr[1]);
+}
+
+fn decreases(losses: &[f64]) -> bool {
+    losses.last().unwrap() < losses.first().unwrap()
+}
+
+#[test]
+fn explicit_models_lower_their_loss() {
+    tch::manual_seed(3);
+    let data = ml100k();
+    let sample: Vec<usize> = (0..20000).collect();
+    let small = data.select(&sample);
+    let (u, i, r) = small.tensors(Device::Cpu);
+    let config = ExplicitConfig {
+        n_iter: 3,
+        ..ExplicitConfig::default()
+    };
+    let mut model = ExplicitFactorizationModel::new(944, 1683, config, Device::Cpu).unwrap();
+    let losses = model.fit(&u, &i, &r);
+    assert!(decreases(&losses), "{losses:?}");
+
+    // predictions are dot product plus biases, for every pair
+    let pred = model.predict(&u.narrow(0, 0, 50), &i.narrow(0, 0, 50));
+    let net = &model.net;
+    let (uu, ii) = (u.narrow(0, 0, 50), i.narrow(0, 0, 50));
+    let want = (net.user_embeddings.index_select(0, &uu)
+        * net.item_embeddings.index_select(0, &ii))
+    .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+        + net.user_biases.index_select(0, &uu).squeeze_dim(1)
+        + net.item_biases.index_select(0, &ii).squeeze_dim(1);
+    let diff = tch::no_grad(|| (pred - want).abs().max().double_value(&[]));
+    assert!(diff < 1e-5, "{diff}");
+
+    let vs = nn::VarStore::new(Device::Cpu);
+    let cf = CollaborativeFilteringModel::new(&vs.root(), 944, 1683, 20, 3.5);
+    let mut opt = Adam::with_weight_decay(&vs, 0.01, 1e-3).unwrap();
+    let losses: Vec<f64> = (0..3)
+        .map(|_| regression_epoch(&mut opt, &u, &i, &r, 300, |a, b| cf.predict_pairs(a, b)))
+        .collect();
+    assert!(decreases(&losses), "{losses:?}");
+    let x = Tensor::stack(&[u.narrow(0, 0, 4), i.narrow(0, 0, 4)], 1);
+    assert_eq!(cf.forward(&x).size(), vec![4]);
+}
+
+fn toy_sequences() -> Sequences {
+    // 200 sequences following item cycles 1 -> 2 -> ... -> 30 -> 1, easy to learn.
+    let mut items = Vec::new();
+    for s in 0..200i64 {
+        for t in 0..10 {
+            items.push((s + t) % 30 + 1);
+        }
+    }
+    Sequences {
+        items,
+        user_ids: (0..200).collect(),
+        max_len: 10,
+        num_items: 31,
+    }
+}
+
+#[test]
+fn every_sequence_model_lowers_its_loss() {
+    let seqs = toy_sequences().tensor(Device::Cpu);
+    for rep in [
+        Representation::Pooling,
+        Representation::Cbow,
+        Representation::Gru,
+        Representation::Lstm,
+    ] {
+        tch::manual_seed(11);
+        let mut config = match rep {
+            Representation::Pooling => SequenceConfig::spotlight_pooling(5),
+            _ => SequenceConfig::cross_entropy(rep),
+        };
+        config.n_iter = 5;
+        config.batch_size = 32;
+        let mut model = ImplicitSequenceModel::new(31, config, Device::Cpu).unwrap();
+        let losses = model.fit(&seqs);
+        assert!(decreases(&losses), "{rep:?}: {losses:?}");
+        let scores = model.score_next(&seqs.narrow(1, 0, 9));
+        assert_eq!(scores.size(), vec![200, 31]);
+    }
+}
+
+#[test]
+fn gru_learns_the_cycle() {
+    tch::manual_seed(5);
+    let toy = toy_sequences();
+    let seqs = toy.tensor(Device::Cpu);
+    let mut config = SequenceConfig::cross_entropy(Representation::Gru);
+    config.n_iter = 30;
+    config.batch_size = 32;
+    config.learning_rate = 1e-2;
+    let mut model = ImplicitSequenceModel::new(31, config, Device::Cpu).unwrap();
+    model.fit(&seqs);
+    let scores: Vec<f32> = Vec::try_from(model.score_next(&seqs.narrow(1, 0, 9)).view(-1)).unwrap();
+    let rr = reciprocal_ranks(&scores, 31, &toy.last_items());
+    let mrr = rr.iter().sum::<f64>() / rr.len() as f64;
+    assert!(mrr > 0.9, "MRR {mrr}");
+}

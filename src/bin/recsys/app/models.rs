@@ -1,0 +1,446 @@
+//! The library's models behind one interface for the application commands: build, train one
+//! epoch, score every item for a user (or a history, for the sequence models), and read the
+//! item embeddings.
+//!
+//! | name      | library model                                   | feedback            |
+//! |-----------|-------------------------------------------------|---------------------|
+//! | mf        | `models::mf::MatrixFactorization` (`p_u · q_i`) | implicit or explicit|
+//! | neumf     | `models::neumf::NeuMF` (GMF + MLP)              | implicit or explicit|
+//! | bilinear  | `models::explicit::BilinearNet` (with biases)   | explicit or implicit|
+//! | two-tower | `models::two_tower::BaseTwoHead`                | implicit            |
+//! | mlp       | `models::recommender_net::RecommenderNet`, all layers trained | explicit |
+//! | pooling, cbow, gru, lstm | `models::sequence::ImplicitSequenceModel` | implicit (next item) |
+//!
+//! Implicit pair models output a logit trained with binary cross-entropy against sampled
+//! negatives; explicit ones output a rating trained with mean squared error.
+
+use anyhow::{anyhow, bail, Result};
+use recsys::optim::Adam;
+use serde::{Deserialize, Serialize};
+use tch::nn;
+use tch::{Device, Kind, Reduction, Tensor};
+
+use recsys::models::explicit::BilinearNet;
+use recsys::models::mf::{MatrixFactorization, PairScorer};
+use recsys::models::neumf::{NeuMF, NeuMFConfig};
+use recsys::models::recommender_net::{HiddenLayers, RecommenderNet, RecommenderNetConfig};
+use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
+use recsys::models::two_tower::BaseTwoHead;
+use recsys::prep::sequence::PADDING;
+
+/// Which model to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    Mf,
+    Neumf,
+    Bilinear,
+    TwoTower,
+    Mlp,
+    Pooling,
+    Cbow,
+    Gru,
+    Lstm,
+}
+
+impl ModelKind {
+    /// Every model, in the order of the help text.
+    pub const ALL: [ModelKind; 9] = [
+        ModelKind::Mf,
+        ModelKind::Neumf,
+        ModelKind::Bilinear,
+        ModelKind::TwoTower,
+        ModelKind::Mlp,
+        ModelKind::Pooling,
+        ModelKind::Cbow,
+        ModelKind::Gru,
+        ModelKind::Lstm,
+    ];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Mf => "mf",
+            ModelKind::Neumf => "neumf",
+            ModelKind::Bilinear => "bilinear",
+            ModelKind::TwoTower => "two-tower",
+            ModelKind::Mlp => "mlp",
+            ModelKind::Pooling => "pooling",
+            ModelKind::Cbow => "cbow",
+            ModelKind::Gru => "gru",
+            ModelKind::Lstm => "lstm",
+        }
+    }
+
+    /// Parse a command-line name, with an error listing the known ones.
+    pub fn parse(name: &str) -> Result<ModelKind> {
+        ModelKind::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ModelKind::ALL.iter().map(|m| m.name()).collect();
+                anyhow!("unknown model {name:?}; choose one of {}", names.join(", "))
+            })
+    }
+
+    /// The sequence representation, for the next-item models.
+    pub fn representation(self) -> Option<Representation> {
+        match self {
+            ModelKind::Pooling => Some(Representation::Pooling),
+            ModelKind::Cbow => Some(Representation::Cbow),
+            ModelKind::Gru => Some(Representation::Gru),
+            ModelKind::Lstm => Some(Representation::Lstm),
+            _ => None,
+        }
+    }
+
+    /// The feedback a model is trained on when `--feedback` is not given.
+    pub fn default_feedback(self) -> Feedback {
+        match self {
+            ModelKind::Bilinear | ModelKind::Mlp => Feedback::Explicit,
+            _ => Feedback::Implicit,
+        }
+    }
+
+    /// Check that the model can learn from `feedback`.
+    pub fn check_feedback(self, feedback: Feedback) -> Result<()> {
+        match (self, feedback) {
+            (ModelKind::Mlp, Feedback::Implicit) => bail!(
+                "mlp (RecommenderNet) predicts a rating in [1, 5]; it trains on explicit feedback only"
+            ),
+            (ModelKind::TwoTower, Feedback::Explicit) => {
+                bail!("two-tower trains on implicit feedback only (BCE with negatives)")
+            }
+            (m, Feedback::Explicit) if m.representation().is_some() => bail!(
+                "{} is a next-item sequence model; it trains on implicit feedback only",
+                m.name()
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Default Adam learning rate.
+    pub fn default_lr(self) -> f64 {
+        match self {
+            ModelKind::Mlp | ModelKind::Cbow | ModelKind::Gru | ModelKind::Lstm => 2e-3,
+            _ => 1e-2,
+        }
+    }
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        ModelKind::parse(s)
+    }
+}
+
+/// Explicit ratings (regression) or implicit positives (ranking).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Feedback {
+    /// Predict the rating; MSE loss; evaluated by RMSE and MAE.
+    Explicit,
+    /// Ratings above --threshold are positives; BCE against sampled negatives (sequence models:
+    /// their own next-item loss); evaluated by ranking metrics.
+    Implicit,
+}
+
+/// How training negatives are drawn for implicit pair models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sampling {
+    /// Items uniformly at random (they may be positives of the user).
+    Uniform,
+    /// Items in proportion to their number of train positives.
+    Popularity,
+}
+
+/// Sizes of a model (everything needed to rebuild it before loading weights).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub kind: ModelKind,
+    pub feedback: Feedback,
+    /// Embedding size.
+    pub dim: i64,
+    /// NeuMF MLP layers.
+    pub layers: usize,
+    /// RecommenderNet hidden layer widths.
+    pub hidden: Vec<i64>,
+    /// Sequence length of the next-item models.
+    pub max_len: usize,
+    /// Users and items of the training data (model indices `0..n`).
+    pub n_users: i64,
+    pub n_items: i64,
+}
+
+enum Net {
+    Mf(MatrixFactorization),
+    NeuMf(NeuMF),
+    Bilinear(BilinearNet),
+    TwoTower(BaseTwoHead),
+    Mlp(RecommenderNet),
+    Seq(ImplicitSequenceModel),
+}
+
+/// A built model with its variables.
+pub struct AppModel {
+    pub config: ModelConfig,
+    /// Variables of the pair models other than mlp (mlp and the sequence models own theirs).
+    vs: Option<nn::VarStore>,
+    net: Net,
+    device: Device,
+}
+
+/// What to score items for.
+#[derive(Debug, Clone)]
+pub enum Query {
+    /// A known user (model index).
+    User(i64),
+    /// A history of item indices, oldest first (sequence models).
+    History(Vec<i64>),
+}
+
+impl AppModel {
+    /// Build a fresh model (draws initial weights from libtorch's generator).
+    pub fn new(
+        config: ModelConfig,
+        lr: f64,
+        weight_decay: f64,
+        batch: i64,
+        device: Device,
+    ) -> Result<AppModel> {
+        if config.dim < 1 {
+            bail!("--dim must be at least 1");
+        }
+        let (nu, ni, d) = (config.n_users, config.n_items, config.dim);
+        let mut vs = None;
+        let net = match config.kind {
+            ModelKind::Mf | ModelKind::Neumf | ModelKind::Bilinear | ModelKind::TwoTower => {
+                let store = nn::VarStore::new(device);
+                let root = store.root();
+                let net = match config.kind {
+                    ModelKind::Mf => Net::Mf(MatrixFactorization::new(&root, nu, ni, d)),
+                    ModelKind::Neumf => {
+                        if config.layers < 1 {
+                            bail!("--layers must be at least 1 for neumf");
+                        }
+                        Net::NeuMf(NeuMF::new(
+                            &root,
+                            nu,
+                            ni,
+                            NeuMFConfig {
+                                factors: d,
+                                mlp_layers: config.layers,
+                                embedding_std: 0.01,
+                            },
+                        ))
+                    }
+                    ModelKind::Bilinear => Net::Bilinear(BilinearNet::new(&root, nu, ni, d)),
+                    _ => Net::TwoTower(BaseTwoHead::new(&root, nu, ni, d)),
+                };
+                vs = Some(store);
+                net
+            }
+            ModelKind::Mlp => {
+                let c = RecommenderNetConfig {
+                    n_factors: d,
+                    hidden: config.hidden.clone(),
+                    ..Default::default()
+                };
+                Net::Mlp(RecommenderNet::new(
+                    nu,
+                    ni,
+                    &c,
+                    HiddenLayers::Registered,
+                    device,
+                )?)
+            }
+            kind => {
+                let representation = kind.representation().expect("sequence model");
+                let c = SequenceConfig {
+                    representation,
+                    embedding_dim: d,
+                    hidden_dim: d,
+                    n_iter: 0,
+                    batch_size: batch,
+                    learning_rate: lr,
+                    l2: weight_decay,
+                };
+                Net::Seq(ImplicitSequenceModel::new(ni + 1, c, device)?)
+            }
+        };
+        Ok(AppModel {
+            config,
+            vs,
+            net,
+            device,
+        })
+    }
+
+    /// The variables (for saving and loading).
+    pub fn var_store(&self) -> &nn::VarStore {
+        match (&self.vs, &self.net) {
+            (Some(vs), _) => vs,
+            (None, Net::Mlp(m)) => &m.vs,
+            (None, Net::Seq(m)) => &m.vs,
+            _ => unreachable!("pair models keep their store"),
+        }
+    }
+
+    fn var_store_mut(&mut self) -> &mut nn::VarStore {
+        match (&mut self.vs, &mut self.net) {
+            (Some(vs), _) => vs,
+            (None, Net::Mlp(m)) => &mut m.vs,
+            (None, Net::Seq(m)) => &mut m.vs,
+            _ => unreachable!("pair models keep their store"),
+        }
+    }
+
+    /// Load weights saved by [`AppModel::save`]; shapes must match the config.
+    pub fn load(&mut self, path: &std::path::Path) -> Result<()> {
+        self.var_store_mut()
+            .load(path)
+            .map_err(|e| anyhow!("cannot load the weights in {}: {e}", path.display()))
+    }
+
+    /// Save the weights (safetensors when `path` ends in `.safetensors`).
+    pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        self.var_store()
+            .save(path)
+            .map_err(|e| anyhow!("cannot save the weights to {}: {e}", path.display()))
+    }
+
+    /// An Adam optimizer over the pair models' variables (the sequence models have their own).
+    pub fn optimizer(&self, lr: f64, weight_decay: f64) -> Result<Option<Adam>> {
+        if matches!(self.net, Net::Seq(_)) {
+            return Ok(None);
+        }
+        Ok(Some(Adam::with_weight_decay(
+            self.var_store(),
+            lr,
+            weight_decay,
+        )?))
+    }
+
+    /// Whether this is a next-item sequence model.
+    pub fn is_sequence(&self) -> bool {
+        matches!(self.net, Net::Seq(_))
+    }
+
+    /// Outputs for pairs of model indices: logits (implicit) or ratings (explicit), `[n]`.
+    pub fn score_pairs(&self, users: &Tensor, items: &Tensor, train: bool) -> Tensor {
+        match &self.net {
+            Net::Mf(m) => m.score(users, items),
+            Net::NeuMf(m) => m.score(users, items),
+            Net::Bilinear(m) => m.forward(users, items),
+            Net::TwoTower(m) => (m.infer_users(users) * m.infer_items(items)).sum_dim_intlist(
+                -1,
+                false,
+                Kind::Float,
+            ),
+            Net::Mlp(m) => m.forward_t(users, items, train).squeeze_dim(1),
+            Net::Seq(_) => panic!("sequence models score histories, not pairs"),
+        }
+    }
+
+    /// One epoch of a sequence model over padded sequences `[n, L]` (item index + 1, 0 pads).
+    pub fn fit_sequences(&mut self, sequences: &Tensor) -> Result<f64> {
+        match &mut self.net {
+            Net::Seq(m) => Ok(m.fit_epoch(sequences)),
+            _ => bail!("not a sequence model"),
+        }
+    }
+
+    /// Mean training loss of a pair model on one batch: MSE against `targets` (explicit) or BCE
+    /// with logits against 0/1 `targets` (implicit).
+    pub fn pair_loss(&self, users: &Tensor, items: &Tensor, targets: &Tensor) -> Tensor {
+        let out = self.score_pairs(users, items, true);
+        match self.config.feedback {
+            Feedback::Explicit => (out - targets).square().mean(Kind::Float),
+            Feedback::Implicit => {
+                out.binary_cross_entropy_with_logits::<Tensor>(targets, None, None, Reduction::Mean)
+            }
+        }
+    }
+
+    /// Scores of every item (model indices `0..n_items`) for each query, `[queries, n_items]`
+    /// on the CPU, without gradients. Users are scored in chunks.
+    pub fn score_all(&self, queries: &[Query]) -> Result<Vec<Vec<f32>>> {
+        let n_items = self.config.n_items;
+        let mut out = Vec::with_capacity(queries.len());
+        tch::no_grad(|| -> Result<()> {
+            for chunk in queries.chunks(128) {
+                let scores = match &self.net {
+                    Net::Seq(m) => {
+                        let l = self.config.max_len;
+                        let mut rows = vec![PADDING; chunk.len() * l];
+                        for (r, q) in chunk.iter().enumerate() {
+                            let Query::History(h) = q else {
+                                bail!("a sequence model needs a history");
+                            };
+                            let h = &h[h.len().saturating_sub(l)..];
+                            for (j, item) in h.iter().enumerate() {
+                                rows[r * l + (l - h.len()) + j] = item + 1;
+                            }
+                        }
+                        let prefixes = Tensor::from_slice(&rows)
+                            .view([chunk.len() as i64, l as i64])
+                            .to_device(self.device);
+                        m.score_next(&prefixes).narrow(1, 1, n_items)
+                    }
+                    _ => {
+                        let users: Vec<i64> = chunk
+                            .iter()
+                            .map(|q| match q {
+                                Query::User(u) => Ok(*u),
+                                Query::History(_) => {
+                                    bail!("{} scores known users only", self.config.kind.name())
+                                }
+                            })
+                            .collect::<Result<_>>()?;
+                        let b = users.len() as i64;
+                        let u = Tensor::from_slice(&users)
+                            .to_device(self.device)
+                            .unsqueeze(1)
+                            .expand([b, n_items], false)
+                            .reshape([-1]);
+                        let i = Tensor::arange(n_items, (Kind::Int64, self.device))
+                            .unsqueeze(0)
+                            .expand([b, n_items], false)
+                            .reshape([-1]);
+                        self.score_pairs(&u, &i, false).view([b, n_items])
+                    }
+                };
+                let flat: Vec<f32> = Vec::try_from(
+                    scores
+                        .to_kind(Kind::Float)
+                        .to_device(Device::Cpu)
+                        .reshape([-1]),
+                )?;
+                out.extend(flat.chunks(n_items as usize).map(<[f32]>::to_vec));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The item embeddings `[n_items, d]` (model indices), on the CPU. NeuMF concatenates its
+    /// GMF and MLP item embeddings; the sequence models drop the padding row.
+    pub fn item_embeddings(&self) -> Result<Tensor> {
+        let vars = self.var_store().variables();
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|t| t.detach().to_device(Device::Cpu).to_kind(Kind::Float))
+                .ok_or_else(|| anyhow!("the model has no variable {name}"))
+        };
+        Ok(match self.config.kind {
+            ModelKind::Mf => get("items.weight")?,
+            ModelKind::Neumf => Tensor::cat(&[get("item_gmf.weight")?, get("item_mlp.weight")?], 1),
+            ModelKind::Bilinear => get("item_embeddings")?,
+            ModelKind::TwoTower => get("item_tower.emb.weight")?,
+            ModelKind::Mlp => get("movies")?,
+            _ => get("item_embeddings")?.narrow(0, 1, self.config.n_items),
+        })
+    }
+}

@@ -1,0 +1,332 @@
+//! `recsys train`: fit one of the library's models on any ratings data, evaluate it on its test
+//! split, and optionally save it.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use serde_json::{json, Value};
+use tch::{Device, Kind, Tensor};
+
+use super::checkpoint::{self, Sidecar, TrainSettings};
+use super::data::{prepare, DataSpec, SplitKind, SplitSpec};
+use super::ensure_k;
+use super::eval::evaluate_model;
+use super::models::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
+use crate::args::RatingsArgs;
+use recsys::data::interactions::Interactions;
+use recsys::prep::sequence::to_sequences;
+use recsys::prep::{f64_values, i64_values};
+use recsys::runtime::context::Context;
+use recsys::runtime::progress::epoch_bar;
+use recsys::say;
+
+/// Flags of `recsys train`.
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub ratings: RatingsArgs,
+    /// mf, neumf, bilinear, two-tower, mlp (RecommenderNet), pooling, cbow, gru or lstm.
+    #[arg(long, default_value = "mf")]
+    pub model: String,
+    /// explicit (ratings, MSE) or implicit (positives above --threshold) [default: explicit for
+    /// bilinear and mlp, else implicit].
+    #[arg(long)]
+    pub feedback: Option<Feedback>,
+    /// Implicit feedback: ratings strictly above this are positives, the rest dropped (data
+    /// without a rating column has every rating 1 and is kept whole).
+    #[arg(long, default_value_t = 3.0)]
+    pub threshold: f64,
+    /// How to split train and test.
+    #[arg(long, value_enum, default_value = "random")]
+    pub split: SplitKind,
+    /// Test share for the random, time and user splits.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Time split at this unix time (test: at or after it) instead of a fraction.
+    #[arg(long)]
+    pub time_threshold: Option<i64>,
+    /// Per-user split: each user's last N interactions are test (1 = leave-one-out).
+    #[arg(long, default_value_t = 1)]
+    pub last_n: usize,
+    /// Implicit pair models: negatives drawn per positive, each epoch afresh.
+    #[arg(long, default_value_t = 4)]
+    pub negatives: i64,
+    /// Implicit pair models: how negatives are drawn.
+    #[arg(long, value_enum, default_value = "uniform")]
+    pub sampling: Sampling,
+    /// Passes over the training data.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Interactions (sequences, for the sequence models) per minibatch.
+    #[arg(long, default_value_t = 256)]
+    pub batch: i64,
+    /// Adam learning rate [default: 2e-3 for mlp, cbow, gru, lstm; else 1e-2].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Adam weight decay (L2 added to the gradient).
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Embedding size.
+    #[arg(long, default_value_t = 32)]
+    pub dim: i64,
+    /// neumf: number of MLP layers.
+    #[arg(long, default_value_t = 3)]
+    pub layers: usize,
+    /// mlp: hidden layer widths.
+    #[arg(long, value_delimiter = ',', default_value = "128,256,128")]
+    pub hidden: Vec<i64>,
+    /// Sequence models: items per training sequence (and history length when scoring).
+    #[arg(long, default_value_t = 20)]
+    pub max_len: usize,
+    /// Cut-off of the ranking metrics printed after training.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Save the model into this directory (model.safetensors + model.json).
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+}
+
+/// Default seed when `--seed` is not given.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// Train, evaluate, and save when asked.
+pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
+    let kind = ModelKind::parse(&args.model)?;
+    let feedback = args.feedback.unwrap_or(kind.default_feedback());
+    kind.check_feedback(feedback)?;
+    ensure_k(args.k)?;
+    if args.epochs == 0 || args.batch < 1 {
+        bail!("--epochs and --batch must be at least 1");
+    }
+    if feedback == Feedback::Implicit && kind.representation().is_none() && args.negatives < 1 {
+        bail!("--negatives must be at least 1 for implicit pair models");
+    }
+    if args.split == SplitKind::User && kind.representation().is_none() {
+        bail!(
+            "the user-based split puts test users out of training, and {} only scores users it \
+             was trained on; use a sequence model (pooling, cbow, gru, lstm) or another split",
+            kind.name()
+        );
+    }
+    if let Some(dir) = &args.save {
+        checkpoint::check_target(dir, ctx.force)?;
+    }
+    let lr = args.lr.unwrap_or(kind.default_lr());
+    let spec = DataSpec::from_args(&args.ratings);
+    let ratings = spec.load(ctx)?;
+    let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
+    let threshold = (feedback == Feedback::Implicit && !all_ones).then_some(args.threshold);
+    let split = SplitSpec {
+        kind: args.split,
+        test_fraction: args.test_fraction,
+        time_threshold: args.time_threshold,
+        last_n: args.last_n,
+    };
+    let seed = ctx.manual_seed(DEFAULT_SEED);
+    let data = prepare(ratings, threshold, &split)?;
+    say!(
+        ctx,
+        "data      {} ({})",
+        spec.data,
+        data.fingerprints.ratings
+    );
+    if let Some(t) = threshold {
+        say!(ctx, "implicit  ratings > {t} are positives");
+    }
+    say!(
+        ctx,
+        "split     {:?}: train {} ({} users, {} items), test {}",
+        split.kind,
+        data.fingerprints.train,
+        data.users.len(),
+        data.items.len(),
+        data.fingerprints.test
+    );
+    let config = ModelConfig {
+        kind,
+        feedback,
+        dim: args.dim,
+        layers: args.layers,
+        hidden: args.hidden.clone(),
+        max_len: args.max_len.max(1),
+        n_users: data.users.len() as i64,
+        n_items: data.items.len() as i64,
+    };
+    let device = ctx.device;
+    let mut model = AppModel::new(config.clone(), lr, args.weight_decay, args.batch, device)?;
+    say!(
+        ctx,
+        "model     {} ({:?} feedback, dim {}, lr {lr}, weight decay {}, {} epochs, batch {}, seed {seed})",
+        kind.name(),
+        feedback,
+        args.dim,
+        args.weight_decay,
+        args.epochs,
+        args.batch
+    );
+    let users = data.users.encode_column(&data.train, "user_id")?;
+    let items = data.items.encode_column(&data.train, "item_id")?;
+    let started = Instant::now();
+    let mut losses = Vec::with_capacity(args.epochs);
+    if model.is_sequence() {
+        let timestamps: Vec<i64> = i64_values(&data.train, "timestamp")?.collect();
+        let n = users.len();
+        let inter = Interactions {
+            user_ids: users.clone(),
+            item_ids: items.iter().map(|i| i + 1).collect(),
+            ratings: vec![1.0; n],
+            timestamps,
+            num_users: config.n_users,
+            num_items: config.n_items + 1,
+        };
+        let seqs = to_sequences(&inter, config.max_len, config.max_len)?;
+        say!(ctx, "sequences {}", seqs);
+        let tensor = seqs.tensor(device);
+        for epoch in 0..args.epochs {
+            let bar = epoch_bar(1, &format!("epoch {}/{}", epoch + 1, args.epochs));
+            let t = Instant::now();
+            let loss = model.fit_sequences(&tensor)?;
+            end_epoch(ctx, &bar, epoch, loss, t);
+            losses.push(loss);
+        }
+    } else {
+        let mut opt = model.optimizer(lr, args.weight_decay)?.expect("pair model");
+        let n = users.len() as i64;
+        let u_all = Tensor::from_slice(&users).to_device(device);
+        let i_all = Tensor::from_slice(&items).to_device(device);
+        let r_all = Tensor::from_slice(
+            &f64_values(&data.train, "rating")?
+                .map(|r| r as f32)
+                .collect::<Vec<_>>(),
+        )
+        .to_device(device);
+        let popularity = (args.sampling == Sampling::Popularity).then(|| {
+            let mut counts = vec![0f32; config.n_items as usize];
+            for &i in &items {
+                counts[i as usize] += 1.0;
+            }
+            Tensor::from_slice(&counts)
+        });
+        let n_batches = (n + args.batch - 1) / args.batch;
+        for epoch in 0..args.epochs {
+            let t = Instant::now();
+            let bar = epoch_bar(
+                n_batches as u64,
+                &format!("epoch {}/{}", epoch + 1, args.epochs),
+            );
+            let perm = Tensor::randperm(n, (Kind::Int64, Device::Cpu)).to_device(device);
+            let negs = (feedback == Feedback::Implicit).then(|| {
+                let m = n * args.negatives;
+                let draws = match &popularity {
+                    Some(p) => p.multinomial(m, true),
+                    None => Tensor::randint(config.n_items, [m], (Kind::Int64, Device::Cpu)),
+                };
+                draws.view([n, args.negatives]).to_device(device)
+            });
+            let mut total = Tensor::zeros([], (Kind::Float, device));
+            let mut start = 0;
+            let mut steps = 0;
+            while start < n {
+                let len = args.batch.min(n - start);
+                let idx = perm.narrow(0, start, len);
+                let u = u_all.index_select(0, &idx);
+                let i = i_all.index_select(0, &idx);
+                let loss = match &negs {
+                    None => model.pair_loss(&u, &i, &r_all.index_select(0, &idx)),
+                    Some(negs) => {
+                        let cand = Tensor::cat(&[i.unsqueeze(1), negs.narrow(0, start, len)], 1);
+                        let uu = u.unsqueeze(1).expand_as(&cand);
+                        let labels = Tensor::zeros(cand.size(), (Kind::Float, device));
+                        let _ = labels.narrow(1, 0, 1).fill_(1.0);
+                        model.pair_loss(
+                            &uu.reshape([-1]),
+                            &cand.reshape([-1]),
+                            &labels.reshape([-1]),
+                        )
+                    }
+                };
+                opt.zero_grad();
+                loss.backward();
+                opt.step();
+                total += loss.detach();
+                steps += 1;
+                start += len;
+                bar.inc(1);
+                if steps % 50 == 0 {
+                    bar.set_message(format!(
+                        "loss {:.4}",
+                        total.double_value(&[]) / steps as f64
+                    ));
+                }
+            }
+            let loss = total.double_value(&[]) / steps as f64;
+            end_epoch(ctx, &bar, epoch, loss, t);
+            losses.push(loss);
+        }
+    }
+    let train_s = started.elapsed().as_secs_f64();
+    say!(ctx, "trained in {train_s:.1} s");
+    let eval = evaluate_model(
+        ctx,
+        &model,
+        &data,
+        &data.users,
+        &data.items,
+        split.kind,
+        seed,
+        args.k,
+        100,
+    )?;
+    let mut saved = Value::Null;
+    if let Some(dir) = &args.save {
+        let sidecar = Sidecar {
+            format: checkpoint::FORMAT.into(),
+            recsys_version: env!("CARGO_PKG_VERSION").into(),
+            model: config.clone(),
+            training: TrainSettings {
+                seed,
+                epochs: args.epochs,
+                batch: args.batch,
+                lr,
+                weight_decay: args.weight_decay,
+                threshold,
+                negatives: args.negatives,
+                sampling: args.sampling,
+            },
+            data: spec.clone(),
+            split: split.clone(),
+            users: data.users.clone(),
+            items: data.items.clone(),
+            fingerprints: data.fingerprints.clone(),
+            losses: losses.clone(),
+        };
+        checkpoint::save(dir, &model, &sidecar, ctx.force)?;
+        say!(ctx, "saved     {}", dir.display());
+        saved = json!(dir);
+    }
+    Ok(json!({
+        "model": config,
+        "data": spec,
+        "split": split,
+        "seed": seed,
+        "fingerprints": data.fingerprints,
+        "losses": losses,
+        "train_s": train_s,
+        "evaluation": eval,
+        "saved": saved,
+    }))
+}
+
+/// Close an epoch's progress bar with its loss and print the epoch line.
+fn end_epoch(ctx: &Context, bar: &indicatif::ProgressBar, epoch: usize, loss: f64, t: Instant) {
+    bar.set_message(format!("loss {loss:.4}"));
+    bar.finish();
+    say!(
+        ctx,
+        "epoch {:>3}  loss {loss:.5}  {:.1} s",
+        epoch + 1,
+        t.elapsed().as_secs_f64()
+    );
+}

@@ -1,0 +1,151 @@
+//! Command-line argument groups shared by several commands.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use recsys::data::{ColumnRef, DataPaths, RatingsFormat, RatingsSource};
+use recsys::runtime::context::Context;
+use recsys::runtime::device::parse_device;
+
+/// Flags every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Where tensors live: auto (CUDA when available, else CPU), cpu, cuda or cuda:N.
+    #[arg(long, global = true, default_value = "auto", env = "RECSYS_DEVICE")]
+    pub device: String,
+    /// Seed for every random draw (libtorch's generator, and Python's for notebook 001).
+    /// Without it each notebook uses its own default.
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
+    /// Print one JSON object with the results on stdout; people's output goes to stderr.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Directory for plots, reports and other files.
+    /// [default: a new directory recsys-out/<UTC date-time>, so runs never collide]
+    #[arg(long, global = true)]
+    pub out: Option<PathBuf>,
+    /// Replace files that already exist in the output directory.
+    #[arg(long, global = true)]
+    pub force: bool,
+    /// Cache directory for downloaded datasets [default: $RECSYS_DATA_DIR, else ~/.cache/recsys].
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl GlobalArgs {
+    /// The [`Context`] these flags describe.
+    pub fn context(&self) -> Result<Context> {
+        Ok(Context {
+            device: parse_device(&self.device)?,
+            seed: self.seed,
+            json: self.json,
+            out_dir: self.out.clone().unwrap_or_else(fresh_out_dir),
+            force: self.force,
+            data: DataPaths::new(self.data_dir.clone())?,
+        })
+    }
+}
+
+/// `recsys-out/YYYYMMDD-HHMMSS` for now (UTC), with `-2`, `-3`... if that exists already.
+/// Nothing is created here: commands create it when they first write.
+fn fresh_out_dir() -> PathBuf {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let stamp: String = recsys::data::format_utc(now)
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | ':' => None,
+            c => Some(c),
+        })
+        .collect();
+    let base = PathBuf::from("recsys-out").join(&stamp);
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                PathBuf::from(format!("{}-{n}", base.display()))
+            }
+        })
+        .find(|p| !p.exists())
+        .expect("a free name")
+}
+
+/// A ratings table: a MovieLens name, or a CSV/TSV file with a column mapping.
+#[derive(Args, Debug, Clone)]
+pub struct RatingsArgs {
+    /// ml-100k, ml-latest-small, ml-1m, ml-25m, ml-32m, or the path of a ratings file.
+    pub data: String,
+    /// Field separator of a ratings file: a character, or "tab" [default: tab for .tsv, .tab and
+    /// .data files, else comma].
+    #[arg(long)]
+    pub sep: Option<String>,
+    /// The ratings file has no header line.
+    #[arg(long)]
+    pub no_header: bool,
+    /// User column: a header name or a 0-based position.
+    #[arg(long, default_value = "0")]
+    pub user_col: ColumnRef,
+    /// Item column: a header name or a 0-based position.
+    #[arg(long, default_value = "1")]
+    pub item_col: ColumnRef,
+    /// Rating column (a header name or a 0-based position), or "none" for implicit feedback
+    /// (every rating becomes 1).
+    #[arg(long, default_value = "2")]
+    pub rating_col: String,
+    /// Timestamp column (a header name or a 0-based position), or "none".
+    #[arg(long, default_value = "3")]
+    pub timestamp_col: String,
+}
+
+impl RatingsArgs {
+    /// Where the ratings come from.
+    pub fn source(&self) -> Result<RatingsSource> {
+        let separator = match self.sep.as_deref() {
+            Some("tab") | Some("\\t") => b'\t',
+            Some(s) if s.len() == 1 => s.as_bytes()[0],
+            Some(s) => anyhow::bail!("--sep {s:?}: expected one character or \"tab\""),
+            None => {
+                let ext = std::path::Path::new(&self.data)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("");
+                if matches!(ext, "tsv" | "tab" | "data") {
+                    b'\t'
+                } else {
+                    b','
+                }
+            }
+        };
+        let optional = |s: &str| -> Option<ColumnRef> {
+            (s != "none").then(|| s.parse().expect("infallible"))
+        };
+        let format = RatingsFormat {
+            separator,
+            has_header: !self.no_header,
+            n_fields: None,
+            user: self.user_col.clone(),
+            item: self.item_col.clone(),
+            rating: optional(&self.rating_col),
+            timestamp: optional(&self.timestamp_col),
+        };
+        Ok(RatingsSource::parse(&self.data, format))
+    }
+}
+
+/// A clap value parser for a library type named on the command line by one of `names` (the
+/// library has no clap derives: it parses with `FromStr`).
+pub fn named<T>(names: &'static [&'static str]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Debug,
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|s| s.parse::<T>().expect("clap admits only the listed names"))
+}

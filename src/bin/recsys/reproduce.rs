@@ -1,0 +1,313 @@
+//! `recsys reproduce`: run notebook ports with the notebooks' own settings and set every
+//! number beside the notebook's, as a table, a markdown report and JSON.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _, Result};
+use clap::Parser;
+
+use recsys::report::{Check, Report, Status};
+use recsys::runtime::context::{write_atomic, Context};
+use recsys::say;
+
+/// The notebooks, in order.
+pub const NOTEBOOKS: [&str; 5] = ["000", "001", "002", "003", "004"];
+
+/// Parses a notebook's flags from nothing, giving its defaults (the notebook's own settings).
+#[derive(Parser)]
+struct Defaults<A: clap::Args> {
+    #[command(flatten)]
+    args: A,
+}
+
+fn parse<A: clap::Args>(flags: &[String]) -> Result<A> {
+    let argv = std::iter::once("recsys".to_string()).chain(flags.iter().cloned());
+    Ok(Defaults::<A>::try_parse_from(argv)?.args)
+}
+
+/// The flags `reproduce` gives each port: the notebook's own settings, faithful mode only
+/// (`recsys notebook <nb>` also runs the corrected modes beside them).
+pub fn reproduce_flags(notebook: &str) -> &'static [&'static str] {
+    match notebook {
+        "003" => &["--mode", "faithful"],
+        "004" => &["--mode", "faithful"],
+        _ => &[],
+    }
+}
+
+/// [`reproduce_flags`] as owned strings, as `run_notebook_with` and the twins' plans take them.
+pub fn reproduce_args(notebook: &str) -> Vec<String> {
+    reproduce_flags(notebook)
+        .iter()
+        .map(|f| f.to_string())
+        .collect()
+}
+
+/// Run one notebook's port as `reproduce` does: see [`reproduce_flags`].
+pub fn run_notebook(ctx: &Context, notebook: &str) -> Result<Report> {
+    run_notebook_with(ctx, notebook, &reproduce_args(notebook))
+}
+
+/// Run one notebook's port with `flags`, as given to `recsys notebook <nb>`.
+pub fn run_notebook_with(ctx: &Context, notebook: &str, flags: &[String]) -> Result<Report> {
+    match notebook {
+        "000" => crate::notebooks::nb000::run(ctx, &parse(flags)?),
+        "001" => crate::notebooks::nb001::run(ctx, &parse(flags)?),
+        "002" => crate::notebooks::nb002::run(ctx, &parse(flags)?),
+        "003" => crate::notebooks::nb003::run(ctx, &parse(flags)?),
+        "004" => crate::notebooks::nb004::run(ctx, &parse(flags)?),
+        other => bail!(
+            "unknown notebook {other:?}; expected one of {}",
+            NOTEBOOKS.join(", ")
+        ),
+    }
+}
+
+/// The short word for a status, with its band.
+pub fn status_text(status: &Status) -> String {
+    match status {
+        Status::Exact => "exact".into(),
+        Status::WithinBand { band } => format!("within band {band}"),
+        Status::Differs { band: Some(band) } => format!("DIFFERS (band {band})"),
+        Status::Differs { band: None } => "DIFFERS".into(),
+        Status::Info => "info".into(),
+    }
+}
+
+/// One line of a cell: newlines become `; `, and, when `max` is given, long text is cut
+/// with an ellipsis.
+fn one_line(text: &str, max: Option<usize>) -> String {
+    let flat = text.replace(",\n ", ", ").replace('\n', "; ");
+    match max {
+        Some(max) if flat.chars().count() > max => {
+            let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+            format!("{cut}…")
+        }
+        _ => flat,
+    }
+}
+
+/// A markdown table of checks, with every value in full.
+pub fn checks_table(checks: &[Check]) -> String {
+    let mut out = String::from("| quantity | notebook | this run | status |\n|---|---|---|---|\n");
+    for c in checks {
+        let cell = |t: &str| one_line(t, None).replace('|', "\\|");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&c.quantity),
+            cell(&c.notebook),
+            cell(&c.this_run),
+            status_text(&c.status)
+        );
+    }
+    out
+}
+
+/// An aligned plain-text table of checks for the terminal; long values are shortened (the
+/// markdown report and the JSON keep them whole).
+pub fn checks_text(checks: &[Check]) -> String {
+    const WIDE: usize = 44;
+    let rows: Vec<[String; 4]> = checks
+        .iter()
+        .map(|c| {
+            [
+                one_line(&c.quantity, Some(WIDE)),
+                one_line(&c.notebook, Some(WIDE)),
+                one_line(&c.this_run, Some(WIDE)),
+                status_text(&c.status),
+            ]
+        })
+        .collect();
+    let header = ["quantity", "notebook", "this run", "status"].map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    out
+}
+
+/// Counts of exact, within-band, differing and info rows.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Tally {
+    pub exact: usize,
+    pub within_band: usize,
+    pub differs: usize,
+    pub info: usize,
+}
+
+impl Tally {
+    fn add(&mut self, checks: &[Check]) {
+        for c in checks {
+            match c.status {
+                Status::Exact => self.exact += 1,
+                Status::WithinBand { .. } => self.within_band += 1,
+                Status::Differs { .. } => self.differs += 1,
+                Status::Info => self.info += 1,
+            }
+        }
+    }
+}
+
+/// Run `notebooks` into `out_dir` (refused when it exists and is not empty, unless `--force`),
+/// print each table and the summary, and write `report.md` and `report.json`.
+///
+/// With `with_python`, each notebook's PyTorch twin then runs with the same flags and seed
+/// (`--seed`, else both sides' own default, which they share), and its losses and metrics are
+/// set beside the port's ([`crate::compare::beside_twin`]), in the output and the reports.
+pub fn reproduce(
+    ctx: &Context,
+    notebooks: &[&str],
+    with_python: bool,
+) -> Result<serde_json::Value> {
+    if let Some(bad) = notebooks.iter().find(|nb| !NOTEBOOKS.contains(nb)) {
+        bail!(
+            "unknown notebook {bad:?}; expected all or one of {}",
+            NOTEBOOKS.join(", ")
+        );
+    }
+    if with_python {
+        // Before any port runs or any file is written.
+        crate::compare::ensure_python()?;
+    }
+    let out_dir = ctx.out_dir.clone();
+    ensure_fresh_dir(&out_dir, ctx.force)?;
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    let mut twins = TwinTally::default();
+    let mut markdown = String::from("# recsys reproduce\n\n");
+    let mut reports = Vec::new();
+    for nb in notebooks {
+        say!(ctx, "\n=== notebook {nb} ===");
+        let nb_ctx = Context {
+            out_dir: out_dir.join(format!("nb{nb}")),
+            ..ctx.clone()
+        };
+        let t = Instant::now();
+        let report = run_notebook(&nb_ctx, nb).with_context(|| format!("notebook {nb}"))?;
+        let secs = t.elapsed().as_secs_f64();
+        let table = checks_table(&report.checks);
+        say!(
+            ctx,
+            "\nnotebook {nb}: the notebook's numbers beside this run ({secs:.1} s)\n{}",
+            checks_text(&report.checks)
+        );
+        let _ = write!(markdown, "## Notebook {nb} ({secs:.1} s)\n\n{table}\n");
+        tally.add(&report.checks);
+        let mut entry = serde_json::json!({ "report": report, "wall_s": secs });
+        if with_python {
+            say!(ctx, "\nnotebook {nb} beside its PyTorch twin:");
+            let plan = crate::compare::plan(nb, &reproduce_args(nb))?;
+            let side = crate::compare::beside_twin(ctx, nb, ctx.seed, &plan, &report.details, secs)
+                .with_context(|| format!("notebook {nb} beside its Python twin"))?;
+            let _ = writeln!(markdown, "{}", twin_summary(&side));
+            twins.add(&side);
+            entry["python"] = side;
+        }
+        reports.push(entry);
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let summary = format!(
+        "{} exact, {} within band, {} differ, {} informational; wall time {wall:.1} s",
+        tally.exact, tally.within_band, tally.differs, tally.info
+    );
+    say!(ctx, "\nsummary: {summary}");
+    let _ = write!(markdown, "## Summary\n\n{summary}\n");
+    let mut json = serde_json::json!({ "notebooks": reports, "summary": tally, "wall_s": wall });
+    if with_python {
+        let line = twins.line();
+        say!(ctx, "beside the PyTorch twins: {line}");
+        let _ = write!(markdown, "\nBeside the PyTorch twins: {line}\n");
+        json["twins"] = serde_json::json!(twins);
+    }
+    write_atomic(&out_dir.join("report.md"), markdown.as_bytes(), ctx.force)?;
+    write_atomic(
+        &out_dir.join("report.json"),
+        serde_json::to_string_pretty(&json)?.as_bytes(),
+        ctx.force,
+    )?;
+    say!(
+        ctx,
+        "report written to {}",
+        out_dir.join("report.md").display()
+    );
+    Ok(json)
+}
+
+/// One line for the report on a notebook set beside its twin.
+fn twin_summary(side: &serde_json::Value) -> String {
+    let f = |k: &str| side[k].as_f64().unwrap_or(f64::NAN);
+    format!(
+        "Beside the PyTorch twin (same flags and seed): largest relative difference {:.1e} in a \
+         loss, {:.1e} in a metric; {} unmatched; wall time Rust {:.1} s, Python {:.1} s.\n",
+        f("max_loss_rel_diff"),
+        f("max_metric_rel_diff"),
+        side["unmatched"].as_array().map_or(0, Vec::len),
+        side["wall_s"]["rust"].as_f64().unwrap_or(f64::NAN),
+        side["wall_s"]["python"].as_f64().unwrap_or(f64::NAN),
+    )
+}
+
+/// The twins' comparisons over a `reproduce --with-python` run.
+#[derive(Debug, Default, serde::Serialize)]
+struct TwinTally {
+    notebooks: usize,
+    max_loss_rel_diff: f64,
+    max_metric_rel_diff: f64,
+    rust_s: f64,
+    python_s: f64,
+}
+
+impl TwinTally {
+    fn add(&mut self, side: &serde_json::Value) {
+        let f = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
+        self.notebooks += 1;
+        self.max_loss_rel_diff = self.max_loss_rel_diff.max(f(&side["max_loss_rel_diff"]));
+        self.max_metric_rel_diff = self
+            .max_metric_rel_diff
+            .max(f(&side["max_metric_rel_diff"]));
+        self.rust_s += f(&side["wall_s"]["rust"]);
+        self.python_s += f(&side["wall_s"]["python"]);
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{} notebook{}; largest relative difference {:.1e} in a loss, {:.1e} in a metric; \
+             wall time Rust {:.1} s, Python {:.1} s ({:.2}x)",
+            self.notebooks,
+            if self.notebooks == 1 { "" } else { "s" },
+            self.max_loss_rel_diff,
+            self.max_metric_rel_diff,
+            self.rust_s,
+            self.python_s,
+            self.python_s / self.rust_s
+        )
+    }
+}
+
+/// Refuse an output directory that already holds files, unless `force`.
+fn ensure_fresh_dir(dir: &Path, force: bool) -> Result<()> {
+    let non_empty = std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if non_empty && !force {
+        bail!(
+            "{} already holds files; pass --force to replace them, or --out to choose another directory",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}

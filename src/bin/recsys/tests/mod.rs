@@ -1,0 +1,4 @@
+//! Tests of the application commands and of parity with the PyTorch twins.
+
+mod app;
+mod parity;

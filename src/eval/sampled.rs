@@ -1,0 +1,294 @@
+//! Negative sampling for implicit feedback, and evaluation on sampled candidates.
+//!
+//! Implicit data holds only positives (a user interacted with an item). Training adds uniform
+//! random (user, item) pairs labelled 0 ([`uniform_negatives`]). Evaluation ranks, for each test
+//! user, that user's test positives among a fixed number of sampled negative items
+//! ([`sample_test_negatives`], [`SampledCandidates`]), and averages ranking metrics over users
+//! ([`SampledCandidates::evaluate`]).
+//!
+//! All draws go through libtorch's generator (`Tensor::randperm`, `Tensor::randint`), so a
+//! PyTorch script making the same calls in the same order after `torch.manual_seed` draws the
+//! same negatives.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{bail, Result};
+use tch::{Device, Kind, Tensor};
+
+use crate::eval::metrics;
+
+/// Uniform training negatives: `n` users drawn from `0..n_users` and then `n` items drawn from
+/// `0..n_items`, independently and with replacement, on `device`.
+///
+/// This is notebook 000's "random sampling": a drawn pair may be one of the user's positives.
+/// Returns `(users, items)`, two int64 tensors of length `n`.
+pub fn uniform_negatives(n_users: i64, n_items: i64, n: i64, device: Device) -> (Tensor, Tensor) {
+    let users = Tensor::randint(n_users, [n], (Kind::Int64, device));
+    let items = Tensor::randint(n_items, [n], (Kind::Int64, device));
+    (users, items)
+}
+
+/// Which items a test user's negatives may be drawn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum NegativePool {
+    /// Every train item except the user's test positives (notebook 000: the negatives may
+    /// include items the user liked in train).
+    NotTestPositive,
+    /// Every train item the user never interacted with, in train or test (corrected).
+    NeverInteracted,
+}
+
+/// For each user, `n_negatives` distinct items drawn without replacement from `0..n_items`
+/// minus `excluded[user]`.
+///
+/// The pool is the item indices in increasing order; one `randperm(pool size)` on the CPU
+/// generator per user, in the order of `excluded`, picks its first `n_negatives` entries.
+/// Fails when a user's pool holds fewer than `n_negatives` items.
+pub fn sample_test_negatives(
+    n_items: i64,
+    excluded: &[HashSet<i64>],
+    n_negatives: usize,
+) -> Result<Vec<Vec<i64>>> {
+    excluded
+        .iter()
+        .enumerate()
+        .map(|(u, skip)| {
+            let pool: Vec<i64> = (0..n_items).filter(|i| !skip.contains(i)).collect();
+            if pool.len() < n_negatives {
+                bail!(
+                    "test user #{u}: only {} candidate negatives, {n_negatives} requested",
+                    pool.len()
+                );
+            }
+            let perm = Tensor::randperm(pool.len() as i64, (Kind::Int64, Device::Cpu));
+            let picks: Vec<i64> = Vec::try_from(perm.narrow(0, 0, n_negatives as i64))?;
+            Ok(picks.into_iter().map(|p| pool[p as usize]).collect())
+        })
+        .collect()
+}
+
+/// The evaluation candidates: for each test user, the test positives followed by the sampled
+/// negatives (all as model indices).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampledCandidates {
+    /// Test users (model indices), one entry per user.
+    pub users: Vec<i64>,
+    /// Each user's test positives, in test-table order.
+    pub positives: Vec<Vec<i64>>,
+    /// Each user's sampled negatives.
+    pub negatives: Vec<Vec<i64>>,
+}
+
+/// Mean ranking metrics over the test users at each cutoff.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SampledMetrics {
+    /// The cutoffs, e.g. `[5, 10, 30]`.
+    pub ks: Vec<usize>,
+    /// Recall@k (hits / min(k, positives)), one value per cutoff.
+    pub recall: Vec<f64>,
+    /// NDCG@k (binary relevance), one value per cutoff.
+    pub ndcg: Vec<f64>,
+    /// HitRate@k, one value per cutoff.
+    pub hit_rate: Vec<f64>,
+}
+
+impl SampledMetrics {
+    /// Recall at cutoff `k`, if it was computed.
+    pub fn recall_at(&self, k: usize) -> Option<f64> {
+        self.ks.iter().position(|&x| x == k).map(|i| self.recall[i])
+    }
+}
+
+impl SampledCandidates {
+    /// Candidates for `users` with their `positives`, negatives drawn with
+    /// [`sample_test_negatives`] from the given `pool`. `train_positives` (user index to item
+    /// indices) is only read for [`NegativePool::NeverInteracted`].
+    pub fn sample(
+        users: Vec<i64>,
+        positives: Vec<Vec<i64>>,
+        n_items: i64,
+        n_negatives: usize,
+        pool: NegativePool,
+        train_positives: &HashMap<i64, HashSet<i64>>,
+    ) -> Result<SampledCandidates> {
+        if users.len() != positives.len() {
+            bail!(
+                "{} users but {} lists of positives",
+                users.len(),
+                positives.len()
+            );
+        }
+        let excluded: Vec<HashSet<i64>> = users
+            .iter()
+            .zip(&positives)
+            .map(|(u, pos)| {
+                let mut skip: HashSet<i64> = pos.iter().copied().collect();
+                if pool == NegativePool::NeverInteracted {
+                    if let Some(seen) = train_positives.get(u) {
+                        skip.extend(seen);
+                    }
+                }
+                skip
+            })
+            .collect();
+        let negatives = sample_test_negatives(n_items, &excluded, n_negatives)?;
+        Ok(SampledCandidates {
+            users,
+            positives,
+            negatives,
+        })
+    }
+
+    /// Number of test users.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Whether there is no test user.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    /// All candidate (user, item) pairs, user by user, positives before negatives: the input
+    /// for one batched forward pass. Returns `(users, items)`.
+    pub fn pairs(&self) -> (Vec<i64>, Vec<i64>) {
+        let mut us = Vec::new();
+        let mut is = Vec::new();
+        for ((u, pos), neg) in self.users.iter().zip(&self.positives).zip(&self.negatives) {
+            for i in pos.iter().chain(neg) {
+                us.push(*u);
+                is.push(*i);
+            }
+        }
+        (us, is)
+    }
+
+    /// Rank each user's candidates by `scores` (aligned with [`SampledCandidates::pairs`]) and
+    /// average Recall@k, NDCG@k and HitRate@k over the users (from [`crate::eval::metrics`]).
+    ///
+    /// Equal scores keep the candidate order, positives first, like Python's stable
+    /// `sorted(..., reverse=True)` in notebook 000.
+    pub fn evaluate(&self, scores: &[f32], ks: &[usize]) -> Result<SampledMetrics> {
+        let total: usize = self
+            .positives
+            .iter()
+            .chain(&self.negatives)
+            .map(Vec::len)
+            .sum();
+        if scores.len() != total {
+            bail!("{} scores for {total} candidate pairs", scores.len());
+        }
+        let k_max = ks.iter().copied().max().unwrap_or(0);
+        // Per-user values in user order, summed in that order (deterministic to the last bit).
+        let n_metrics = 3 * ks.len();
+        let mut sums = vec![0.0; n_metrics];
+        let mut offset = 0;
+        for (pos, neg) in self.positives.iter().zip(&self.negatives) {
+            let items: Vec<i64> = pos.iter().chain(neg).copied().collect();
+            let user_scores = &scores[offset..offset + items.len()];
+            offset += items.len();
+            let ranked: Vec<i64> = metrics::top_k(user_scores, k_max)
+                .into_iter()
+                .map(|r| items[r])
+                .collect();
+            let relevant: HashSet<i64> = pos.iter().copied().collect();
+            for (j, &k) in ks.iter().enumerate() {
+                sums[j] += metrics::recall_at_k(&ranked, &relevant, k);
+                sums[ks.len() + j] += metrics::ndcg_at_k(&ranked, &relevant, k);
+                sums[2 * ks.len() + j] += metrics::hit_rate_at_k(&ranked, &relevant, k);
+            }
+        }
+        let n = self.len().max(1) as f64;
+        let mean: Vec<f64> = sums.iter().map(|s| s / n).collect();
+        Ok(SampledMetrics {
+            ks: ks.to_vec(),
+            recall: mean[..ks.len()].to_vec(),
+            ndcg: mean[ks.len()..2 * ks.len()].to_vec(),
+            hit_rate: mean[2 * ks.len()..].to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hand_made() -> SampledCandidates {
+        SampledCandidates {
+            users: vec![0, 1],
+            positives: vec![vec![10, 11], vec![20]],
+            negatives: vec![vec![12, 13, 14], vec![21, 22]],
+        }
+    }
+
+    #[test]
+    fn metrics_on_hand_made_candidates() {
+        let c = hand_made();
+        assert_eq!(c.pairs().0, vec![0, 0, 0, 0, 0, 1, 1, 1]);
+        // user 0 (positives 10, 11) ranks 12, 10, 11, 13, 14; user 1 (positive 20) ranks 21, 22, 20.
+        let scores = [0.9, 0.5, 0.95, 0.4, 0.1, 0.0, 0.3, 0.2];
+        let m = c.evaluate(&scores, &[1, 2, 3]).unwrap();
+        // recall@1: (0/1 + 0/1) / 2; @2: (1/2 + 0/1) / 2; @3: (2/2 + 1/1) / 2
+        assert_eq!(m.recall, vec![0.0, 0.25, 1.0]);
+        assert_eq!(m.hit_rate, vec![0.0, 0.5, 1.0]);
+        let ndcg2_u0 = (1.0 / 3f64.log2()) / (1.0 + 1.0 / 3f64.log2());
+        assert!((m.ndcg[1] - ndcg2_u0 / 2.0).abs() < 1e-12);
+        assert_eq!(m.recall_at(3), Some(1.0));
+        assert!(c.evaluate(&scores[..3], &[1]).is_err());
+    }
+
+    #[test]
+    fn ties_rank_positives_first() {
+        let c = hand_made();
+        let m = c.evaluate(&[0.0; 8], &[1]).unwrap();
+        assert_eq!(m.recall, vec![1.0]);
+    }
+
+    #[test]
+    fn test_negatives_avoid_the_excluded_items() {
+        tch::manual_seed(3);
+        let mut train = HashMap::new();
+        train.insert(0, HashSet::from([1, 2, 3]));
+        let pos = vec![vec![0, 4]];
+        let faithful = SampledCandidates::sample(
+            vec![0],
+            pos.clone(),
+            10,
+            8,
+            NegativePool::NotTestPositive,
+            &train,
+        )
+        .unwrap();
+        let neg = &faithful.negatives[0];
+        assert_eq!(neg.len(), 8);
+        assert_eq!(
+            neg.iter().collect::<HashSet<_>>().len(),
+            8,
+            "without replacement"
+        );
+        assert!(neg.iter().all(|i| ![0, 4].contains(i)));
+        let corrected = SampledCandidates::sample(
+            vec![0],
+            pos.clone(),
+            10,
+            5,
+            NegativePool::NeverInteracted,
+            &train,
+        )
+        .unwrap();
+        let mut got = corrected.negatives[0].clone();
+        got.sort();
+        assert_eq!(got, vec![5, 6, 7, 8, 9]);
+        let too_many =
+            SampledCandidates::sample(vec![0], pos, 10, 6, NegativePool::NeverInteracted, &train);
+        assert!(too_many.is_err());
+    }
+
+    #[test]
+    fn uniform_negatives_are_in_range() {
+        let (u, i) = uniform_negatives(3, 5, 1000, Device::Cpu);
+        assert_eq!(u.size(), vec![1000]);
+        assert!(u.max().int64_value(&[]) < 3 && u.min().int64_value(&[]) >= 0);
+        assert!(i.max().int64_value(&[]) < 5 && i.min().int64_value(&[]) >= 0);
+    }
+}

@@ -1,0 +1,123 @@
+//! What a notebook port reports: its numbers set against the notebook's, and details for JSON.
+
+/// PNG plots where the notebooks plot.
+pub mod plot;
+
+use std::fmt::Display;
+
+use serde::Serialize;
+
+/// How a quantity of this run compares with the notebook's printed value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    /// Printed identically.
+    Exact,
+    /// Stochastic, and inside the band `[lo, hi]` (named in `band`).
+    WithinBand { band: String },
+    /// Not identical, or outside its band (named when there is one).
+    Differs { band: Option<String> },
+    /// Nothing to compare with (the notebook printed no value, e.g. a corrected-mode number).
+    Info,
+}
+
+/// One row of a reproduction table: quantity | notebook's value | this run | status.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub quantity: String,
+    /// The notebook's printed value, as printed ("" when it printed none).
+    pub notebook: String,
+    /// This run's value, formatted like the notebook's.
+    pub this_run: String,
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+impl Check {
+    /// A deterministic quantity: exact when both print the same.
+    pub fn exact(
+        quantity: impl Into<String>,
+        notebook: impl Display,
+        this_run: impl Display,
+    ) -> Check {
+        let (notebook, this_run) = (notebook.to_string(), this_run.to_string());
+        let status = if notebook == this_run {
+            Status::Exact
+        } else {
+            Status::Differs { band: None }
+        };
+        Check {
+            quantity: quantity.into(),
+            notebook,
+            this_run,
+            status,
+        }
+    }
+
+    /// A stochastic quantity: within band when `lo <= value <= hi`. `decimals` formats both
+    /// values the way the notebook prints them.
+    pub fn band(
+        quantity: impl Into<String>,
+        notebook: f64,
+        this_run: f64,
+        (lo, hi): (f64, f64),
+        decimals: usize,
+    ) -> Check {
+        let band = format!("[{lo:.decimals$}, {hi:.decimals$}]");
+        let status = if (lo..=hi).contains(&this_run) {
+            Status::WithinBand { band }
+        } else {
+            Status::Differs { band: Some(band) }
+        };
+        Check {
+            quantity: quantity.into(),
+            notebook: format!("{notebook:.decimals$}"),
+            this_run: format!("{this_run:.decimals$}"),
+            status,
+        }
+    }
+
+    /// A number of this run with no notebook counterpart.
+    pub fn info(quantity: impl Into<String>, this_run: impl Display) -> Check {
+        Check {
+            quantity: quantity.into(),
+            notebook: String::new(),
+            this_run: this_run.to_string(),
+            status: Status::Info,
+        }
+    }
+}
+
+/// What a notebook port returns: the checks against the notebook, plus anything else worth
+/// keeping in `--json` (per-epoch losses, timings, metrics of the corrected mode...).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// "000" .. "004".
+    pub notebook: String,
+    pub checks: Vec<Check>,
+    pub details: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(Check::exact("rows", 803, "803").status, Status::Exact);
+        assert!(matches!(
+            Check::exact("rows", 803, 804).status,
+            Status::Differs { .. }
+        ));
+        let c = Check::band("recall", 0.23, 0.2412, (0.15, 0.30), 3);
+        assert_eq!(
+            (c.notebook.as_str(), c.this_run.as_str()),
+            ("0.230", "0.241")
+        );
+        assert!(matches!(c.status, Status::WithinBand { .. }));
+        assert!(matches!(
+            Check::band("x", 1.0, 2.0, (0.0, 1.5), 1).status,
+            Status::Differs { .. }
+        ));
+    }
+}

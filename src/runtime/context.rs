@@ -1,0 +1,163 @@
+//! What every command shares: device, seed, where output goes, and how it is printed.
+//!
+//! People read stdout; with `--json` stdout carries one JSON object instead, and the
+//! human-readable lines move to stderr. Files are written atomically into the output
+//! directory, and an existing file is only replaced with `--force`.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use tch::Device;
+
+use crate::data::DataPaths;
+
+/// Settings shared by all commands.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Where tensors live.
+    pub device: Device,
+    /// `--seed`; `None` lets each notebook use its own default.
+    pub seed: Option<u64>,
+    /// `--json`: one JSON object on stdout, people's output on stderr.
+    pub json: bool,
+    /// Where plots and other files go.
+    pub out_dir: PathBuf,
+    /// Replace existing output files.
+    pub force: bool,
+    /// Where data lives.
+    pub data: DataPaths,
+}
+
+impl Context {
+    /// A CPU context writing into `out_dir`, for tests and examples.
+    pub fn for_tests(out_dir: &Path) -> Context {
+        Context {
+            device: Device::Cpu,
+            seed: None,
+            json: false,
+            out_dir: out_dir.to_path_buf(),
+            force: false,
+            data: DataPaths::new(None).expect("the shipped data unpacks into the cache"),
+        }
+    }
+
+    /// The seed to use: `--seed`, else `default`.
+    pub fn seed_or(&self, default: u64) -> u64 {
+        self.seed.unwrap_or(default)
+    }
+
+    /// Seed libtorch's generators with [`Context::seed_or`] and return the seed.
+    pub fn manual_seed(&self, default: u64) -> u64 {
+        let seed = self.seed_or(default);
+        tch::manual_seed(seed as i64);
+        seed
+    }
+
+    /// Print one line for people: stdout, or stderr under `--json`. Use [`crate::say!`].
+    pub fn say(&self, args: fmt::Arguments) {
+        if self.json {
+            eprintln!("{args}");
+        } else {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{args}");
+        }
+    }
+
+    /// Write `bytes` as `name` in the output directory, atomically, refusing to replace an
+    /// existing file without `--force`. Returns the path written.
+    pub fn write_output(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        let path = self.out_dir.join(name);
+        write_atomic(&path, bytes, self.force)?;
+        Ok(path)
+    }
+
+    /// Like [`Context::write_output`], for writers that take a path (plots): `write` fills the
+    /// temporary path it is given, which is then renamed to `name` in the output directory.
+    pub fn write_output_with(
+        &self,
+        name: &str,
+        write: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<PathBuf> {
+        let path = self.out_dir.join(name);
+        write_atomic_with(&path, self.force, write)?;
+        Ok(path)
+    }
+}
+
+/// Print a line for people through a [`Context`]: `say!(ctx, "{} users", n)`.
+#[macro_export]
+macro_rules! say {
+    ($ctx:expr) => { $ctx.say(format_args!("")) };
+    ($ctx:expr, $($arg:tt)*) => { $ctx.say(format_args!($($arg)*)) };
+}
+
+fn check_writable(path: &Path, force: bool) -> Result<()> {
+    if path.exists() && !force {
+        bail!(
+            "{} already exists; pass --force to replace it, or --out to write elsewhere",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename, so a reader never sees half a
+/// file and a failure leaves nothing behind. An existing file is replaced only when `force`.
+pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    write_atomic_with(path, force, |tmp| {
+        std::fs::write(tmp, bytes).with_context(|| format!("writing {}", tmp.display()))
+    })
+}
+
+/// Like [`write_atomic`], for writers that take a path: `write` fills the temporary path given
+/// to it (which keeps `path`'s extension), which is then renamed to `path`.
+pub fn write_atomic_with(
+    path: &Path,
+    force: bool,
+    write: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    check_writable(path, force)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("output");
+    let tmp = dir.join(format!(".tmp-{}-{file_name}", std::process::id()));
+    let result = write(&tmp).and_then(|()| {
+        std::fs::rename(&tmp, path).with_context(|| format!("moving into {}", path.display()))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_to_overwrite_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        write_atomic(&p, b"one", false).unwrap();
+        let err = write_atomic(&p, b"two", false).unwrap_err();
+        assert!(err.to_string().contains("--force"), "{err}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        write_atomic(&p, b"two", true).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        let failed = write_atomic_with(&dir.path().join("b.txt"), false, |_| bail!("boom"));
+        assert!(failed.is_err());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no partial file left"
+        );
+    }
+}
