@@ -73,8 +73,7 @@ pub fn torch_info() -> TorchInfo {
                 .parent()?
                 .parent()
                 .map(|d| d.join("version.py"))
-        })
-        .or_else(|| Some(std::path::Path::new(env!("RECSYS_BUILD_LIBTORCH")).join("version.py")));
+        });
     let libtorch_version = version_file
         .and_then(|f| std::fs::read_to_string(f).ok())
         .and_then(|text| {
