@@ -162,7 +162,7 @@ impl<N: Notebook> Entry for Registered<N> {
         N::TWIN
     }
     fn command(&self) -> clap::Command {
-        <N::Args as clap::Args>::augment_args(clap::Command::new(N::ID).about(N::TITLE))
+        <N::Args as clap::Args>::augment_args(clap::Command::new(N::ID).about(self.title()))
     }
     fn run_matches(&self, ctx: &Context, matches: &ArgMatches) -> Result<Ran> {
         run::<N>(ctx, &N::Args::from_arg_matches(matches)?)
@@ -198,7 +198,10 @@ pub static NOTEBOOKS: [&dyn Entry; 5] = [
 pub fn find(id: &str) -> Result<&'static dyn Entry> {
     match NOTEBOOKS.iter().find(|n| n.id() == id) {
         Some(n) => Ok(*n),
-        None => bail!("unknown notebook {id:?}; expected one of {}", ids().join(", ")),
+        None => bail!(
+            "unknown notebook {id:?}; expected one of {}",
+            ids().join(", ")
+        ),
     }
 }
 
@@ -230,9 +233,7 @@ impl FromArgMatches for NotebookCommand {
                 id: id.to_string(),
                 matches: sub.clone(),
             }),
-            _ => Err(clap::Error::new(
-                clap::error::ErrorKind::InvalidSubcommand,
-            )),
+            _ => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
         }
     }
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {

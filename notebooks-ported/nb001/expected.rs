@@ -1,7 +1,6 @@
 //! What notebook 001 printed, cell by cell, and the bands measured around its stochastic
 //! losses.
 
-
 /// Bands of the stochastic losses (default settings, `--prior-runs 1`): over `--seed 1..=5`
 /// the port measured epoch 1 train 0.9443 ± 0.0032 and validation 1.0149 ± 0.0090, epoch 20
 /// train 0.7718 ± 0.0009 and validation 0.8878 ± 0.0048, test 0.8983 ± 0.0041 (see the README, notebook 001);

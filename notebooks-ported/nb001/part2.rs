@@ -304,8 +304,14 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
         pca: PcaEnds {
             components: pca.components.clone(),
             explained_variance_ratio: ratio,
-            lowest: low.iter().map(|&k| titles[&movie_ids[k]].to_string()).collect(),
-            highest: high.iter().map(|&k| titles[&movie_ids[k]].to_string()).collect(),
+            lowest: low
+                .iter()
+                .map(|&k| titles[&movie_ids[k]].to_string())
+                .collect(),
+            highest: high
+                .iter()
+                .map(|&k| titles[&movie_ids[k]].to_string())
+                .collect(),
         },
         sgd_wall_s: sgd_s,
         sgd_steps_per_s: steps as f64 / sgd_s,

@@ -53,12 +53,11 @@ pub struct TwinJson {
     pub metrics: BTreeMap<String, Option<f64>>,
 }
 
+/// A named per-epoch series and how to read it from a row.
+type Column<T> = (&'static str, fn(&T) -> f64);
+
 /// The four per-epoch series both sides report, by name.
-fn series<'a, T: 'a>(
-    rows: &'a [T],
-    columns: [(&str, fn(&T) -> f64); 4],
-    into: &mut Numbers,
-) {
+fn series<T>(rows: &[T], columns: [Column<T>; 4], into: &mut Numbers) {
     for (name, column) in columns {
         let values: Vec<f64> = rows.iter().map(column).collect();
         into.series(name, &values);

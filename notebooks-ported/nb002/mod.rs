@@ -21,29 +21,15 @@ mod part1;
 mod part2;
 pub mod twin;
 
-use std::time::Instant;
-
 use anyhow::{ensure, Result};
-use recsys::optim::Adam;
-use serde_json::json;
-use tch::{nn, Device, Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use recsys::data::interactions::Interactions;
 use recsys::data::Dataset;
-use recsys::eval::metrics::rmse;
-use recsys::eval::next_item::{
-    item_counts, label_ranking_average_precision, most_common_item, reciprocal_ranks, softmax,
-};
-use recsys::models::explicit::{
-    regression_epoch, CollaborativeFilteringModel, ExplicitConfig, ExplicitFactorizationModel,
-};
-use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
-use recsys::prep::sequence::to_sequences;
-use recsys::prep::split::random::{random_train_test_split, user_based_train_test_split};
-use recsys::report::plot::line_chart;
-use recsys::report::{Check, Report};
+use recsys::eval::next_item::label_ranking_average_precision;
+use recsys::models::sequence::Representation;
+use recsys::report::Report;
 use recsys::{say, Context};
-
 
 use outcome::{Details, Part1, Part2, SeedRun};
 
@@ -73,7 +59,6 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub threads: i32,
 }
-
 
 /// Run the port.
 pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {

@@ -2,27 +2,17 @@
 
 use std::time::Instant;
 
-use anyhow::{ensure, Result};
-use recsys::optim::Adam;
-use serde_json::json;
-use tch::{nn, Device, Kind, Tensor};
+use anyhow::Result;
+use tch::Kind;
 
 use recsys::data::interactions::Interactions;
-use recsys::data::Dataset;
-use recsys::eval::metrics::rmse;
 use recsys::eval::next_item::{
     item_counts, label_ranking_average_precision, most_common_item, reciprocal_ranks, softmax,
 };
-use recsys::models::explicit::{
-    regression_epoch, CollaborativeFilteringModel, ExplicitConfig, ExplicitFactorizationModel,
-};
 use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
 use recsys::prep::sequence::to_sequences;
-use recsys::prep::split::random::{random_train_test_split, user_based_train_test_split};
-use recsys::report::plot::line_chart;
-use recsys::report::{Check, Report};
+use recsys::prep::split::random::user_based_train_test_split;
 use recsys::{say, Context};
-
 
 use super::outcome::{ModelRun, Part2};
 use super::{fmt_list, lrap_constant, mean, to_f32, Args};

@@ -13,22 +13,16 @@ pub mod outcome;
 pub mod study;
 pub mod twin;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Result;
-use serde_json::json;
 use tch::nn;
 
-use recsys::data::Dataset;
-use recsys::eval::metrics::{coverage_at_k, hit_rate_at_k, mean_over_users, ndcg_at_k};
 use recsys::models::two_tower::{
     adam, eval_loss, recommend_top_k, train_epoch, BaseTwoHead, TowerTrain,
 };
-use recsys::prep::filters::{low_rating_filter, min_count_filter};
-use recsys::prep::split::time::TimeSplitter;
-use recsys::prep::{i64_values, IdMap};
-use recsys::report::{Check, Report};
+use recsys::report::Report;
 use recsys::runtime::progress::epoch_bar;
 use recsys::{say, Context};
 
@@ -79,7 +73,6 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub threads: i32,
 }
-
 
 /// What one training run produced.
 pub struct Trained {
@@ -180,7 +173,6 @@ pub fn train_and_recommend(
         steps_per_s: steps / wall_s,
     })
 }
-
 
 /// Run the port.
 pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {

@@ -2,24 +2,15 @@
 //! the evaluation of top-k lists (NDCG, HitRate, Coverage) and of a popularity baseline.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
 
 use anyhow::Result;
-use serde_json::json;
-use tch::nn;
 
 use recsys::data::Dataset;
 use recsys::eval::metrics::{coverage_at_k, hit_rate_at_k, mean_over_users, ndcg_at_k};
-use recsys::models::two_tower::{
-    adam, eval_loss, recommend_top_k, train_epoch, BaseTwoHead, TowerTrain,
-};
 use recsys::prep::filters::{low_rating_filter, min_count_filter};
 use recsys::prep::split::time::TimeSplitter;
 use recsys::prep::{i64_values, IdMap};
-use recsys::report::{Check, Report};
-use recsys::runtime::progress::epoch_bar;
-use recsys::{say, Context};
-
+use recsys::Context;
 
 /// The preprocessed data: encoded train and (filtered) test interactions.
 pub struct Study {

@@ -18,7 +18,6 @@ pub const NB_FIRST_ROWS: &str = "tensor([[ 5,  3,  4,  ..., -1, -1, -1],
         [-1, -1, -1,  ..., -1, -1, -1],
         [ 4,  3, -1,  ..., -1, -1, -1]])";
 
-
 /// The RecommenderNet evaluations of both modes side by side, next to the notebook's.
 pub fn print_beside_notebook(
     ctx: &Context,
@@ -71,5 +70,4 @@ pub fn print_beside_notebook(
             cell(corrected_holdout, f)
         );
     }
-
 }

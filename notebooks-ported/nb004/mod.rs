@@ -29,7 +29,7 @@ use anyhow::Result;
 use recsys::data::Dataset;
 use recsys::models::dense_mf::{self, DenseMf, GradientMode};
 use recsys::models::recommender_net::{
-    self, Evaluation, HiddenLayers, RatingBatches, RecommenderNet, RecommenderNetConfig,
+    self, HiddenLayers, RatingBatches, RecommenderNet, RecommenderNetConfig,
 };
 use recsys::prep::{f64_values, i64_values};
 use recsys::report::pyfmt::py_float;
@@ -72,7 +72,6 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub threads: i32,
 }
-
 
 use expected::*;
 use outcome::{Corrected, Details, Faithful, Part1, Part2};

@@ -100,7 +100,11 @@ impl Notebook for Nb004 {
         if let Some(c) = &d.part2.corrected {
             n.series("corrected", &c.training.last_batch_losses);
             let holdout = c.holdout_eval.as_ref().map(port_eval);
-            add_evals(&mut n, "corrected", [Some(port_eval(&c.train_eval)), holdout]);
+            add_evals(
+                &mut n,
+                "corrected",
+                [Some(port_eval(&c.train_eval)), holdout],
+            );
         }
         n
     }

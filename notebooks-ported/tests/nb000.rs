@@ -26,7 +26,10 @@ fn args(epochs: usize, sampled_epochs: usize) -> Args {
     }
 }
 
-fn check<'a, D>(report: &'a recsys::report::Report<D>, quantity: &str) -> &'a recsys::report::Check {
+fn check<'a, D>(
+    report: &'a recsys::report::Report<D>,
+    quantity: &str,
+) -> &'a recsys::report::Check {
     report
         .checks
         .iter()

@@ -98,7 +98,10 @@ mod tests {
 
     #[test]
     fn strings_and_lists() {
-        assert_eq!(py_str("Schindler's List (1993)"), "\"Schindler's List (1993)\"");
+        assert_eq!(
+            py_str("Schindler's List (1993)"),
+            "\"Schindler's List (1993)\""
+        );
         assert_eq!(py_str("a'b\"c"), "'a\\'b\"c'");
         assert_eq!(py_list([1, 2]), "[1, 2]");
         let short = vec!["('R', 4)".to_string(), "('Java', 3)".to_string()];

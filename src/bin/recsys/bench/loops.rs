@@ -239,12 +239,8 @@ fn breakdown_002(ctx: &Context) -> Result<[f64; 4]> {
         &Dataset::Ml100k.ratings(&ctx.data)?,
     )?;
     let (u, i, r) = data.tensors(dev);
-    let net = recsys::models::explicit::BilinearNet::new(
-        &vs.root(),
-        data.num_users,
-        data.num_items,
-        32,
-    );
+    let net =
+        recsys::models::explicit::BilinearNet::new(&vs.root(), data.num_users, data.num_items, 32);
     let mut opt = Adam::new(&vs, 1e-2)?;
     let steps = steps.min(data.len() / 256);
     Ok(phases(&mut opt, steps, |k| {
@@ -279,7 +275,7 @@ fn breakdown_004(ctx: &Context) -> Result<[f64; 4]> {
     let dev = ctx.device;
     let steps = 400;
     tch::manual_seed(0);
-    let vs = nn::VarStore::new(dev);
+    let _vs = nn::VarStore::new(dev);
     let (batches, n_users, n_movies) = rating_batches_004(ctx, 128)?;
     let net = RecommenderNet::new(
         n_users,

@@ -236,4 +236,3 @@ fn reproduce_wall(ctx: &Context, threads: i32) -> Result<Value> {
     );
     Ok(json!({ "notebooks": per, "rust_s": rust_total, "python_s": py_total }))
 }
-

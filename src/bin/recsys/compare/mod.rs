@@ -21,7 +21,7 @@ use recsys::say;
 
 use crate::notebooks::registry::{self, Entry, Numbers};
 
-pub use flags::{plan, Plan, TwinRun};
+pub use flags::{plan, Plan};
 pub use process::{ensure_python, python, run_python_json, run_python_json_env, twin_path};
 pub use table::side_by_side;
 
