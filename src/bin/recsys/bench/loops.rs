@@ -57,7 +57,7 @@ fn nb000_pairs(ctx: &Context) -> Result<(Vec<i64>, Vec<i64>, i64, i64)> {
 }
 
 /// 000: MatrixFactorization (20 factors), BCE-with-logits on positives, Adam 1e-3, batch 64,
-/// with the port's epoch loop ([`bce_epoch`], which `train_fn` in nb000.rs runs).
+/// with the port's epoch loop ([`bce_epoch`], which `train_fn` in nb000/train.rs runs).
 fn rust_000(ctx: &Context, epochs: usize) -> Result<Timed> {
     let (users, items, n_users, n_items) = nb000_pairs(ctx)?;
     let dev = ctx.device;
