@@ -162,7 +162,8 @@ impl<N: Notebook> Entry for Registered<N> {
         N::TWIN
     }
     fn command(&self) -> clap::Command {
-        <N::Args as clap::Args>::augment_args(clap::Command::new(N::ID).about(self.title()))
+        // The title after the flags, which would otherwise set the help to the Args' own doc.
+        <N::Args as clap::Args>::augment_args(clap::Command::new(N::ID)).about(self.title())
     }
     fn run_matches(&self, ctx: &Context, matches: &ArgMatches) -> Result<Ran> {
         run::<N>(ctx, &N::Args::from_arg_matches(matches)?)
