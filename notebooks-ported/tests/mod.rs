@@ -5,3 +5,4 @@ mod nb001;
 mod nb002;
 mod nb003;
 mod nb004;
+mod registry;

@@ -1,8 +1,11 @@
 //! Notebook 001 end to end: every deterministic output against the notebook's, the Python
 //! random module against CPython, the neighbourhood code on ml-100k, and the loss bands.
 
-use crate::notebooks::nb001::{self, printed, Args, ToyInterests, USERS_INTERESTS};
+use crate::notebooks::nb001::expected::printed;
+use crate::notebooks::nb001::toy::ToyInterests;
+use crate::notebooks::nb001::{self, Args, USERS_INTERESTS};
 use recsys::models::neighbors::Interactions;
+use recsys::report::pyfmt;
 use recsys::report::Status;
 use recsys::rng::pyrandom::PyRandom;
 use recsys::Context;
@@ -125,22 +128,22 @@ fn toy_faithful_and_corrected_item_based_lists() {
 
 #[test]
 fn python_printing() {
-    assert_eq!(nb001::py_float(1.0), "1.0");
-    assert_eq!(nb001::py_float(0.0), "0.0");
-    assert_eq!(nb001::py_float(0.50709255283711), "0.50709255283711");
+    assert_eq!(pyfmt::py_float(1.0), "1.0");
+    assert_eq!(pyfmt::py_float(0.0), "0.0");
+    assert_eq!(pyfmt::py_float(0.50709255283711), "0.50709255283711");
     assert_eq!(
-        nb001::py_float(-9.5367431640625e-06),
+        pyfmt::py_float(-9.5367431640625e-06),
         "-9.5367431640625e-06"
     );
-    assert_eq!(nb001::py_float(1e16), "1e+16");
-    assert_eq!(nb001::py_float(123456.0), "123456.0");
+    assert_eq!(pyfmt::py_float(1e16), "1e+16");
+    assert_eq!(pyfmt::py_float(123456.0), "123456.0");
     assert_eq!(
-        nb001::py_str("Schindler's List (1993)"),
+        pyfmt::py_str("Schindler's List (1993)"),
         "\"Schindler's List (1993)\""
     );
-    assert_eq!(nb001::py_str("a'b\"c"), "'a\\'b\"c'");
+    assert_eq!(pyfmt::py_str("a'b\"c"), "'a\\'b\"c'");
     let short: Vec<String> = vec!["('R', 4)".into(), "('Java', 3)".into()];
-    assert_eq!(nb001::pprint_list(&short), "[('R', 4), ('Java', 3)]");
+    assert_eq!(pyfmt::pprint_list(&short), "[('R', 4), ('Java', 3)]");
 }
 
 #[test]
@@ -151,7 +154,7 @@ fn mersenne_twister_and_shuffle_match_cpython_on_u_data() {
         [0.8444218515250481, 0.7579544029403025, 0.420571580830845]
     );
     let dir = tempfile::tempdir().unwrap();
-    let mut ratings = nb001::read_ratings(&ctx(&dir)).unwrap();
+    let mut ratings = nb001::movies::read_ratings(&ctx(&dir)).unwrap();
     assert_eq!(ratings.len(), 100_000);
     PyRandom::new(0).shuffle(&mut ratings);
     let first: Vec<(i64, i64, f64)> = ratings[..3]
@@ -160,21 +163,21 @@ fn mersenne_twister_and_shuffle_match_cpython_on_u_data() {
         .collect();
     assert_eq!(first, [(251, 1, 4.0), (109, 245, 3.0), (198, 238, 4.0)]);
     let (train, test) = (&ratings[..70_000], &ratings[85_000..]);
-    assert_eq!(nb001::baseline_mse(train, test), 1.2609526646939684);
+    assert_eq!(nb001::movies::baseline_mse(train, test), 1.2609526646939684);
 }
 
 #[test]
 fn inverse_normal_cdf_matches_the_scratch_library() {
     // Values from scratch.probability.inverse_normal_cdf under CPython.
     assert_eq!(
-        nb001::inverse_normal_cdf(0.8444218515250481),
+        nb001::sgd::inverse_normal_cdf(0.8444218515250481),
         1.0127925872802734
     );
-    assert_eq!(nb001::inverse_normal_cdf(0.5), -9.5367431640625e-06);
-    assert_eq!(nb001::inverse_normal_cdf(0.025), -1.9599628448486328);
-    assert_eq!(nb001::inverse_normal_cdf(0.999), 3.090238571166992);
-    assert_eq!(nb001::normal_cdf(1.0), 0.8413447460685429);
-    assert_eq!(nb001::py_square(0.1 + 0.7), 0.6399999999999999);
+    assert_eq!(nb001::sgd::inverse_normal_cdf(0.5), -9.5367431640625e-06);
+    assert_eq!(nb001::sgd::inverse_normal_cdf(0.025), -1.9599628448486328);
+    assert_eq!(nb001::sgd::inverse_normal_cdf(0.999), 3.090238571166992);
+    assert_eq!(nb001::sgd::normal_cdf(1.0), 0.8413447460685429);
+    assert_eq!(nb001::sgd::py_square(0.1 + 0.7), 0.6399999999999999);
 }
 
 #[test]
@@ -182,18 +185,24 @@ fn star_wars_regexes() {
     let dir = tempfile::tempdir().unwrap();
     let c = ctx(&dir);
     let (movies, ratings) = (
-        nb001::read_movies(&c).unwrap(),
-        nb001::read_ratings(&c).unwrap(),
+        nb001::movies::read_movies(&c).unwrap(),
+        nb001::movies::read_ratings(&c).unwrap(),
     );
-    let faithful = nb001::star_wars_averages(&movies, &ratings, nb001::STAR_WARS_REGEX).unwrap();
+    let faithful =
+        nb001::movies::star_wars_averages(&movies, &ratings, nb001::expected::STAR_WARS_REGEX)
+            .unwrap();
     let ids: Vec<i64> = faithful.iter().map(|f| f.0).collect();
     assert_eq!(ids, [50, 181]);
     assert_eq!(format!("{:.6}", faithful[0].1), "4.358491");
-    let corrected =
-        nb001::star_wars_averages(&movies, &ratings, nb001::STAR_WARS_REGEX_CORRECTED).unwrap();
+    let corrected = nb001::movies::star_wars_averages(
+        &movies,
+        &ratings,
+        nb001::expected::STAR_WARS_REGEX_CORRECTED,
+    )
+    .unwrap();
     let ids: Vec<i64> = corrected.iter().map(|f| f.0).collect();
     assert_eq!(ids, [50, 172, 181]);
-    assert!(nb001::star_wars_averages(&movies, &ratings, "(unclosed").is_err());
+    assert!(nb001::movies::star_wars_averages(&movies, &ratings, "(unclosed").is_err());
 }
 
 #[test]
@@ -208,7 +217,7 @@ fn sgd_is_deterministic_and_the_id_order_matters() {
         let mut c = ctx(&dir);
         c.seed = seed;
         let r = nb001::run(&c, &short).unwrap();
-        r.details["epochs"].clone()
+        serde_json::to_value(&r.details.epochs).unwrap()
     };
     assert_eq!(losses(None), losses(None));
     assert_ne!(losses(None), losses(Some(3)));
@@ -220,7 +229,7 @@ fn sgd_is_deterministic_and_the_id_order_matters() {
 #[test]
 fn neighbours_scale_to_movielens() {
     let dir = tempfile::tempdir().unwrap();
-    let ratings = nb001::read_ratings(&ctx(&dir)).unwrap();
+    let ratings = nb001::movies::read_ratings(&ctx(&dir)).unwrap();
     let triples: Vec<(usize, usize, f64)> = ratings
         .iter()
         .map(|r| (r.user_id as usize - 1, r.movie_id as usize - 1, 1.0))

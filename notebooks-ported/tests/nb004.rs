@@ -106,10 +106,11 @@ fn short_run_writes_outputs_and_refuses_to_overwrite() {
     );
     assert!(dir.path().join("nb004_dense_mf_loss.png").exists());
     let d = &report.details;
-    assert_eq!(d["part1"]["faithful_losses"].as_array().unwrap().len(), 12);
-    let holdout = &d["part2"]["corrected"]["holdout_eval"];
-    assert_eq!(holdout["n_ratings"], 20_000);
-    assert_eq!(d["part2"]["faithful"]["train_eval"]["n_ratings"], 100_000);
+    assert_eq!(d.part1.faithful_losses.len(), 12);
+    let corrected = d.part2.corrected.as_ref().unwrap();
+    assert_eq!(corrected.holdout_eval.unwrap().n_ratings, 20_000);
+    let faithful = d.part2.faithful.as_ref().unwrap();
+    assert_eq!(faithful.train_eval.n_ratings, 100_000);
     // A second run must not replace the files without --force.
     let err = crate::notebooks::nb004::run(&ctx, &args).unwrap_err();
     assert!(format!("{err:#}").contains("--force"), "{err:#}");

@@ -10,6 +10,7 @@ pub mod movielens;
 pub mod shipped;
 pub mod source;
 pub mod table;
+pub mod time;
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ use polars::prelude::*;
 
 pub use source::Source;
 pub use table::{ColumnRef, RatingsFormat, RATINGS_COLUMNS};
+pub use time::format_utc;
 
 impl std::str::FromStr for Dataset {
     type Err = anyhow::Error;
@@ -248,36 +250,4 @@ pub fn summarize(ratings: &DataFrame) -> Result<RatingsSummary> {
         first_timestamp: ts.min().unwrap_or(0),
         last_timestamp: ts.max().unwrap_or(0),
     })
-}
-
-/// `YYYY-MM-DD HH:MM:SS` in UTC for unix seconds (proleptic Gregorian calendar).
-pub fn format_utc(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn formats_utc() {
-        assert_eq!(super::format_utc(0), "1970-01-01 00:00:00");
-        assert_eq!(super::format_utc(964_982_703), "2000-07-30 18:45:03");
-        assert_eq!(super::format_utc(-1), "1969-12-31 23:59:59");
-    }
 }

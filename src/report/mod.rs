@@ -2,6 +2,8 @@
 
 /// PNG plots where the notebooks plot.
 pub mod plot;
+/// Python's printing: `repr` of floats, strings and lists.
+pub mod pyfmt;
 
 use std::fmt::Display;
 
@@ -88,14 +90,25 @@ impl Check {
     }
 }
 
-/// What a notebook port returns: the checks against the notebook, plus anything else worth
-/// keeping in `--json` (per-epoch losses, timings, metrics of the corrected mode...).
+/// What a notebook port returns: the checks against the notebook, plus its details, typed
+/// (`D`: per-epoch losses, timings, metrics of the corrected mode...), kept in `--json`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct Report<D = serde_json::Value> {
     /// "000" .. "004".
     pub notebook: String,
     pub checks: Vec<Check>,
-    pub details: serde_json::Value,
+    pub details: D,
+}
+
+impl<D: Serialize> Report<D> {
+    /// The same report with its details as JSON.
+    pub fn to_json(&self) -> serde_json::Result<Report> {
+        Ok(Report {
+            notebook: self.notebook.clone(),
+            checks: self.checks.clone(),
+            details: serde_json::to_value(&self.details)?,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -79,26 +79,7 @@ enum Command {
     Bench(crate::bench::Args),
     /// Run one notebook's port: it prints what the notebook printed, in its order.
     #[command(subcommand)]
-    Notebook(NotebookCommand),
-}
-
-#[derive(Subcommand, Debug)]
-enum NotebookCommand {
-    /// Recommender systems introduction: implicit MF with and without negative sampling, NeuMF.
-    #[command(name = "000")]
-    Nb000(crate::notebooks::nb000::Args),
-    /// Data Science from Scratch: neighbourhood CF on toy interests, SGD MF on ml-100k.
-    #[command(name = "001")]
-    Nb001(crate::notebooks::nb001::Args),
-    /// Spotlight homework: explicit factorization and implicit sequence models on ml-100k.
-    #[command(name = "002")]
-    Nb002(crate::notebooks::nb002::Args),
-    /// Two-tower DSSM with RePlay-style preprocessing and NDCG/HitRate/Coverage@10.
-    #[command(name = "003")]
-    Nb003(crate::notebooks::nb003::Args),
-    /// Dense-matrix MF with SGD, then the deep RecommenderNet.
-    #[command(name = "004")]
-    Nb004(crate::notebooks::nb004::Args),
+    Notebook(crate::notebooks::registry::NotebookCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -129,25 +110,16 @@ fn run(cli: Cli) -> Result<()> {
     let result = match cli.command {
         Command::Doctor => doctor(&ctx)?,
         Command::Reproduce { which, with_python } => {
-            let list: Vec<&str> = match which.as_str() {
-                "all" => crate::reproduce::NOTEBOOKS.to_vec(),
-                one => vec![one],
+            let list = match which.as_str() {
+                "all" => crate::notebooks::registry::NOTEBOOKS.to_vec(),
+                one => vec![crate::notebooks::registry::find(one)?],
             };
             crate::reproduce::reproduce(&ctx, &list, with_python)?
         }
         Command::App(cmd) => crate::app::run(&ctx, cmd)?,
         Command::Compare { notebook, flags } => crate::compare::compare(&ctx, &notebook, &flags)?,
         Command::Bench(args) => crate::bench::bench(&ctx, &args)?,
-        Command::Notebook(which) => {
-            let report = match which {
-                NotebookCommand::Nb000(args) => crate::notebooks::nb000::run(&ctx, &args)?,
-                NotebookCommand::Nb001(args) => crate::notebooks::nb001::run(&ctx, &args)?,
-                NotebookCommand::Nb002(args) => crate::notebooks::nb002::run(&ctx, &args)?,
-                NotebookCommand::Nb003(args) => crate::notebooks::nb003::run(&ctx, &args)?,
-                NotebookCommand::Nb004(args) => crate::notebooks::nb004::run(&ctx, &args)?,
-            };
-            serde_json::to_value(report)?
-        }
+        Command::Notebook(which) => serde_json::to_value(which.run(&ctx)?.report)?,
         Command::Data(DataCommand::Info(args)) => data_info(&ctx, &args)?,
         Command::Data(DataCommand::Download { dataset, replace }) => {
             let path = data::download::download(

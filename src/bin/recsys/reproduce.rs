@@ -6,63 +6,25 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
-use clap::Parser;
 
-use recsys::report::{Check, Report, Status};
+use crate::notebooks::registry::{Entry, Ran};
+use recsys::report::{Check, Status};
 use recsys::runtime::context::{write_atomic, Context};
 use recsys::say;
 
-/// The notebooks, in order.
-pub const NOTEBOOKS: [&str; 5] = ["000", "001", "002", "003", "004"];
-
-/// Parses a notebook's flags from nothing, giving its defaults (the notebook's own settings).
-#[derive(Parser)]
-struct Defaults<A: clap::Args> {
-    #[command(flatten)]
-    args: A,
-}
-
-fn parse<A: clap::Args>(flags: &[String]) -> Result<A> {
-    let argv = std::iter::once("recsys".to_string()).chain(flags.iter().cloned());
-    Ok(Defaults::<A>::try_parse_from(argv)?.args)
-}
-
-/// The flags `reproduce` gives each port: the notebook's own settings, faithful mode only
-/// (`recsys notebook <nb>` also runs the corrected modes beside them).
-pub fn reproduce_flags(notebook: &str) -> &'static [&'static str] {
-    match notebook {
-        "003" => &["--mode", "faithful"],
-        "004" => &["--mode", "faithful"],
-        _ => &[],
-    }
-}
-
-/// [`reproduce_flags`] as owned strings, as `run_notebook_with` and the twins' plans take them.
-pub fn reproduce_args(notebook: &str) -> Vec<String> {
-    reproduce_flags(notebook)
+/// The flags `reproduce` gives a port: the notebook's own settings, faithful mode only
+/// (`recsys notebook <nb>` also runs the corrected modes beside them), as owned strings.
+pub fn reproduce_args(entry: &dyn Entry) -> Vec<String> {
+    entry
+        .reproduce_flags()
         .iter()
         .map(|f| f.to_string())
         .collect()
 }
 
-/// Run one notebook's port as `reproduce` does: see [`reproduce_flags`].
-pub fn run_notebook(ctx: &Context, notebook: &str) -> Result<Report> {
-    run_notebook_with(ctx, notebook, &reproduce_args(notebook))
-}
-
-/// Run one notebook's port with `flags`, as given to `recsys notebook <nb>`.
-pub fn run_notebook_with(ctx: &Context, notebook: &str, flags: &[String]) -> Result<Report> {
-    match notebook {
-        "000" => crate::notebooks::nb000::run(ctx, &parse(flags)?),
-        "001" => crate::notebooks::nb001::run(ctx, &parse(flags)?),
-        "002" => crate::notebooks::nb002::run(ctx, &parse(flags)?),
-        "003" => crate::notebooks::nb003::run(ctx, &parse(flags)?),
-        "004" => crate::notebooks::nb004::run(ctx, &parse(flags)?),
-        other => bail!(
-            "unknown notebook {other:?}; expected one of {}",
-            NOTEBOOKS.join(", ")
-        ),
-    }
+/// Run one notebook's port as `reproduce` does: see [`reproduce_args`].
+pub fn run_notebook(ctx: &Context, entry: &dyn Entry) -> Result<Ran> {
+    entry.run_flags(ctx, &reproduce_args(entry))
 }
 
 /// The short word for a status, with its band.
@@ -170,15 +132,9 @@ impl Tally {
 /// set beside the port's ([`crate::compare::beside_twin`]), in the output and the reports.
 pub fn reproduce(
     ctx: &Context,
-    notebooks: &[&str],
+    notebooks: &[&dyn Entry],
     with_python: bool,
 ) -> Result<serde_json::Value> {
-    if let Some(bad) = notebooks.iter().find(|nb| !NOTEBOOKS.contains(nb)) {
-        bail!(
-            "unknown notebook {bad:?}; expected all or one of {}",
-            NOTEBOOKS.join(", ")
-        );
-    }
     if with_python {
         // Before any port runs or any file is written.
         crate::compare::ensure_python()?;
@@ -190,14 +146,16 @@ pub fn reproduce(
     let mut twins = TwinTally::default();
     let mut markdown = String::from("# recsys reproduce\n\n");
     let mut reports = Vec::new();
-    for nb in notebooks {
+    for &entry in notebooks {
+        let nb = entry.id();
         say!(ctx, "\n=== notebook {nb} ===");
         let nb_ctx = Context {
             out_dir: out_dir.join(format!("nb{nb}")),
             ..ctx.clone()
         };
         let t = Instant::now();
-        let report = run_notebook(&nb_ctx, nb).with_context(|| format!("notebook {nb}"))?;
+        let ran = run_notebook(&nb_ctx, entry).with_context(|| format!("notebook {nb}"))?;
+        let report = &ran.report;
         let secs = t.elapsed().as_secs_f64();
         let table = checks_table(&report.checks);
         say!(
@@ -207,17 +165,17 @@ pub fn reproduce(
         );
         let _ = write!(markdown, "## Notebook {nb} ({secs:.1} s)\n\n{table}\n");
         tally.add(&report.checks);
-        let mut entry = serde_json::json!({ "report": report, "wall_s": secs });
+        let mut row = serde_json::json!({ "report": report, "wall_s": secs });
         if with_python {
             say!(ctx, "\nnotebook {nb} beside its PyTorch twin:");
-            let plan = crate::compare::plan(nb, &reproduce_args(nb))?;
-            let side = crate::compare::beside_twin(ctx, nb, ctx.seed, &plan, &report.details, secs)
+            let plan = crate::compare::plan(nb, &reproduce_args(entry))?;
+            let side = crate::compare::beside_twin(ctx, entry, ctx.seed, &plan, &ran.numbers, secs)
                 .with_context(|| format!("notebook {nb} beside its Python twin"))?;
             let _ = writeln!(markdown, "{}", twin_summary(&side));
             twins.add(&side);
-            entry["python"] = side;
+            row["python"] = side;
         }
-        reports.push(entry);
+        reports.push(row);
     }
     let wall = start.elapsed().as_secs_f64();
     let summary = format!(

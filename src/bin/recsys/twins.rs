@@ -36,7 +36,7 @@ fn checkout() -> Option<PathBuf> {
     Some(dir()?.parent()?.parent()?.to_path_buf())
 }
 
-/// The twin script of a notebook (`nb{notebook}.py`), or any other script of the twins' folder.
+/// A script of the twins' folder: a notebook's twin (its registry entry names it) or `bench.py`.
 pub fn script(name: &str) -> Result<PathBuf> {
     let Some(dir) = dir() else {
         bail!(
@@ -46,11 +46,6 @@ pub fn script(name: &str) -> Result<PathBuf> {
         );
     };
     Ok(dir.join(name))
-}
-
-/// The twin of notebook `nb` (`000` .. `004`).
-pub fn twin(nb: &str) -> Result<PathBuf> {
-    script(&format!("nb{nb}.py"))
 }
 
 /// The project's Python: `RECSYS_PYTHON`, else `RECSYS_VENV/bin/python`, else the checkout's

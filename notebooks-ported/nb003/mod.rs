@@ -8,27 +8,29 @@
 //! `0..(number of distinct items in that set)`. Corrected mode trains on the train split (and
 //! draws negatives from all train items). A popularity baseline is evaluated the same way.
 
-use std::collections::{HashMap, HashSet};
+pub mod expected;
+pub mod outcome;
+pub mod study;
+pub mod twin;
+
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Result;
-use serde_json::json;
 use tch::nn;
 
-use recsys::data::Dataset;
-use recsys::eval::metrics::{coverage_at_k, hit_rate_at_k, mean_over_users, ndcg_at_k};
 use recsys::models::two_tower::{
     adam, eval_loss, recommend_top_k, train_epoch, BaseTwoHead, TowerTrain,
 };
-use recsys::prep::filters::{low_rating_filter, min_count_filter};
-use recsys::prep::split::time::TimeSplitter;
-use recsys::prep::{i64_values, IdMap};
-use recsys::report::{Check, Report};
+use recsys::report::Report;
 use recsys::runtime::progress::epoch_bar;
 use recsys::{say, Context};
 
-/// Published metrics of the notebook: NDCG@10, HitRate@10, Coverage@10.
-pub const PUBLISHED: [f64; 3] = [0.0345152, 0.221053, 0.191213];
+use expected::PUBLISHED;
+use outcome::Details;
+
+pub use study::{evaluate, popularity_recs, prepare, test_users, Study};
+pub use twin::Nb003;
 
 /// Which training set the model sees.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,123 +72,6 @@ pub struct Args {
     /// batches are small, and more threads spin against each other on a busy machine.
     #[arg(long, default_value_t = 1)]
     pub threads: i32,
-}
-
-/// The preprocessed data: encoded train and (filtered) test interactions.
-pub struct Study {
-    /// Encoded (user, item) of the train split, in time order.
-    pub train: Vec<(i64, i64)>,
-    /// Encoded (user, item) of the test split after the cold drop and LowRatingFilter(4).
-    pub test: Vec<(i64, i64)>,
-    /// Label encoder of users (sorted ids, like sklearn's LabelEncoder), fitted on train.
-    pub users: IdMap,
-    /// Label encoder of items, fitted on train.
-    pub items: IdMap,
-    /// Row counts along the way, for printing and checks.
-    pub sizes: Sizes,
-}
-
-/// Row and id counts of the preprocessing steps.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Sizes {
-    pub ratings: usize,
-    pub after_min_count: usize,
-    pub unique_users: usize,
-    pub unique_items: usize,
-    pub train: usize,
-    pub test: usize,
-    pub test_warm: usize,
-    pub test_warm_users: usize,
-    pub test_filtered: usize,
-    pub test_filtered_users: usize,
-    pub test_filtered_items: usize,
-}
-
-/// A label encoder fitted like sklearn's `LabelEncoder`: indices in sorted id order.
-fn sorted_encoder(df: &polars::prelude::DataFrame, column: &str) -> Result<IdMap> {
-    let mut ids: Vec<i64> = i64_values(df, column)?.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(IdMap::fit(ids))
-}
-
-fn distinct(values: impl IntoIterator<Item = i64>) -> usize {
-    values.into_iter().collect::<HashSet<_>>().len()
-}
-
-/// Sections 1-4: load ml-100k, MinCountFilter(20) on users, TimeSplitter(0.2) without cold
-/// users/items in test, LowRatingFilter(4) on test, label encoders fitted on train.
-pub fn prepare(ctx: &Context) -> Result<Study> {
-    // 1 | Load Dataset
-    let ratings = Dataset::Ml100k.ratings(&ctx.data)?;
-    // 2 | Preprocessing (u.user and u.item list every user and item, so the notebook's
-    // synchronisation with the feature tables removes nothing)
-    let data = min_count_filter(&ratings, "user_id", 20)?;
-    let unique_users = distinct(i64_values(&data, "user_id")?);
-    let unique_items = distinct(i64_values(&data, "item_id")?);
-    // 3 | Splitting Dataset in time
-    let splitter = TimeSplitter::new(0.2)?;
-    let (train, test_all) = splitter.split(&data)?;
-    let test = recsys::prep::split::time::drop_cold(&test_all, &train, true, true)?;
-    // 4 | Rating Filter
-    let test_filtered = low_rating_filter(&test, 4.0)?;
-    let users = sorted_encoder(&train, "user_id")?;
-    let items = sorted_encoder(&train, "item_id")?;
-    let encode = |df| -> Result<Vec<(i64, i64)>> {
-        let u = users.encode_column(df, "user_id")?;
-        let i = items.encode_column(df, "item_id")?;
-        Ok(u.into_iter().zip(i).collect())
-    };
-    let sizes = Sizes {
-        ratings: ratings.height(),
-        after_min_count: data.height(),
-        unique_users,
-        unique_items,
-        train: train.height(),
-        test: test_all.height(),
-        test_warm: test.height(),
-        test_warm_users: distinct(i64_values(&test, "user_id")?),
-        test_filtered: test_filtered.height(),
-        test_filtered_users: distinct(i64_values(&test_filtered, "user_id")?),
-        test_filtered_items: distinct(i64_values(&test_filtered, "item_id")?),
-    };
-    Ok(Study {
-        train: encode(&train)?,
-        test: encode(&test_filtered)?,
-        users,
-        items,
-        sizes,
-    })
-}
-
-/// NDCG@k, HitRate@k and Coverage@k (RePlay's definitions) of `recs` against the test
-/// interactions; coverage is over the `n_train_items` items of train.
-pub fn evaluate(
-    recs: &HashMap<i64, Vec<i64>>,
-    test: &[(i64, i64)],
-    k: usize,
-    n_train_items: usize,
-) -> [f64; 3] {
-    let mut truth: HashMap<i64, HashSet<i64>> = HashMap::new();
-    for &(u, i) in test {
-        truth.entry(u).or_default().insert(i);
-    }
-    [
-        mean_over_users(recs, &truth, k, ndcg_at_k),
-        mean_over_users(recs, &truth, k, hit_rate_at_k),
-        coverage_at_k(recs.values().map(Vec::as_slice), k, n_train_items),
-    ]
-}
-
-/// The test users, in order of first appearance in the test set (`study.test.user_id.unique()`).
-pub fn test_users(study: &Study) -> Vec<i64> {
-    let mut seen = HashSet::new();
-    study
-        .test
-        .iter()
-        .map(|p| p.0)
-        .filter(|u| seen.insert(*u))
-        .collect()
 }
 
 /// What one training run produced.
@@ -289,24 +174,8 @@ pub fn train_and_recommend(
     })
 }
 
-/// The `k` items with the most train interactions (ties: lower index first), for everyone.
-pub fn popularity_recs(study: &Study, k: usize) -> HashMap<i64, Vec<i64>> {
-    let mut counts = vec![0f32; study.items.len()];
-    for &(_, i) in &study.train {
-        counts[i as usize] += 1.0;
-    }
-    let top: Vec<i64> = recsys::eval::metrics::top_k(&counts, k)
-        .into_iter()
-        .map(|i| i as i64)
-        .collect();
-    test_users(study)
-        .into_iter()
-        .map(|u| (u, top.clone()))
-        .collect()
-}
-
 /// Run the port.
-pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
+pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be at least 1");
     anyhow::ensure!(args.k > 0, "--k must be at least 1");
     anyhow::ensure!(args.lr > 0.0, "--lr must be positive");
@@ -438,86 +307,5 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
     }
     row("popularity (train counts)", &pop);
 
-    // The report
-    let mut checks = vec![
-        Check::exact(
-            "ratings after MinCountFilter(20)",
-            100000,
-            s.after_min_count,
-        ),
-        Check::exact("train size", 79999, s.train),
-        Check::exact("test size", 20001, s.test),
-        Check::exact("user tower Embedding(n, 16)", 751, study.users.len()),
-        Check::exact("item tower Embedding(n, 16)", 1616, study.items.len()),
-        Check::exact("test rows without cold users/items", 2864, s.test_warm),
-        Check::exact(
-            "test users without cold users/items",
-            107,
-            s.test_warm_users,
-        ),
-        Check::exact("test rows after LowRatingFilter(4)", 1571, s.test_filtered),
-        Check::exact(
-            "test users after LowRatingFilter(4)",
-            95,
-            s.test_filtered_users,
-        ),
-    ];
-    let names = ["NDCG@10", "HitRate@10", "Coverage@10"];
-    // Bands: a margin around seeds 1-5 and 123 at the default settings (the README, notebook 003).
-    let faithful_bands = [(0.015, 0.07), (0.10, 0.26), (0.20, 0.31)];
-    let default_settings =
-        args.batch_size == 256 && args.lr == 1e-2 && args.epochs == 30 && k == 10;
-    for (corrected, t) in &runs {
-        for (j, name) in names.iter().enumerate() {
-            if *corrected || !default_settings {
-                let mode = if *corrected { "corrected" } else { "faithful" };
-                checks.push(Check::info(
-                    format!("{name} ({mode})"),
-                    format!("{:.6}", t.metrics[j]),
-                ));
-            } else {
-                checks.push(Check::band(
-                    format!("{name} (faithful)"),
-                    PUBLISHED[j],
-                    t.metrics[j],
-                    faithful_bands[j],
-                    6,
-                ));
-            }
-        }
-    }
-    for (j, name) in names.iter().enumerate() {
-        checks.push(Check::info(
-            format!("{name} (popularity)"),
-            format!("{:.6}", pop[j]),
-        ));
-    }
-    let mode_details: serde_json::Value = runs
-        .iter()
-        .map(|(corrected, t)| {
-            let name = if *corrected { "corrected" } else { "faithful" };
-            (
-                name.to_string(),
-                json!({
-                    "train_loss": t.train_losses,
-                    "test_loss": t.test_losses,
-                    "metrics": {"ndcg": t.metrics[0], "hit_rate": t.metrics[1], "coverage": t.metrics[2]},
-                    "wall_s": t.wall_s,
-                    "steps_per_s": t.steps_per_s,
-                }),
-            )
-        })
-        .collect::<serde_json::Map<_, _>>()
-        .into();
-    Ok(Report {
-        notebook: "003".into(),
-        checks,
-        details: json!({
-            "sizes": s,
-            "settings": {"batch_size": args.batch_size, "lr": args.lr, "epochs": args.epochs,
-                          "negatives": args.negatives, "emb_dim": args.emb_dim, "k": k, "seed": seed},
-            "modes": mode_details,
-            "popularity": {"ndcg": pop[0], "hit_rate": pop[1], "coverage": pop[2]},
-        }),
-    })
+    Ok(expected::report(args, &study, &runs, pop, seed))
 }

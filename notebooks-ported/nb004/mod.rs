@@ -17,21 +17,25 @@
 //! both are built here from `u.data` (file order). `ratings.fillna(-1)` is a no-op in the
 //! notebook (not assigned), and needed none: missing cells are −1 already.
 
+pub mod expected;
+pub mod outcome;
+mod train;
+pub mod twin;
+
 use std::time::Instant;
 
 use anyhow::Result;
-use serde_json::json;
 
 use recsys::data::Dataset;
 use recsys::models::dense_mf::{self, DenseMf, GradientMode};
 use recsys::models::recommender_net::{
-    self, Evaluation, HiddenLayers, RatingBatches, RecommenderNet, RecommenderNetConfig,
+    self, HiddenLayers, RatingBatches, RecommenderNet, RecommenderNetConfig,
 };
 use recsys::prep::{f64_values, i64_values};
+use recsys::report::pyfmt::py_float;
 use recsys::report::{Check, Report};
 use recsys::runtime::device::device_name;
-use recsys::train::schedule::{PlateauMode, ReduceLrOnPlateau};
-use recsys::{report::plot, runtime::progress, say, Context};
+use recsys::{report::plot, say, Context};
 
 /// Which part-2 models to train.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,26 +73,16 @@ pub struct Args {
     pub threads: i32,
 }
 
+use expected::*;
+use outcome::{Corrected, Details, Faithful, Part1, Part2};
+
+pub use twin::Nb004;
+
 /// Default seed (the notebook draws unseeded).
 const DEFAULT_SEED: u64 = 0;
 
-// Published values. The bands are mean ± 3 sd of this port over seeds 0-4 at the notebook's
-// settings (`scripts/seeds.py 004 --seeds 0-4`, see the README, notebook 004); each holds the
-// notebook's value.
-const NB_MF_LOSS_0: f64 = 5.326584339141846;
-const NB_MF_LOSS_240: f64 = 0.5970937013626099;
-const NB_MF_LOSS_LAST: f64 = 0.6075699925422668;
-const NB_NET_LOSS_0: f64 = 1.2321830987930298;
-const NB_NET_AVG_LOSS: f64 = 0.7456024885177612;
-const NB_NET_ACCURACY: f64 = 0.44933000206947327;
-const NB_FIRST_ROWS: &str = "tensor([[ 5,  3,  4,  ..., -1, -1, -1],
-        [ 4, -1, -1,  ..., -1, -1, -1],
-        [-1, -1, -1,  ..., -1, -1, -1],
-        [-1, -1, -1,  ..., -1, -1, -1],
-        [ 4,  3, -1,  ..., -1, -1, -1]])";
-
 /// Run the port.
-pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
+pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     anyhow::ensure!(
         args.mf_epochs > 0 && args.epochs > 0,
         "--mf-epochs and --epochs must be > 0"
@@ -224,7 +218,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
         .collect();
     let config = RecommenderNetConfig::default();
 
-    let mut details_modes = serde_json::Map::new();
+    let mut part2 = Part2::default();
     let mut curves: Vec<(&str, Vec<f64>)> = Vec::new();
     let mut faithful_eval = None;
     let mut corrected_eval = None;
@@ -239,7 +233,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
             HiddenLayers::Unregistered,
             device,
         )?;
-        let run = train_recommender_net(ctx, &net, &batches, args.epochs, "faithful", true)?;
+        let run = train::train_recommender_net(ctx, &net, &batches, args.epochs, "faithful", true)?;
         // # evaluate the model (on the training batches, as the notebook does)
         curves.push(("faithful (last batch)", run.last_batch.clone()));
         let eval = recommender_net::evaluate(&net, &batches)?;
@@ -266,10 +260,10 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
             (0.42, 0.49),
             4,
         ));
-        details_modes.insert(
-            "faithful".into(),
-            json!({ "training": run.to_json(), "train_eval": eval }),
-        );
+        part2.faithful = Some(Faithful {
+            training: run.summary(),
+            train_eval: eval,
+        });
         faithful_eval = Some(eval);
     }
     if args.mode != Modes::Faithful {
@@ -290,7 +284,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
         );
         let net =
             RecommenderNet::new(n_users, n_movies, &config, HiddenLayers::Registered, device)?;
-        let run = train_recommender_net(ctx, &net, &train, args.epochs, "corrected", false)?;
+        let run = train::train_recommender_net(ctx, &net, &train, args.epochs, "corrected", false)?;
         curves.push(("corrected (last batch)", run.last_batch.clone()));
         let train_eval = recommender_net::evaluate(&net, &train)?;
         let test_eval = if test.is_empty() {
@@ -316,10 +310,11 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
                 format!("{:.4}", e.accuracy),
             ));
         }
-        details_modes.insert(
-            "corrected".into(),
-            json!({ "training": run.to_json(), "train_eval": train_eval, "holdout_eval": test_eval }),
-        );
+        part2.corrected = Some(Corrected {
+            training: run.summary(),
+            train_eval,
+            holdout_eval: test_eval,
+        });
         corrected_eval = Some((train_eval, test_eval));
     }
 
@@ -336,169 +331,26 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report> {
     say!(ctx, "loss curve: {}", net_curve.display());
 
     // Both modes side by side, next to the published numbers.
-    let cell = |e: Option<&Evaluation>, f: fn(&Evaluation) -> f64| {
-        e.map(|e| format!("{:.4}", f(e)))
-            .unwrap_or_else(|| "-".into())
-    };
     let (ct, ch) = corrected_eval
         .map(|(t, h)| (Some(t), h))
         .unwrap_or((None, None));
-    say!(ctx, "");
-    say!(
-        ctx,
-        "{:<34} {:>9} {:>9} {:>10} {:>10}",
-        "RecommenderNet evaluation",
-        "notebook",
-        "faithful",
-        "corrected",
-        "corrected"
-    );
-    say!(
-        ctx,
-        "{:<34} {:>9} {:>9} {:>10} {:>10}",
-        "",
-        "train",
-        "train",
-        "train",
-        "held out"
-    );
-    for (name, nb, f) in [
-        (
-            "average loss (MSE)",
-            NB_NET_AVG_LOSS,
-            (|e: &Evaluation| e.average_loss) as fn(&Evaluation) -> f64,
-        ),
-        (
-            "accuracy (|error| < 0.5)",
-            NB_NET_ACCURACY,
-            |e: &Evaluation| e.accuracy,
-        ),
-    ] {
-        say!(
-            ctx,
-            "{:<34} {:>9.4} {:>9} {:>10} {:>10}",
-            name,
-            nb,
-            cell(faithful_eval.as_ref(), f),
-            cell(ct.as_ref(), f),
-            cell(ch.as_ref(), f)
-        );
-    }
+    expected::print_beside_notebook(ctx, faithful_eval.as_ref(), ct.as_ref(), ch.as_ref());
 
     Ok(Report {
         notebook: "004".into(),
         checks,
-        details: json!({
-            "device": device_name(device),
-            "seed": seed,
-            "threads": tch::get_num_threads(),
-            "part1": {
-                "faithful_losses": mf_losses,
-                "corrected_losses": mf_fixed_losses,
-                "wall_s": mf_wall,
-                "answer_ratings_csv": answer,
-                "plot": curve,
+        details: Details {
+            device: device_name(device),
+            seed,
+            threads: tch::get_num_threads(),
+            part1: Part1 {
+                faithful_losses: mf_losses,
+                corrected_losses: mf_fixed_losses,
+                wall_s: mf_wall,
+                answer_ratings_csv: answer,
+                plot: curve,
             },
-            "part2": details_modes,
-        }),
+            part2,
+        },
     })
-}
-
-/// Per-epoch record of one RecommenderNet training run.
-struct TrainingRun {
-    last_batch: Vec<f64>,
-    mean: Vec<f64>,
-    lrs: Vec<f64>,
-    wall_s: f64,
-    steps: usize,
-}
-
-impl TrainingRun {
-    fn to_json(&self) -> serde_json::Value {
-        json!({
-            "last_batch_losses": self.last_batch,
-            "mean_losses": self.mean,
-            "lrs": self.lrs,
-            "wall_s": self.wall_s,
-            "steps_per_s": self.steps as f64 / self.wall_s,
-        })
-    }
-}
-
-/// The notebook's training cell: Adam 1e-3, `ReduceLROnPlateau('min', factor=0.3, patience=2)`
-/// stepped with the LAST batch's loss, printing that loss every epoch (every 10th epoch when not
-/// `print_every_epoch`). One host read per epoch.
-fn train_recommender_net(
-    ctx: &Context,
-    net: &RecommenderNet,
-    batches: &RatingBatches,
-    epochs: usize,
-    label: &str,
-    print_every_epoch: bool,
-) -> Result<TrainingRun> {
-    let mut optimizer = net.adam(1e-3)?;
-    let mut scheduler = ReduceLrOnPlateau::new(1e-3, PlateauMode::Min, 0.3, 2);
-    let bar = progress::epoch_bar(epochs as u64, label);
-    let mut run = TrainingRun {
-        last_batch: vec![],
-        mean: vec![],
-        lrs: vec![],
-        wall_s: 0.0,
-        steps: 0,
-    };
-    let start = Instant::now();
-    for epoch in 0..epochs {
-        let losses = recommender_net::train_epoch(net, &mut optimizer, batches)?;
-        let loss = losses.last.double_value(&[]);
-        run.last_batch.push(loss);
-        run.mean.push(losses.mean.double_value(&[]));
-        run.lrs.push(scheduler.lr());
-        scheduler.step_optimizer(loss, &mut optimizer)?;
-        bar.inc(1);
-        bar.set_message(format!("loss {loss:.4} lr {:.1e}", scheduler.lr()));
-        if print_every_epoch {
-            bar.suspend(|| say!(ctx, "Loss at epoch {epoch} = {}", py_float(loss)));
-        } else if epoch % 10 == 0 || epoch + 1 == epochs {
-            bar.suspend(|| say!(ctx, "[{label}] Loss at epoch {epoch} = {}", py_float(loss)));
-        }
-    }
-    bar.finish_and_clear();
-    run.wall_s = start.elapsed().as_secs_f64();
-    run.steps = epochs * batches.len();
-    let prefix = if print_every_epoch {
-        String::new()
-    } else {
-        format!("[{label}] ")
-    };
-    say!(
-        ctx,
-        "{prefix}Last Loss = {}",
-        py_float(*run.last_batch.last().expect("epochs > 0"))
-    );
-    say!(
-        ctx,
-        "{prefix}({epochs} epochs × {} batches in {:.1} s, {:.0} steps/s, final lr {:.2e})",
-        batches.len(),
-        run.wall_s,
-        run.steps as f64 / run.wall_s,
-        scheduler.lr()
-    );
-    Ok(run)
-}
-
-/// A float as Python's `str(float)` prints it (shortest round-trip digits).
-fn py_float(x: f64) -> String {
-    if x.is_finite() && x != 0.0 && !(1e-4..1e16).contains(&x.abs()) {
-        let s = format!("{x:e}");
-        let (mant, exp) = s.split_once('e').expect("exponent form");
-        let exp: i32 = exp.parse().expect("exponent");
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mant}e{sign}{:02}", exp.abs());
-    }
-    let s = format!("{x}");
-    if x.is_finite() && !s.contains('.') {
-        format!("{s}.0")
-    } else {
-        s
-    }
 }

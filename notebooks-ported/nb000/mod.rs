@@ -1,0 +1,447 @@
+//! Notebook 000, "Recommender systems introduction" (ml-latest-small, implicit feedback).
+//!
+//! Read the ratings, keep ratings above 3 as interactions, split on the last day, map ids,
+//! keep the test rows whose user and item are known, then train matrix factorization with
+//! BCE-with-logits: first on positives only, then with one uniform random negative per
+//! positive. Each model is evaluated by Recall@5/10/30 (plus NDCG and HitRate) on each test
+//! user's positives ranked among 100 sampled negatives. The notebook's TODO, Neural Matrix
+//! Factorization, is built and evaluated the same way.
+//!
+//! Faithful mode (the default) keeps the notebook's quirks and says where each one acts:
+//! timestamps divided by 1000 (every date falls in January 1970) in the machine's local time
+//! (`--utc-offset`, default +01:00 as on the notebook's machine), an "avg loss after epoch"
+//! that is a running mean over all steps so far, and test negatives that may be items the user
+//! liked in train. `--corrected` fixes them; `--compare-modes` runs both.
+
+pub mod data;
+pub mod expected;
+mod modes;
+pub mod outcome;
+mod train;
+pub mod twin;
+
+pub use twin::Nb000;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use tch::nn;
+use tch::{Device, Kind, Tensor};
+
+use recsys::eval::sampled::{self, NegativePool, SampledCandidates};
+use recsys::models::mf::MatrixFactorization;
+use recsys::models::neumf::{NeuMF, NeuMFConfig};
+use recsys::prep::{self, IdMap};
+use recsys::report::Report;
+use recsys::{report::plot, say, Context};
+
+use data::{parse_date, parse_utc_offset, positives_by_user};
+use outcome::{DataFingerprint, Details, ModelRuns, Outcome, Settings, TrainingData};
+use train::{evaluate, train_fn};
+
+/// Default seed of libtorch's generator (the notebook was not seeded).
+pub const DEFAULT_SEED: u64 = 0;
+/// The cutoffs the notebook evaluates.
+pub const KS: [usize; 3] = [5, 10, 30];
+/// Negatives sampled per test user.
+pub const TEST_NEGATIVES: usize = 100;
+
+/// Options of `recsys notebook 000`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Epochs of training without sampling (the notebook's n_epochs).
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Epochs of training with sampled negatives (the notebook ran 10; a TODO there says 20).
+    #[arg(long, default_value_t = 10)]
+    pub sampled_epochs: usize,
+    /// Training batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: i64,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Embedding size of MF (and predictive factors of NeuMF).
+    #[arg(long, default_value_t = 20)]
+    pub factors: i64,
+    /// Local time zone of the notebook's machine, ±HH:MM: `datetime.fromtimestamp` converts
+    /// to local time, and the notebook's printed dates and counts come out with +01:00.
+    #[arg(long, default_value = "+01:00", allow_hyphen_values = true)]
+    pub utc_offset: String,
+    /// The split date: train before it, test from it on (local time, on the notebook's /1000
+    /// time scale in both modes; the corrected mode moves it to the same instant in real time).
+    #[arg(long, default_value = "1970-01-18")]
+    pub split_date: String,
+    /// Corrected mode: mean loss of each epoch, real timestamps, test negatives drawn only
+    /// from items the user never interacted with.
+    #[arg(long)]
+    pub corrected: bool,
+    /// Run the faithful and the corrected mode and print their numbers side by side.
+    #[arg(long, conflicts_with = "corrected")]
+    pub compare_modes: bool,
+    /// Train only matrix factorization, as the notebook does (skip NeuMF).
+    #[arg(long)]
+    pub no_neumf: bool,
+    /// Number of MLP layers in NeuMF (widths halve down to --factors).
+    #[arg(long, default_value_t = 3)]
+    pub neumf_layers: usize,
+    /// libtorch threads on the CPU. These models are small: one thread is fastest, and more
+    /// threads spin against each other when the machine is busy.
+    #[arg(long, default_value_t = 1)]
+    pub threads: i32,
+}
+
+/// Faithful to the notebook, or with its quirks fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Faithful,
+    Corrected,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Faithful => "faithful",
+            Mode::Corrected => "corrected",
+        }
+    }
+}
+
+/// Run the port.
+pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
+    validate(args)?;
+    if ctx.device == Device::Cpu {
+        tch::set_num_threads(args.threads);
+    }
+    let started = Instant::now();
+    if !args.compare_modes {
+        let mode = if args.corrected {
+            Mode::Corrected
+        } else {
+            Mode::Faithful
+        };
+        let outcome = run_mode(ctx, args, mode)?;
+        return Ok(report(ctx, args, vec![outcome], started));
+    }
+    say!(ctx, "===== faithful mode =====");
+    let faithful = run_mode(ctx, args, Mode::Faithful)?;
+    say!(ctx);
+    say!(ctx, "===== corrected mode =====");
+    let corrected = run_mode(ctx, args, Mode::Corrected)?;
+    say!(ctx);
+    modes::print_side_by_side(ctx, &faithful, &corrected);
+    Ok(report(ctx, args, vec![faithful, corrected], started))
+}
+
+fn validate(args: &Args) -> Result<()> {
+    if args.batch_size < 1 {
+        bail!("--batch-size must be at least 1, got {}", args.batch_size);
+    }
+    if args.factors < 1 {
+        bail!("--factors must be at least 1, got {}", args.factors);
+    }
+    if !(args.lr > 0.0 && args.lr.is_finite()) {
+        bail!("--lr must be a positive number, got {}", args.lr);
+    }
+    if args.neumf_layers < 1 || args.neumf_layers > 8 {
+        bail!(
+            "--neumf-layers must be between 1 and 8, got {}",
+            args.neumf_layers
+        );
+    }
+    if args.threads < 1 {
+        bail!("--threads must be at least 1, got {}", args.threads);
+    }
+    parse_utc_offset(&args.utc_offset)?;
+    parse_date(&args.split_date)?;
+    Ok(())
+}
+
+fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
+    let seed = ctx.manual_seed(DEFAULT_SEED);
+    let device = ctx.device;
+    let prefix = match mode {
+        Mode::Faithful => "000-".to_string(),
+        Mode::Corrected => "000-corrected-".to_string(),
+    };
+    let mut plots = Vec::new();
+
+    // ## Read the data; ## Split the data (on its last day)
+    let split = data::read_and_split(ctx, args, mode, &prefix, &mut plots)?;
+    let (train, test) = (split.train, split.test);
+
+    // Map users and items of train to 0..n, in order of first appearance.
+    let user_ids = IdMap::fit_column(&train, "user_id")?;
+    let item_ids = IdMap::fit_column(&train, "item_id")?;
+    let (n_users, n_items) = (user_ids.len() as i64, item_ids.len() as i64);
+    let train = item_ids.with_encoded(
+        &user_ids.with_encoded(&train, "user_id", "users_mapped")?,
+        "item_id",
+        "items_mapped",
+    )?;
+    say!(ctx, "{:?}", (n_users, n_items));
+
+    // Keep the test rows whose user and item are known in train.
+    say!(ctx, "Test n obs before merge = {}", test.height());
+    let test_valid = prep::keep_known(&test, &train)?;
+    say!(ctx, "Test n obs after merge = {}", test_valid.height());
+
+    // ## Evaluation: each test user's positives among 100 sampled negatives
+    let (test_users, test_positives) = positives_by_user(&test_valid, &user_ids, &item_ids)?;
+    let train_users: Vec<i64> = prep::i64_values(&train, "users_mapped")?.collect();
+    let train_items: Vec<i64> = prep::i64_values(&train, "items_mapped")?.collect();
+    let mut train_positives: HashMap<i64, HashSet<i64>> = HashMap::new();
+    for (u, i) in train_users.iter().zip(&train_items) {
+        train_positives.entry(*u).or_default().insert(*i);
+    }
+    let pool = match mode {
+        Mode::Faithful => NegativePool::NotTestPositive,
+        Mode::Corrected => NegativePool::NeverInteracted,
+    };
+    let candidates = SampledCandidates::sample(
+        test_users,
+        test_positives,
+        n_items,
+        TEST_NEGATIVES,
+        pool,
+        &train_positives,
+    )?;
+    let liked_in_train = candidates
+        .users
+        .iter()
+        .zip(&candidates.negatives)
+        .map(|(u, neg)| {
+            let seen = train_positives.get(u);
+            neg.iter()
+                .filter(|i| seen.is_some_and(|s| s.contains(i)))
+                .count()
+        })
+        .sum::<usize>();
+    say!(
+        ctx,
+        "{} test users; {} sampled negatives are items the user liked in train{}",
+        candidates.len(),
+        liked_in_train,
+        if mode == Mode::Faithful {
+            " (faithful: the notebook only excludes test positives)"
+        } else {
+            ""
+        }
+    );
+    let (pair_users, pair_items) = candidates.pairs();
+    let pairs = (
+        Tensor::from_slice(&pair_users).to_device(device),
+        Tensor::from_slice(&pair_items).to_device(device),
+    );
+
+    // Training data, on the device once: positives only (target 1).
+    let n_train = train.height() as i64;
+    let unsampled = TrainingData {
+        users: Tensor::from_slice(&train_users).to_device(device),
+        items: Tensor::from_slice(&train_items).to_device(device),
+        targets: Tensor::ones([n_train], (Kind::Float, device)),
+    };
+
+    let fingerprint = DataFingerprint {
+        ratings_shape: split.ratings_shape,
+        interactions_shape: split.interactions_shape,
+        interaction_users: split.interaction_users,
+        interaction_items: split.interaction_items,
+        days: split.days,
+        split_at: split.split_text,
+        train_rows: train.height(),
+        test_rows: test.height(),
+        train_max_datetime: split.train_max,
+        test_min_datetime: split.test_min,
+        n_users,
+        n_items,
+        test_rows_kept: test_valid.height(),
+        test_users: candidates.len(),
+        batches_unsampled: unsampled.batches(args.batch_size),
+        batches_sampled: (2 * n_train + args.batch_size - 1) / args.batch_size,
+    };
+
+    // ## Model: matrix factorization, untrained
+    let make_mf =
+        |vs: &nn::VarStore| MatrixFactorization::new(&vs.root(), n_users, n_items, args.factors);
+    say!(
+        ctx,
+        "MatrixFactorization(n_factors={}, n_users={n_users}, n_items={n_items}), untrained:",
+        args.factors
+    );
+    let vs = nn::VarStore::new(device);
+    let model = make_mf(&vs);
+    let mf_untrained = evaluate(ctx, &model, &candidates, &pairs)?;
+
+    // ## Training: without sampling (every target is 1)
+    say!(
+        ctx,
+        "lr = {}, batch_size = {}, n_epochs = {}",
+        args.lr,
+        args.batch_size,
+        args.epochs
+    );
+    let vs = nn::VarStore::new(device);
+    let model = make_mf(&vs);
+    let mf_unsampled_log = train_fn(ctx, &model, &vs, args, args.epochs, &unsampled, mode, "MF")?;
+    let mf_plot_losses = mf_unsampled_log.printed.clone();
+    let mf_unsampled = evaluate(ctx, &model, &candidates, &pairs)?;
+
+    // ### Train with sampling: one uniform random (user, item) negative per train interaction.
+    let (neg_users, neg_items) = sampled::uniform_negatives(n_users, n_items, n_train, device);
+    say!(
+        ctx,
+        "{n_train} uniform random negatives drawn (they may hit real positives, as in the notebook)"
+    );
+    let sampled = TrainingData {
+        users: Tensor::cat(&[&unsampled.users, &neg_users], 0),
+        items: Tensor::cat(&[&unsampled.items, &neg_items], 0),
+        targets: Tensor::cat(
+            &[
+                unsampled.targets.shallow_clone(),
+                Tensor::zeros([n_train], (Kind::Float, device)),
+            ],
+            0,
+        ),
+    };
+    let vs = nn::VarStore::new(device);
+    let model = make_mf(&vs);
+    let mf_sampled_log = train_fn(
+        ctx,
+        &model,
+        &vs,
+        args,
+        args.sampled_epochs,
+        &sampled,
+        mode,
+        "MF sampled",
+    )?;
+    say!(ctx, "{:?}", mf_sampled_log.printed);
+    let mf_sampled = evaluate(ctx, &model, &candidates, &pairs)?;
+    let mf = ModelRuns {
+        untrained: mf_untrained,
+        unsampled_training: mf_unsampled_log,
+        trained_unsampled: mf_unsampled,
+        sampled_training: mf_sampled_log,
+        trained_sampled: mf_sampled,
+    };
+
+    // ### Neural Matrix Factorization (the notebook's TODO), evaluated the same way.
+    let neumf = if args.no_neumf {
+        None
+    } else {
+        let config = NeuMFConfig {
+            factors: args.factors,
+            mlp_layers: args.neumf_layers,
+            embedding_std: 0.01,
+        };
+        say!(
+            ctx,
+            "NeuMF(factors={}, mlp_layers={}), untrained:",
+            config.factors,
+            config.mlp_layers
+        );
+        let vs = nn::VarStore::new(device);
+        let model = NeuMF::new(&vs.root(), n_users, n_items, config);
+        let untrained = evaluate(ctx, &model, &candidates, &pairs)?;
+        say!(ctx, "NeuMF, training without sampling:");
+        let vs = nn::VarStore::new(device);
+        let model = NeuMF::new(&vs.root(), n_users, n_items, config);
+        let unsampled_training = train_fn(
+            ctx,
+            &model,
+            &vs,
+            args,
+            args.epochs,
+            &unsampled,
+            mode,
+            "NeuMF",
+        )?;
+        let trained_unsampled = evaluate(ctx, &model, &candidates, &pairs)?;
+        say!(ctx, "NeuMF, training with sampling (the same negatives):");
+        let vs = nn::VarStore::new(device);
+        let model = NeuMF::new(&vs.root(), n_users, n_items, config);
+        let sampled_training = train_fn(
+            ctx,
+            &model,
+            &vs,
+            args,
+            args.sampled_epochs,
+            &sampled,
+            mode,
+            "NeuMF sampled",
+        )?;
+        let trained_sampled = evaluate(ctx, &model, &candidates, &pairs)?;
+        Some(ModelRuns {
+            untrained,
+            unsampled_training,
+            trained_unsampled,
+            sampled_training,
+            trained_sampled,
+        })
+    };
+
+    // The loss plot: the notebook's (MF without sampling) and the other runs beside it.
+    let loss_name = match mode {
+        Mode::Faithful => "avg loss after epoch (running mean)",
+        Mode::Corrected => "mean loss of epoch",
+    };
+    let mut series: Vec<(&str, &[f64])> = vec![
+        ("MF without sampling", &mf_plot_losses),
+        ("MF with sampling", &mf.sampled_training.printed),
+    ];
+    if let Some(n) = &neumf {
+        series.push(("NeuMF without sampling", &n.unsampled_training.printed));
+        series.push(("NeuMF with sampling", &n.sampled_training.printed));
+    }
+    let losses = ctx.write_output_with(&format!("{prefix}loss-per-epoch.png"), |p| {
+        plot::line_chart(p, "Training loss", "epoch", loss_name, &series)
+    })?;
+    say!(ctx, "plot: {}", losses.display());
+    plots.push(losses.display().to_string());
+
+    Ok(Outcome {
+        mode,
+        seed,
+        data: fingerprint,
+        mf,
+        neumf,
+        plots,
+    })
+}
+
+fn report(ctx: &Context, args: &Args, outcomes: Vec<Outcome>, started: Instant) -> Report<Details> {
+    let wall_s = started.elapsed().as_secs_f64();
+    let checks = outcomes
+        .iter()
+        .flat_map(|o| expected::checks(args, o))
+        .collect();
+    say!(
+        ctx,
+        "wall time {wall_s:.1} s on {}",
+        recsys::runtime::device::device_name(ctx.device)
+    );
+    let settings = Settings {
+        epochs: args.epochs,
+        sampled_epochs: args.sampled_epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        factors: args.factors,
+        utc_offset: args.utc_offset.clone(),
+        split_date: args.split_date.clone(),
+        neumf_layers: args.neumf_layers,
+        threads: tch::get_num_threads(),
+        device: recsys::runtime::device::device_name(ctx.device),
+    };
+    Report {
+        notebook: "000".into(),
+        checks,
+        details: Details {
+            settings,
+            modes: outcomes,
+            wall_s,
+        },
+    }
+}

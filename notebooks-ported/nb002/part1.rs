@@ -1,0 +1,218 @@
+//! Part 1 of notebook 002: explicit feedback.
+
+use std::time::Instant;
+
+use anyhow::{ensure, Result};
+use recsys::optim::Adam;
+use tch::{nn, Kind, Tensor};
+
+use recsys::data::interactions::Interactions;
+use recsys::eval::metrics::rmse;
+use recsys::models::explicit::{
+    regression_epoch, CollaborativeFilteringModel, ExplicitConfig, ExplicitFactorizationModel,
+};
+use recsys::prep::split::random::random_train_test_split;
+use recsys::report::plot::line_chart;
+use recsys::{say, Context};
+
+use super::outcome::Part1;
+use super::{fmt_list, to_f64, Args};
+
+// ## Part 1: Explicit feedback
+pub fn part1(
+    ctx: &Context,
+    args: &Args,
+    dataset: &Interactions,
+    seed: u64,
+    verbose: bool,
+) -> Result<Part1> {
+    let dev = ctx.device;
+    tch::manual_seed(seed as i64);
+    if verbose {
+        say!(ctx, "## Part 1: Explicit feedback (seed {seed})");
+        say!(ctx, "{dataset}");
+    }
+    let (train, test) = random_train_test_split(dataset, 0.2);
+    if verbose {
+        say!(
+            ctx,
+            "train: num_users {}, num_items {}, user_ids {:?}..., item_ids {:?}..., ratings {:?}...",
+            train.num_users,
+            train.num_items,
+            &train.user_ids[..3],
+            &train.item_ids[..3],
+            &train.ratings[..3]
+        );
+        say!(
+            ctx,
+            "As an example, user {} gave {:.1} stars to item {}.",
+            train.user_ids[0],
+            train.ratings[0],
+            train.item_ids[0]
+        );
+        say!(
+            ctx,
+            "len(train) / len(dataset) = {} ({} / {} interactions)",
+            train.len() as f64 / dataset.len() as f64,
+            train.len(),
+            test.len()
+        );
+    }
+
+    // %%time: ExplicitFactorizationModel(n_iter=3).fit(train); rmse_score(model, test)
+    let epochs = if args.quick { 1 } else { 3 };
+    let (tr_u, tr_i, tr_r) = train.tensors(dev);
+    let (te_u, te_i, te_r) = test.tensors(dev);
+    let config = ExplicitConfig {
+        n_iter: epochs,
+        ..ExplicitConfig::default()
+    };
+    let mut model = ExplicitFactorizationModel::new(train.num_users, train.num_items, config, dev)?;
+    let start = Instant::now();
+    let spotlight_losses = model.fit(&tr_u, &tr_i, &tr_r);
+    let fit_s = start.elapsed().as_secs_f64();
+    let y_pred = model.predict(&te_u, &te_i);
+    let pred = to_f64(&y_pred);
+    let truth: Vec<f64> = test.ratings.iter().map(|&r| r as f64).collect();
+    // Our RMSE (recsys::eval::metrics::rmse, f64 on the host) against a second implementation: the
+    // notebook's `our_rmse`, ((y_true - y_pred) ** 2).mean() ** 0.5 on float32 tensors.
+    let rmse_host = rmse(&pred, &truth);
+    let rmse_tensor = (&te_r - &y_pred)
+        .square()
+        .mean(Kind::Float)
+        .sqrt()
+        .double_value(&[]);
+    ensure!(
+        (rmse_host - rmse_tensor).abs() < 1e-5,
+        "the two RMSE implementations disagree: {rmse_host} vs {rmse_tensor}"
+    );
+    let mean_rating = tr_r.mean(Kind::Float);
+    let baseline_rmse = (&te_r - &mean_rating)
+        .square()
+        .mean(Kind::Float)
+        .sqrt()
+        .double_value(&[]);
+    if verbose {
+        say!(
+            ctx,
+            "ExplicitFactorizationModel(n_iter={epochs}) epoch losses: {}",
+            fmt_list(&spotlight_losses, 4)
+        );
+        say!(ctx, "Wall time: {fit_s:.2} s");
+        say!(ctx, "rmse_score(model, test) = {rmse_host:.7}");
+        say!(
+            ctx,
+            "y_pred = [{:.7}, {:.7}, {:.7}, ...]",
+            pred[0],
+            pred[1],
+            pred[2]
+        );
+        say!(
+            ctx,
+            "X_train[:5] = {:?}, y_train[:5] = {:?}",
+            (0..5)
+                .map(|k| [train.user_ids[k], train.item_ids[k]])
+                .collect::<Vec<_>>(),
+            &train.ratings[..5]
+        );
+        say!(
+            ctx,
+            "our_rmse(y_test, y_pred) = {rmse_tensor:.4} (tensor) = {rmse_host:.4} (metrics::rmse)"
+        );
+        say!(ctx, "Yes, I got the same thing.");
+        say!(
+            ctx,
+            "our_rmse(y_test, mean train rating {:.4}) = {baseline_rmse:.4}   # simplest baseline",
+            mean_rating.double_value(&[])
+        );
+    }
+
+    // The exercise: CollaborativeFilteringModel, embedding 20, Adam lr 0.01, weight decay 1e-3,
+    // 10 epochs, batch 300; then the same without weight decay.
+    let n_epochs = if args.quick { 1 } else { 10 };
+    let mut curves = Vec::new();
+    for weight_decay in [1e-3, 0.0] {
+        let vs = nn::VarStore::new(dev);
+        let cf = CollaborativeFilteringModel::new(
+            &vs.root(),
+            train.num_users,
+            train.num_items,
+            20,
+            mean_rating.double_value(&[]),
+        );
+        let mut opt = Adam::with_weight_decay(&vs, 0.01, weight_decay)?;
+        if verbose {
+            say!(ctx, "\nCollaborativeFilteringModel(embedding 20), Adam lr 0.01, weight decay {weight_decay}:");
+        }
+        let start = Instant::now();
+        let (mut train_rmse, mut test_rmse) = (Vec::new(), Vec::new());
+        for epoch in 1..=n_epochs {
+            let loss = regression_epoch(&mut opt, &tr_u, &tr_i, &tr_r, 300, |u, i| {
+                cf.predict_pairs(u, i)
+            });
+            let (tr, te) = tch::no_grad(|| {
+                let rmse_of = |u: &Tensor, i: &Tensor, r: &Tensor| {
+                    (r - cf.predict_pairs(u, i))
+                        .square()
+                        .mean(Kind::Float)
+                        .sqrt()
+                        .double_value(&[])
+                };
+                (rmse_of(&tr_u, &tr_i, &tr_r), rmse_of(&te_u, &te_i, &te_r))
+            });
+            if verbose {
+                say!(ctx, "epoch {epoch:2}: mean batch MSE {loss:.4}, train RMSE {tr:.4}, test RMSE {te:.4}");
+            }
+            train_rmse.push(tr);
+            test_rmse.push(te);
+        }
+        if verbose {
+            say!(ctx, "Wall time: {:.2} s", start.elapsed().as_secs_f64());
+        }
+        curves.push((train_rmse, test_rmse));
+    }
+    let (no_wd, wd) = (
+        curves.pop().expect("two runs"),
+        curves.pop().expect("two runs"),
+    );
+    if verbose {
+        let best = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
+        say!(
+            ctx,
+            "With weight decay the test RMSE ends at {:.4}; without it the train RMSE falls to {:.4} \
+             while the test RMSE ends at {:.4} (best {:.4}): the model overfits.",
+            wd.1.last().copied().unwrap_or(f64::NAN),
+            no_wd.0.last().copied().unwrap_or(f64::NAN),
+            no_wd.1.last().copied().unwrap_or(f64::NAN),
+            best(&no_wd.1)
+        );
+        let path = ctx.write_output_with("nb002_cf_rmse.png", |p| {
+            line_chart(
+                p,
+                "CollaborativeFilteringModel: RMSE per epoch",
+                "epoch",
+                "RMSE",
+                &[
+                    ("train, weight decay 1e-3", &wd.0),
+                    ("test, weight decay 1e-3", &wd.1),
+                    ("train, no weight decay", &no_wd.0),
+                    ("test, no weight decay", &no_wd.1),
+                ],
+            )
+        })?;
+        say!(ctx, "Plot: {}", path.display());
+    }
+    Ok(Part1 {
+        n_train: train.len(),
+        n_test: test.len(),
+        spotlight_losses,
+        rmse: rmse_host,
+        rmse_tensor,
+        baseline_rmse,
+        fit_s,
+        cf_train_rmse: wd.0,
+        cf_test_rmse: wd.1,
+        cf_no_wd_train_rmse: no_wd.0,
+        cf_no_wd_test_rmse: no_wd.1,
+    })
+}

@@ -1,0 +1,201 @@
+//! Part 2 of notebook 002: implicit feedback, sequence models.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use tch::Kind;
+
+use recsys::data::interactions::Interactions;
+use recsys::eval::next_item::{
+    item_counts, label_ranking_average_precision, most_common_item, reciprocal_ranks, softmax,
+};
+use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
+use recsys::prep::sequence::to_sequences;
+use recsys::prep::split::random::user_based_train_test_split;
+use recsys::{say, Context};
+
+use super::outcome::{ModelRun, Part2};
+use super::{fmt_list, lrap_constant, mean, to_f32, Args};
+
+// ## Part 2: Implicit feedback
+pub fn part2(
+    ctx: &Context,
+    args: &Args,
+    dataset: &Interactions,
+    seed: u64,
+    verbose: bool,
+) -> Result<Part2> {
+    let dev = ctx.device;
+    tch::manual_seed(seed as i64);
+    let (train, test, hash_seed) = user_based_train_test_split(dataset, 0.2);
+    let distinct = |i: &Interactions| {
+        i.user_ids
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    let train_seqs = to_sequences(&train, 10, 10)?;
+    let test_seqs = to_sequences(&test, 10, 10)?;
+    if verbose {
+        say!(ctx, "\n## Part 2: Implicit feedback (seed {seed})");
+        say!(
+            ctx,
+            "user_based_train_test_split (hash seed {hash_seed}): train {} interactions of {} users, test {} of {} users",
+            train.len(),
+            distinct(&train),
+            test.len(),
+            distinct(&test)
+        );
+        say!(ctx, "train = {train_seqs}");
+        say!(ctx, "test = {test_seqs}");
+        say!(
+            ctx,
+            "train.sequences[-1] = {:?} (user {})",
+            train_seqs.row(train_seqs.len() - 1),
+            train_seqs.user_ids[train_seqs.len() - 1]
+        );
+    }
+    let train_t = train_seqs.tensor(dev);
+    let test_t = test_seqs.tensor(dev);
+    let prefixes = test_t.narrow(1, 0, 9); // seq[:-1]
+    let targets = test_seqs.last_items(); // seq[-1]
+    let num_items = dataset.num_items as usize;
+
+    // %%time: ImplicitSequenceModel(n_iter=3, representation='pooling', loss='pointwise')
+    let pool_epochs = if args.quick { 1 } else { 3 };
+    let mut models = Vec::new();
+    let mut pooling = ImplicitSequenceModel::new(
+        dataset.num_items,
+        SequenceConfig::spotlight_pooling(pool_epochs),
+        dev,
+    )?;
+    let start = Instant::now();
+    let losses = pooling.fit(&train_t);
+    let train_s = start.elapsed().as_secs_f64();
+    let scores = pooling.score_next(&prefixes);
+    let mrr = mean(&reciprocal_ranks(&to_f32(&scores), num_items, &targets));
+    if verbose {
+        say!(
+            ctx,
+            "pooling epoch losses (pointwise): {}",
+            fmt_list(&losses, 4)
+        );
+        say!(ctx, "Wall time: {train_s:.2} s");
+        say!(ctx, "sequence_mrr_score(model, test).mean() = {mrr}");
+    }
+    models.push(ModelRun {
+        model: "pooling".into(),
+        mrr,
+        train_s,
+        losses,
+    });
+
+    // MRR again as label ranking average precision, on softmax probabilities (float32).
+    let probs: Vec<f64> = to_f32(&scores.softmax(-1, Kind::Float))
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let one_hot: Vec<Vec<usize>> = targets.iter().map(|&t| vec![t as usize]).collect();
+    let lrap_pooling = label_ranking_average_precision(&probs, num_items, &one_hot);
+    if verbose {
+        say!(ctx, "target.shape = ({}, {num_items})", targets.len());
+        say!(
+            ctx,
+            "label_ranking_average_precision_score(target, y_pred) = {lrap_pooling}"
+        );
+        say!(
+            ctx,
+            "Again, the same number (difference {:.1e}).",
+            (lrap_pooling - mrr).abs()
+        );
+    }
+
+    // The baselines: counts of the last item of each train sequence.
+    let last_train = train_seqs.last_items();
+    let popular = most_common_item(&last_train).expect("train sequences are not empty");
+    let mut one = vec![0.0; num_items];
+    one[popular as usize] = 1.0;
+    let most_popular = lrap_constant(&one, &one_hot);
+    let popularity = softmax(&item_counts(&last_train, num_items));
+    let softmax_popularity = lrap_constant(&popularity, &one_hot);
+    if verbose {
+        say!(
+            ctx,
+            "most popular last item: {popular} ({} times); most-popular baseline LRAP = {most_popular}",
+            last_train.iter().filter(|&&i| i == popular).count()
+        );
+        say!(
+            ctx,
+            "softmax-popularity baseline LRAP = {softmax_popularity}"
+        );
+    }
+
+    // The exercise: next-item models with cross-entropy. Each is seeded on its own
+    // (seed + 1000 * k, k = 1 CBOW, 2 GRU, 3 LSTM) so its numbers do not depend on which others run.
+    for &rep in &args.models {
+        if rep == Representation::Pooling {
+            continue;
+        }
+        let k = match rep {
+            Representation::Cbow => 1,
+            Representation::Gru => 2,
+            _ => 3,
+        };
+        tch::manual_seed(seed as i64 + 1000 * k);
+        let mut config = SequenceConfig::cross_entropy(rep);
+        config.n_iter = if args.quick { 1 } else { args.seq_epochs };
+        let mut model = ImplicitSequenceModel::new(dataset.num_items, config, dev)?;
+        let start = Instant::now();
+        let mut losses = Vec::new();
+        let bar = recsys::runtime::progress::epoch_bar(config.n_iter as u64, rep.name());
+        for _ in 0..config.n_iter {
+            losses.push(model.fit_epoch(&train_t));
+            bar.set_message(format!("loss {:.4}", losses.last().unwrap()));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let train_s = start.elapsed().as_secs_f64();
+        let mrr = mean(&reciprocal_ranks(
+            &to_f32(&model.score_next(&prefixes)),
+            num_items,
+            &targets,
+        ));
+        if verbose {
+            say!(
+                ctx,
+                "{}: epoch losses (cross-entropy) {}; MRR {mrr:.4}; {train_s:.1} s",
+                rep.name(),
+                fmt_list(&losses, 3)
+            );
+        }
+        models.push(ModelRun {
+            model: rep.name().into(),
+            mrr,
+            train_s,
+            losses,
+        });
+    }
+    if verbose {
+        for m in &models {
+            say!(
+                ctx,
+                "{:8} MRR {:.4}  train {:6.1} s",
+                m.model,
+                m.mrr,
+                m.train_s
+            );
+        }
+    }
+    Ok(Part2 {
+        hash_seed,
+        train_users: distinct(&train),
+        test_users: distinct(&test),
+        train_sequences: train_seqs.len(),
+        test_sequences: test_seqs.len(),
+        lrap_pooling,
+        most_popular_item: popular,
+        most_popular,
+        softmax_popularity,
+        models,
+    })
+}

@@ -1,0 +1,48 @@
+//! What notebook 003's port produces, typed: the preprocessing's sizes, each mode's losses and
+//! metrics, the popularity baseline; `compare` reads them for the twin.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::study::Sizes;
+
+/// NDCG@k, HitRate@k and Coverage@k.
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    pub ndcg: f64,
+    pub hit_rate: f64,
+    pub coverage: f64,
+}
+
+/// One mode's training and evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeRun {
+    pub train_loss: Vec<f64>,
+    pub test_loss: Vec<f64>,
+    pub metrics: Metrics,
+    pub wall_s: f64,
+    pub steps_per_s: f64,
+}
+
+/// The settings a run used.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub batch_size: usize,
+    pub lr: f64,
+    pub epochs: usize,
+    pub negatives: i64,
+    pub emb_dim: i64,
+    pub k: usize,
+    pub seed: u64,
+}
+
+/// The port's typed outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Details {
+    pub sizes: Sizes,
+    pub settings: Settings,
+    /// By mode: `faithful`, `corrected`.
+    pub modes: BTreeMap<String, ModeRun>,
+    pub popularity: Metrics,
+}

@@ -1,0 +1,102 @@
+//! The comparison table: both sides' per-epoch losses and final metrics, side by side.
+
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
+
+use recsys::runtime::context::Context;
+use recsys::say;
+
+use super::rel_diff;
+use crate::notebooks::registry::Numbers;
+
+/// Side-by-side per-epoch losses and metrics of `rust` and `python`, as [`Numbers`].
+/// Returns `{"models": [{"model", "epochs": [{"epoch", "rust", "python", "rel_diff"}]}],
+/// "metrics": [{"metric", "rust", "python", "rel_diff"}], "max_loss_rel_diff",
+/// "max_metric_rel_diff", "unmatched": [names on one side only]}`.
+pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<Value> {
+    let (re, pe) = (&rust.epochs, &python.epochs);
+    if re.is_empty() {
+        bail!("the Rust port reported no per-epoch losses");
+    }
+    let mut models = Vec::new();
+    let mut unmatched = Vec::new();
+    let mut worst: f64 = 0.0;
+    for (model, r_losses) in re {
+        let Some(p_losses) = pe.get(model) else {
+            say!(ctx, "\n{model}: the twin has no losses for it");
+            unmatched.push(json!(model));
+            continue;
+        };
+        say!(ctx, "\n{model}: loss per epoch");
+        say!(
+            ctx,
+            "{:>6} {:>16} {:>16} {:>10}",
+            "epoch",
+            "rust",
+            "python",
+            "rel_diff"
+        );
+        let mut rows = Vec::new();
+        let n = r_losses.len().min(p_losses.len());
+        // Long series (004's 250 MF epochs) print the first 5, every step-th and the last.
+        let step = n.div_ceil(20).max(1);
+        let mut model_worst: f64 = 0.0;
+        for (e, (r, p)) in r_losses.iter().zip(p_losses.iter()).enumerate() {
+            let d = rel_diff(*r, *p);
+            worst = worst.max(d);
+            model_worst = model_worst.max(d);
+            if n <= 25 || e < 5 || (e + 1) % step == 0 || e + 1 == n {
+                say!(ctx, "{:>6} {:>16.10} {:>16.10} {:>10.2e}", e + 1, r, p, d);
+            }
+            rows.push(json!({ "epoch": e + 1, "rust": r, "python": p, "rel_diff": d }));
+        }
+        if n > 25 {
+            say!(
+                ctx,
+                "({n} epochs, some rows left out; max rel_diff {model_worst:.2e})"
+            );
+        }
+        if r_losses.len() != p_losses.len() {
+            say!(
+                ctx,
+                "({model}: {} epochs in Rust, {} in Python)",
+                r_losses.len(),
+                p_losses.len()
+            );
+            unmatched.push(json!(format!("{model} (epoch count)")));
+        }
+        models.push(json!({ "model": model, "epochs": rows }));
+    }
+    let (rm, pm) = (&rust.metrics, &python.metrics);
+    let mut metrics = Vec::new();
+    let mut worst_metric: f64 = 0.0;
+    if !rm.is_empty() {
+        say!(ctx, "\nfinal metrics");
+        say!(
+            ctx,
+            "{:<30} {:>16} {:>16} {:>10}",
+            "metric",
+            "rust",
+            "python",
+            "rel_diff"
+        );
+    }
+    for (name, &r) in rm {
+        let Some(&p) = pm.get(name) else {
+            say!(ctx, "{name:<30} {r:>16.10} {:>16} {:>10}", "-", "-");
+            unmatched.push(json!(name));
+            continue;
+        };
+        let d = rel_diff(r, p);
+        worst_metric = worst_metric.max(d);
+        say!(ctx, "{name:<30} {r:>16.10} {p:>16.10} {d:>10.2e}");
+        metrics.push(json!({ "metric": name, "rust": r, "python": p, "rel_diff": d }));
+    }
+    Ok(json!({
+        "models": models,
+        "metrics": metrics,
+        "max_loss_rel_diff": worst,
+        "max_metric_rel_diff": worst_metric,
+        "unmatched": unmatched,
+    }))
+}
