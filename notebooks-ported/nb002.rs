@@ -214,7 +214,7 @@ fn part1(
     };
     let mut model = ExplicitFactorizationModel::new(train.num_users, train.num_items, config, dev)?;
     let start = Instant::now();
-    let spotlight_losses = model.fit(&tr_u, &tr_i, &tr_r);
+    let spotlight_losses = model.fit(&tr_u, &tr_i, &tr_r)?;
     let fit_s = start.elapsed().as_secs_f64();
     let y_pred = model.predict(&te_u, &te_i);
     let pred = to_f64(&y_pred);
@@ -294,7 +294,7 @@ fn part1(
         for epoch in 1..=n_epochs {
             let loss = regression_epoch(&mut opt, &tr_u, &tr_i, &tr_r, 300, |u, i| {
                 cf.predict_pairs(u, i)
-            });
+            })?;
             let (tr, te) = tch::no_grad(|| {
                 let rmse_of = |u: &Tensor, i: &Tensor, r: &Tensor| {
                     (r - cf.predict_pairs(u, i))
@@ -415,7 +415,7 @@ fn part2(
         dev,
     )?;
     let start = Instant::now();
-    let losses = pooling.fit(&train_t);
+    let losses = pooling.fit(&train_t)?;
     let train_s = start.elapsed().as_secs_f64();
     let scores = pooling.score_next(&prefixes);
     let mrr = mean(&reciprocal_ranks(&to_f32(&scores), num_items, &targets));
@@ -494,7 +494,7 @@ fn part2(
         let mut losses = Vec::new();
         let bar = recsys::runtime::progress::epoch_bar(config.n_iter as u64, rep.name());
         for _ in 0..config.n_iter {
-            losses.push(model.fit_epoch(&train_t));
+            losses.push(model.fit_epoch(&train_t)?);
             bar.set_message(format!("loss {:.4}", losses.last().unwrap()));
             bar.inc(1);
         }

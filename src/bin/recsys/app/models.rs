@@ -347,7 +347,7 @@ impl AppModel {
     /// One epoch of a sequence model over padded sequences `[n, L]` (item index + 1, 0 pads).
     pub fn fit_sequences(&mut self, sequences: &Tensor) -> Result<f64> {
         match &mut self.net {
-            Net::Seq(m) => Ok(m.fit_epoch(sequences)),
+            Net::Seq(m) => m.fit_epoch(sequences),
             _ => bail!("not a sequence model"),
         }
     }
