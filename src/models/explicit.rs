@@ -66,6 +66,12 @@ impl BilinearNet {
     }
 }
 
+impl super::PairScorer for BilinearNet {
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        self.forward(users, items)
+    }
+}
+
 /// Hyper-parameters of [`ExplicitFactorizationModel`], defaulting to Spotlight's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExplicitConfig {
@@ -213,6 +219,12 @@ impl CollaborativeFilteringModel {
     /// Predicted ratings for separate user and item id tensors.
     pub fn predict_pairs(&self, users: &Tensor, items: &Tensor) -> Tensor {
         self.net.forward(users, items) + &self.global_bias
+    }
+}
+
+impl super::PairScorer for CollaborativeFilteringModel {
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        self.predict_pairs(users, items)
     }
 }
 

@@ -8,15 +8,7 @@ use super::layers::lookup;
 use crate::optim::Optimizer;
 use crate::train;
 
-/// A model that scores (user, item) pairs: one logit per pair.
-///
-/// Both notebook-000 models implement it, so the same training loop and the same sampled
-/// evaluation serve matrix factorization and NeuMF.
-pub trait PairScorer {
-    /// Logits for the pairs `(users[j], items[j])`; `users` and `items` are int64 tensors of
-    /// the same length `n` holding model indices. Returns a float tensor of shape `[n]`.
-    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor;
-}
+pub use super::PairScorer;
 
 /// `p_u · q_i`: user and item embeddings of `n_factors` each, initialised N(0, 1) like
 /// PyTorch's `nn.Embedding` (users drawn first, then items).

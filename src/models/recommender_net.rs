@@ -168,9 +168,22 @@ impl RecommenderNet {
         self.fc.forward(&x).sigmoid() * 4.0 + 1.0
     }
 
+    /// The movie embeddings, `[n_movies, n_factors]`.
+    pub fn movie_embeddings(&self) -> &Tensor {
+        &self.movies
+    }
+
     /// `optim.Adam(net.parameters(), lr)`: Adam over the registered variables only.
     pub fn adam(&self, lr: f64) -> Result<Adam> {
         Adam::new(&self.vs, lr)
+    }
+}
+
+impl super::PairScorer for RecommenderNet {
+    /// Predicted ratings `[n]`, dropout off (but for unregistered hidden layers, whose dropout
+    /// stays on, as in the notebook).
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        self.forward_t(users, items, false).squeeze_dim(1)
     }
 }
 

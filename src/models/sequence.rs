@@ -371,6 +371,14 @@ impl ImplicitSequenceModel {
         })
     }
 
+    /// The item embeddings `[num_items, dim]`, padding row (item 0) included.
+    pub fn item_embeddings(&self) -> &Tensor {
+        match &self.net {
+            Net::Pool(p) => &p.item_embeddings,
+            Net::Softmax(s) => &s.item_embeddings,
+        }
+    }
+
     /// The training loss on a batch of sequences `[B, L]` (int64, left-padded).
     pub fn loss(&self, seqs: &Tensor) -> Tensor {
         self.net.loss(seqs, self.num_items)

@@ -103,6 +103,13 @@ impl BaseTwoHead {
     }
 }
 
+impl super::PairScorer for BaseTwoHead {
+    /// The logit of each pair: the dot product of its user's and its item's embeddings.
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        (self.infer_users(users) * self.infer_items(items)).sum_dim_intlist(-1, false, Kind::Float)
+    }
+}
+
 /// One batch: users `[b]`, items `[b, 1 + negatives]` (positive first), labels alike.
 #[derive(Debug)]
 pub struct TowerBatch {

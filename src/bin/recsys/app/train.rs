@@ -193,7 +193,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             losses.push(loss);
         }
     } else {
-        let mut opt = model.optimizer(lr, args.weight_decay)?.expect("pair model");
+        let mut opt = model.optimizer(lr, args.weight_decay)?;
         let n = users.len() as i64;
         let u_all = Tensor::from_slice(&users).to_device(device);
         let i_all = Tensor::from_slice(&items).to_device(device);
@@ -233,7 +233,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                     let idx = perm.narrow(0, start, len);
                     let u = u_all.index_select(0, &idx);
                     let i = i_all.index_select(0, &idx);
-                    Ok(match &negs {
+                    match &negs {
                         None => model.pair_loss(&u, &i, &r_all.index_select(0, &idx)),
                         Some(negs) => {
                             let cand =
@@ -247,7 +247,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                                 &labels.reshape([-1]),
                             )
                         }
-                    })
+                    }
                 },
                 |so_far| {
                     bar.inc(1);
