@@ -5,7 +5,8 @@
 //! - `libtorch_cuda` linked with `--no-as-needed` when libtorch has it: otherwise the linker drops
 //!   it, and `Cuda::is_available()` silently answers false on a GPU machine (tch-rs #907, #980).
 //! - `src/rng/cpu_generator.cpp`, the small C++ bridge to libtorch's CPU generator state (see
-//!   `src/rng/mod.rs`), compiled against libtorch's headers with the flags torch-sys uses.
+//!   `src/rng/mod.rs`), compiled against libtorch's headers with the flags torch-sys uses; only
+//!   with the cargo feature `fast`, which alone uses it.
 
 use std::path::PathBuf;
 
@@ -30,7 +31,9 @@ fn main() {
         return;
     }
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
-    compile_generator_bridge(&libtorch);
+    if std::env::var_os("CARGO_FEATURE_FAST").is_some() {
+        compile_generator_bridge(&libtorch);
+    }
     if lib.join("libtorch_cuda.so").exists() {
         println!("cargo:rustc-link-search=native={}", lib.display());
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed");

@@ -40,7 +40,7 @@ pub fn train_fn(
             (&data.users, &data.items, &data.targets),
             args.batch_size,
             || bar.inc(1),
-        );
+        )?;
         let losses: Vec<f64> =
             Vec::try_from(step_losses.to_kind(Kind::Double).to_device(Device::Cpu))?;
         let epoch_mean = losses.iter().sum::<f64>() / losses.len().max(1) as f64;

@@ -69,7 +69,7 @@ pub fn part1(
     };
     let mut model = ExplicitFactorizationModel::new(train.num_users, train.num_items, config, dev)?;
     let start = Instant::now();
-    let spotlight_losses = model.fit(&tr_u, &tr_i, &tr_r);
+    let spotlight_losses = model.fit(&tr_u, &tr_i, &tr_r)?;
     let fit_s = start.elapsed().as_secs_f64();
     let y_pred = model.predict(&te_u, &te_i);
     let pred = to_f64(&y_pred);
@@ -149,7 +149,7 @@ pub fn part1(
         for epoch in 1..=n_epochs {
             let loss = regression_epoch(&mut opt, &tr_u, &tr_i, &tr_r, 300, |u, i| {
                 cf.predict_pairs(u, i)
-            });
+            })?;
             let (tr, te) = tch::no_grad(|| {
                 let rmse_of = |u: &Tensor, i: &Tensor, r: &Tensor| {
                     (r - cf.predict_pairs(u, i))

@@ -70,7 +70,7 @@ pub fn part2(
         dev,
     )?;
     let start = Instant::now();
-    let losses = pooling.fit(&train_t);
+    let losses = pooling.fit(&train_t)?;
     let train_s = start.elapsed().as_secs_f64();
     let scores = pooling.score_next(&prefixes);
     let mrr = mean(&reciprocal_ranks(&to_f32(&scores), num_items, &targets));
@@ -149,7 +149,7 @@ pub fn part2(
         let mut losses = Vec::new();
         let bar = recsys::runtime::progress::epoch_bar(config.n_iter as u64, rep.name());
         for _ in 0..config.n_iter {
-            losses.push(model.fit_epoch(&train_t));
+            losses.push(model.fit_epoch(&train_t)?);
             bar.set_message(format!("loss {:.4}", losses.last().unwrap()));
             bar.inc(1);
         }

@@ -124,7 +124,8 @@ fn short_training(model: &dyn PairScorer, vs: &nn::VarStore, epochs: usize) -> (
     for _ in 0..epochs {
         let step_losses = mf::bce_epoch(model, &mut opt, (&users, &items, &targets), 4, || {
             steps += 1
-        });
+        })
+        .unwrap();
         assert_eq!(step_losses.size(), vec![2], "two batches of 4 per epoch");
     }
     assert_eq!(steps, 2 * epochs);

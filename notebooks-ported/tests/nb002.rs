@@ -125,7 +125,7 @@ fn explicit_models_lower_their_loss() {
         ..ExplicitConfig::default()
     };
     let mut model = ExplicitFactorizationModel::new(944, 1683, config, Device::Cpu).unwrap();
-    let losses = model.fit(&u, &i, &r);
+    let losses = model.fit(&u, &i, &r).unwrap();
     assert!(decreases(&losses), "{losses:?}");
 
     // predictions are dot product plus biases, for every pair
@@ -145,7 +145,8 @@ fn explicit_models_lower_their_loss() {
     let mut opt = Adam::with_weight_decay(&vs, 0.01, 1e-3).unwrap();
     let losses: Vec<f64> = (0..3)
         .map(|_| regression_epoch(&mut opt, &u, &i, &r, 300, |a, b| cf.predict_pairs(a, b)))
-        .collect();
+        .collect::<anyhow::Result<_>>()
+        .unwrap();
     assert!(decreases(&losses), "{losses:?}");
     let x = Tensor::stack(&[u.narrow(0, 0, 4), i.narrow(0, 0, 4)], 1);
     assert_eq!(cf.forward(&x).size(), vec![4]);
@@ -184,7 +185,7 @@ fn every_sequence_model_lowers_its_loss() {
         config.n_iter = 5;
         config.batch_size = 32;
         let mut model = ImplicitSequenceModel::new(31, config, Device::Cpu).unwrap();
-        let losses = model.fit(&seqs);
+        let losses = model.fit(&seqs).unwrap();
         assert!(decreases(&losses), "{rep:?}: {losses:?}");
         let scores = model.score_next(&seqs.narrow(1, 0, 9));
         assert_eq!(scores.size(), vec![200, 31]);
@@ -201,7 +202,7 @@ fn gru_learns_the_cycle() {
     config.batch_size = 32;
     config.learning_rate = 1e-2;
     let mut model = ImplicitSequenceModel::new(31, config, Device::Cpu).unwrap();
-    model.fit(&seqs);
+    model.fit(&seqs).unwrap();
     let scores: Vec<f32> = Vec::try_from(model.score_next(&seqs.narrow(1, 0, 9)).view(-1)).unwrap();
     let rr = reciprocal_ranks(&scores, 31, &toy.last_items());
     let mrr = rr.iter().sum::<f64>() / rr.len() as f64;

@@ -13,7 +13,8 @@
 //! Both train with [`regression_epoch`]: one pass over shuffled interactions in minibatches.
 
 use super::layers::lookup;
-use crate::optim::Adam;
+use crate::optim::{Adam, Optimizer};
+use crate::train;
 use anyhow::Result;
 use tch::nn;
 use tch::{Device, Kind, Tensor};
@@ -62,6 +63,12 @@ impl BilinearNet {
         let dot = (p * q).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
         dot + lookup(&self.user_biases, users).squeeze_dim(1)
             + lookup(&self.item_biases, items).squeeze_dim(1)
+    }
+}
+
+impl super::PairScorer for BilinearNet {
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        self.forward(users, items)
     }
 }
 
@@ -124,7 +131,7 @@ impl ExplicitFactorizationModel {
 
     /// One epoch over `(users, items, ratings)` (tensors on the model's device); returns the
     /// mean minibatch MSE, as Spotlight's `epoch_loss`.
-    pub fn fit_epoch(&mut self, users: &Tensor, items: &Tensor, ratings: &Tensor) -> f64 {
+    pub fn fit_epoch(&mut self, users: &Tensor, items: &Tensor, ratings: &Tensor) -> Result<f64> {
         let net = &self.net;
         regression_epoch(
             &mut self.optimizer,
@@ -137,7 +144,7 @@ impl ExplicitFactorizationModel {
     }
 
     /// Train for `config.n_iter` epochs; returns the loss of each epoch.
-    pub fn fit(&mut self, users: &Tensor, items: &Tensor, ratings: &Tensor) -> Vec<f64> {
+    pub fn fit(&mut self, users: &Tensor, items: &Tensor, ratings: &Tensor) -> Result<Vec<f64>> {
         (0..self.config.n_iter)
             .map(|_| self.fit_epoch(users, items, ratings))
             .collect()
@@ -149,39 +156,35 @@ impl ExplicitFactorizationModel {
     }
 }
 
-/// One epoch of minibatch MSE regression: draws `randperm(n)` on the CPU generator to shuffle,
-/// then for each batch of `batch_size` rows computes `mean((rating - predict(u, i))^2)`, and steps
-/// `optimizer`. Returns the mean of the batch losses (read from the device once, at the end).
+/// One epoch of minibatch MSE regression: draws `randperm(n)` on the CPU generator to shuffle
+/// (Spotlight's `shuffle`), then for each batch of `batch_size` rows computes
+/// `mean((rating - predict(u, i))^2)`, and steps `optimizer` ([`train::epoch`]). Returns the
+/// mean of the batch losses (read from the device once, at the end).
 pub fn regression_epoch(
-    optimizer: &mut Adam,
+    optimizer: &mut dyn Optimizer,
     users: &Tensor,
     items: &Tensor,
     ratings: &Tensor,
     batch_size: i64,
     predict: impl Fn(&Tensor, &Tensor) -> Tensor,
-) -> f64 {
+) -> Result<f64> {
     let n = users.size()[0];
-    let device = users.device();
-    let perm = Tensor::randperm(n, (Kind::Int64, Device::Cpu)).to_device(device);
-    let mut total = Tensor::zeros([], (Kind::Float, device));
-    let mut batches = 0;
-    let mut start = 0;
-    while start < n {
-        let idx = perm.narrow(0, start, batch_size.min(n - start));
-        let (u, i, r) = (
-            users.index_select(0, &idx),
-            items.index_select(0, &idx),
-            ratings.index_select(0, &idx),
-        );
-        let loss = (r - predict(&u, &i)).square().mean(Kind::Float);
-        optimizer.zero_grad();
-        loss.backward();
-        optimizer.step();
-        total += loss.detach();
-        batches += 1;
-        start += batch_size;
-    }
-    total.double_value(&[]) / batches.max(1) as f64
+    let perm = train::shuffled_on_cpu(n, users.device());
+    let losses = train::epoch(
+        optimizer,
+        train::ranges(n, batch_size),
+        |(start, len)| {
+            let idx = perm.narrow(0, start, len);
+            let (u, i, r) = (
+                users.index_select(0, &idx),
+                items.index_select(0, &idx),
+                ratings.index_select(0, &idx),
+            );
+            Ok((r - predict(&u, &i)).square().mean(Kind::Float))
+        },
+        |_| {},
+    )?;
+    losses.mean()
 }
 
 /// The notebook's exercise: a biased matrix factorization taking `x = [users, items]` (`[n, 2]`).
@@ -216,6 +219,12 @@ impl CollaborativeFilteringModel {
     /// Predicted ratings for separate user and item id tensors.
     pub fn predict_pairs(&self, users: &Tensor, items: &Tensor) -> Tensor {
         self.net.forward(users, items) + &self.global_bias
+    }
+}
+
+impl super::PairScorer for CollaborativeFilteringModel {
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        self.predict_pairs(users, items)
     }
 }
 

@@ -6,17 +6,20 @@ use tch::{Device, Kind, Tensor};
 
 /// `weight[ids]`: an embedding lookup (`nn.Embedding`'s forward, or `index_select` on rows).
 ///
-/// For a CPU `f32` table the gradient is left sparse: the batch's rows in batch order, not yet
-/// summed. [`crate::optim::Adam`] folds them into a dense gradient with exactly the additions
-/// libtorch's dense backward makes, so training gives the same numbers to the bit, without
-/// libtorch's per-row kernel calls and table-sized zero fill (notebook 003's backward: most of
-/// the step). Elsewhere (CUDA) the gradient is dense, as libtorch makes it.
+/// With the cargo feature `fast`, the gradient of a CPU `f32` table is left sparse: the batch's
+/// rows in batch order, not yet summed. [`crate::optim::Adam`] folds them into a dense gradient
+/// with exactly the additions libtorch's dense backward makes, so training gives the same
+/// numbers to the bit, without libtorch's per-row kernel calls and table-sized zero fill
+/// (notebook 003's backward: most of the step). Elsewhere (CUDA, other dtypes, or without
+/// `fast`) the gradient is dense, as libtorch makes it.
 ///
-/// Only for a table looked up once per backward pass, and trained by [`crate::optim::Adam`]:
-/// two lookups' sparse gradients are concatenated, and folding them in one pass can round
-/// differently from adding two dense gradients.
+/// The rule: every [`crate::optim::Optimizer`] accepts a sparse gradient (the implementation
+/// for tch's `nn::Optimizer` makes it dense first), so train through that trait. Look a table
+/// up once per backward pass: two lookups' sparse gradients are concatenated, and folding them
+/// in one pass can round differently from adding two dense gradients.
 pub fn lookup(weight: &Tensor, ids: &Tensor) -> Tensor {
-    let sparse = weight.device() == Device::Cpu && weight.kind() == Kind::Float;
+    let sparse =
+        cfg!(feature = "fast") && weight.device() == Device::Cpu && weight.kind() == Kind::Float;
     Tensor::embedding(weight, ids, -1, false, sparse)
 }
 

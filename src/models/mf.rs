@@ -1,20 +1,14 @@
 //! Matrix factorization for implicit feedback (notebook 000): a user embedding and an item
 //! embedding, scored by their dot product (a logit, trained with BCE-with-logits).
 
-use tch::{nn, Device, Kind, Reduction, Tensor};
+use anyhow::Result;
+use tch::{nn, Reduction, Tensor};
 
 use super::layers::lookup;
-use crate::optim::Adam;
+use crate::optim::Optimizer;
+use crate::train;
 
-/// A model that scores (user, item) pairs: one logit per pair.
-///
-/// Both notebook-000 models implement it, so the same training loop and the same sampled
-/// evaluation serve matrix factorization and NeuMF.
-pub trait PairScorer {
-    /// Logits for the pairs `(users[j], items[j])`; `users` and `items` are int64 tensors of
-    /// the same length `n` holding model indices. Returns a float tensor of shape `[n]`.
-    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor;
-}
+pub use super::PairScorer;
 
 /// `p_u · q_i`: user and item embeddings of `n_factors` each, initialised N(0, 1) like
 /// PyTorch's `nn.Embedding` (users drawn first, then items).
@@ -47,43 +41,39 @@ impl PairScorer for MatrixFactorization {
 
 /// One epoch of notebook 000's `train_fn` on `(users, items, targets)` (tensors on one device):
 /// a `randperm(n)` shuffle drawn on that device, then for each contiguous batch of
-/// `batch_size`, BCE-with-logits of `model`'s scores against the targets and one Adam step.
-/// `on_step` runs after each step (e.g. to move a progress bar). Returns every step's loss,
-/// `[n_batches]`, left on the device.
+/// `batch_size`, BCE-with-logits of `model`'s scores against the targets and one optimizer
+/// step ([`train::epoch`]). `on_step` runs after each step (e.g. to move a progress bar).
+/// Returns every step's loss, `[n_batches]`, left on the device.
 pub fn bce_epoch(
     model: &dyn PairScorer,
-    optimizer: &mut Adam,
+    optimizer: &mut dyn Optimizer,
     (users, items, targets): (&Tensor, &Tensor, &Tensor),
     batch_size: i64,
     mut on_step: impl FnMut(),
-) -> Tensor {
+) -> Result<Tensor> {
     let n = users.size()[0];
-    let order = Tensor::randperm(n, (Kind::Int64, users.device()));
+    let order = train::shuffled_on(n, users.device());
     let (users, items, targets) = (
         users.index_select(0, &order),
         items.index_select(0, &order),
         targets.index_select(0, &order),
     );
-    let mut step_losses = Vec::with_capacity((n / batch_size.max(1) + 1) as usize);
-    let mut start = 0;
-    while start < n {
-        let len = batch_size.min(n - start);
-        let prediction = model.score(&users.narrow(0, start, len), &items.narrow(0, start, len));
-        let loss = prediction.binary_cross_entropy_with_logits::<Tensor>(
-            &targets.narrow(0, start, len),
-            None,
-            None,
-            Reduction::Mean,
-        );
-        optimizer.backward_step(&loss);
-        step_losses.push(loss.detach());
-        on_step();
-        start += len;
-    }
-    if step_losses.is_empty() {
-        return Tensor::zeros([0], (Kind::Float, Device::Cpu));
-    }
-    Tensor::stack(&step_losses, 0)
+    let losses = train::epoch(
+        optimizer,
+        train::ranges(n, batch_size),
+        |(start, len)| {
+            let prediction =
+                model.score(&users.narrow(0, start, len), &items.narrow(0, start, len));
+            Ok(prediction.binary_cross_entropy_with_logits::<Tensor>(
+                &targets.narrow(0, start, len),
+                None,
+                None,
+                Reduction::Mean,
+            ))
+        },
+        |_| on_step(),
+    )?;
+    Ok(losses.stacked())
 }
 
 #[cfg(test)]

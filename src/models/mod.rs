@@ -1,4 +1,20 @@
 //! The models, each a tch module with its own file.
+//!
+//! One scoring name across them: every model that scores (user, item) pairs implements
+//! [`PairScorer::score`] (the sequence models score next items with
+//! [`sequence::ImplicitSequenceModel::score_next`]).
+
+use tch::Tensor;
+
+/// A model that scores (user, item) pairs: one output per pair (a logit, or a rating).
+///
+/// Every pair model implements it, so the same training loop and the same evaluations serve
+/// them all. Dropout, where a model has it, is off (evaluation mode).
+pub trait PairScorer {
+    /// Outputs for the pairs `(users[j], items[j])`; `users` and `items` are int64 tensors of
+    /// the same length `n` holding model indices. Returns a float tensor of shape `[n]`.
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor;
+}
 
 /// Layers initialised as PyTorch initialises them.
 pub mod layers;

@@ -97,6 +97,14 @@ impl NeuMF {
     }
 }
 
+impl NeuMF {
+    /// The item embeddings of both branches side by side, `[n_items, 2 · factors]` (GMF, then
+    /// MLP).
+    pub fn item_embeddings(&self) -> Tensor {
+        Tensor::cat(&[&self.item_gmf.ws, &self.item_mlp.ws], 1)
+    }
+}
+
 impl PairScorer for NeuMF {
     fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
         let gmf = lookup(&self.user_gmf.ws, users) * lookup(&self.item_gmf.ws, items);

@@ -8,8 +8,9 @@
 //! the evaluation flag; they do move to the chosen device, see the port's notes);
 //! [`HiddenLayers::Registered`] is the corrected model.
 
-use crate::optim::Adam;
+use crate::optim::{Adam, Optimizer};
 use crate::rng::dropout;
+use crate::train;
 use anyhow::{bail, Result};
 use tch::{nn, nn::Init, nn::Module, Device, Kind, Reduction, Tensor};
 
@@ -167,9 +168,22 @@ impl RecommenderNet {
         self.fc.forward(&x).sigmoid() * 4.0 + 1.0
     }
 
+    /// The movie embeddings, `[n_movies, n_factors]`.
+    pub fn movie_embeddings(&self) -> &Tensor {
+        &self.movies
+    }
+
     /// `optim.Adam(net.parameters(), lr)`: Adam over the registered variables only.
     pub fn adam(&self, lr: f64) -> Result<Adam> {
         Adam::new(&self.vs, lr)
+    }
+}
+
+impl super::PairScorer for RecommenderNet {
+    /// Predicted ratings `[n]`, dropout off (but for unregistered hidden layers, whose dropout
+    /// stays on, as in the notebook).
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        self.forward_t(users, items, false).squeeze_dim(1)
     }
 }
 
@@ -254,33 +268,34 @@ pub struct EpochLosses {
     pub mean: Tensor,
 }
 
-/// One epoch of the notebook's loop: for each batch in order, zero the gradients, predict,
-/// `MSELoss(ratings, prediction)`, backward, optimizer step. No host round trip.
+/// One epoch of the notebook's loop ([`train::epoch`]): for each batch in file order, predict,
+/// `MSELoss(ratings, prediction)`, zero the gradients, backward, optimizer step. No host round
+/// trip.
 pub fn train_epoch(
     net: &RecommenderNet,
-    optimizer: &mut Adam,
+    optimizer: &mut dyn Optimizer,
     batches: &RatingBatches,
 ) -> Result<EpochLosses> {
-    let Some(first) = batches.batches.first() else {
+    if batches.is_empty() {
         bail!("train_epoch: no batches")
-    };
-    let mut total = Tensor::zeros([], (Kind::Float, first.ratings.device()));
-    let mut last = None;
-    for batch in &batches.batches {
-        optimizer.zero_grad();
-        let out = net
-            .forward_t(&batch.users, &batch.movies, true)
-            .squeeze_dim(-1);
-        let loss = batch.ratings.mse_loss(&out, Reduction::Mean);
-        loss.backward();
-        optimizer.step();
-        total += loss.detach();
-        last = Some(loss.detach());
     }
-    let mean = total / batches.len() as f64;
+    let losses = train::epoch(
+        optimizer,
+        &batches.batches,
+        |batch| {
+            let out = net
+                .forward_t(&batch.users, &batch.movies, true)
+                .squeeze_dim(-1);
+            Ok(batch.ratings.mse_loss(&out, Reduction::Mean))
+        },
+        |_| {},
+    )?;
+    let Some(last) = losses.last() else {
+        bail!("train_epoch: no step")
+    };
     Ok(EpochLosses {
-        last: last.expect("at least one batch"),
-        mean,
+        last: last.shallow_clone(),
+        mean: losses.total / batches.len() as f64,
     })
 }
 

@@ -21,6 +21,7 @@
 //! as the next one after each given prefix.
 
 use crate::optim::Adam;
+use crate::train;
 use anyhow::Result;
 use tch::nn::{self, RNN};
 use tch::{Device, Kind, Reduction, Tensor};
@@ -318,6 +319,16 @@ enum Net {
     Softmax(Box<SoftmaxNet>),
 }
 
+impl Net {
+    /// The training loss on a batch of sequences `[B, L]`.
+    fn loss(&self, seqs: &Tensor, num_items: i64) -> Tensor {
+        match self {
+            Net::Pool(p) => p.loss(seqs, num_items),
+            Net::Softmax(s) => s.loss(seqs),
+        }
+    }
+}
+
 /// A next-item model with its optimiser: Spotlight's `ImplicitSequenceModel` for pooling, and
 /// the exercise's cross-entropy models.
 pub struct ImplicitSequenceModel {
@@ -360,38 +371,41 @@ impl ImplicitSequenceModel {
         })
     }
 
-    /// The training loss on a batch of sequences `[B, L]` (int64, left-padded).
-    pub fn loss(&self, seqs: &Tensor) -> Tensor {
+    /// The item embeddings `[num_items, dim]`, padding row (item 0) included.
+    pub fn item_embeddings(&self) -> &Tensor {
         match &self.net {
-            Net::Pool(p) => p.loss(seqs, self.num_items),
-            Net::Softmax(s) => s.loss(seqs),
+            Net::Pool(p) => &p.item_embeddings,
+            Net::Softmax(s) => &s.item_embeddings,
         }
     }
 
-    /// One epoch over `sequences` `[n, L]` (on the model's device): a `randperm(n)` shuffle,
-    /// then one Adam step per minibatch. Returns the mean minibatch loss.
-    pub fn fit_epoch(&mut self, sequences: &Tensor) -> f64 {
+    /// The training loss on a batch of sequences `[B, L]` (int64, left-padded).
+    pub fn loss(&self, seqs: &Tensor) -> Tensor {
+        self.net.loss(seqs, self.num_items)
+    }
+
+    /// One epoch over `sequences` `[n, L]` (on the model's device): a `randperm(n)` shuffle
+    /// on the CPU generator, then one Adam step per minibatch ([`train::epoch`]). Returns the
+    /// mean minibatch loss.
+    pub fn fit_epoch(&mut self, sequences: &Tensor) -> Result<f64> {
         let n = sequences.size()[0];
-        let device = sequences.device();
-        let perm = Tensor::randperm(n, (Kind::Int64, Device::Cpu)).to_device(device);
-        let bs = self.config.batch_size;
-        let mut total = Tensor::zeros([], (Kind::Float, device));
-        let (mut batches, mut start) = (0, 0);
-        while start < n {
-            let batch = sequences.index_select(0, &perm.narrow(0, start, bs.min(n - start)));
-            let loss = self.loss(&batch);
-            self.optimizer.zero_grad();
-            loss.backward();
-            self.optimizer.step();
-            total += loss.detach();
-            batches += 1;
-            start += bs;
-        }
-        total.double_value(&[]) / batches.max(1) as f64
+        let perm = train::shuffled_on_cpu(n, sequences.device());
+        let Self { net, optimizer, .. } = self;
+        let num_items = self.num_items;
+        let losses = train::epoch(
+            optimizer,
+            train::ranges(n, self.config.batch_size),
+            |(start, len)| {
+                let batch = sequences.index_select(0, &perm.narrow(0, start, len));
+                Ok(net.loss(&batch, num_items))
+            },
+            |_| {},
+        )?;
+        losses.mean()
     }
 
     /// Train for `config.n_iter` epochs; returns each epoch's loss.
-    pub fn fit(&mut self, sequences: &Tensor) -> Vec<f64> {
+    pub fn fit(&mut self, sequences: &Tensor) -> Result<Vec<f64>> {
         (0..self.config.n_iter)
             .map(|_| self.fit_epoch(sequences))
             .collect()

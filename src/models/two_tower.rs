@@ -8,7 +8,8 @@
 //! `1, 0, ..., 0`; the loss is binary cross-entropy with logits over all of them.
 
 use super::layers::lookup;
-use crate::optim::Adam;
+use crate::optim::{Adam, Optimizer};
+use crate::train;
 use anyhow::{bail, Result};
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
@@ -99,6 +100,13 @@ impl BaseTwoHead {
             self.item_tower.num_embeddings(),
             d = self.emb_dim
         )
+    }
+}
+
+impl super::PairScorer for BaseTwoHead {
+    /// The logit of each pair: the dot product of its user's and its item's embeddings.
+    fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
+        (self.infer_users(users) * self.infer_items(items)).sum_dim_intlist(-1, false, Kind::Float)
     }
 }
 
@@ -214,25 +222,25 @@ pub fn batch_loss(model: &BaseTwoHead, batch: &TowerBatch) -> Tensor {
         .binary_cross_entropy_with_logits::<Tensor>(&batch.labels, None, None, Reduction::Mean)
 }
 
-/// One shuffled training pass; returns the mean of the batch losses (the notebook's
+/// One shuffled training pass ([`train::epoch`] over [`TowerTrain::batches`], which draws the
+/// shuffle, then the negatives); returns the mean of the batch losses (the notebook's
 /// `train_loss / len(dl_train)`). The loss is summed on the device and read once.
 /// `on_step` is called after each step (e.g. to move a progress bar).
 pub fn train_epoch(
     model: &BaseTwoHead,
-    optimizer: &mut Adam,
+    optimizer: &mut dyn Optimizer,
     data: &TowerTrain,
     batch_size: usize,
     mut on_step: impl FnMut(),
 ) -> Result<f64> {
     let batches = data.batches(batch_size, true);
-    let mut total = Tensor::zeros([], (Kind::Float, data.users.device()));
-    for batch in &batches {
-        let loss = batch_loss(model, batch);
-        optimizer.backward_step(&loss);
-        total += loss.detach();
-        on_step();
-    }
-    Ok(f64::try_from(total)? / batches.len() as f64)
+    let losses = train::epoch(
+        optimizer,
+        &batches,
+        |batch| Ok(batch_loss(model, batch)),
+        |_| on_step(),
+    )?;
+    Ok(f64::try_from(&losses.total)? / batches.len() as f64)
 }
 
 /// Mean batch loss over one unshuffled pass, without gradients (fresh negatives are drawn).

@@ -1,10 +1,10 @@
 //! Learning-rate schedules that PyTorch has and tch does not.
 //!
 //! [`ReduceLrOnPlateau`] follows `torch.optim.lr_scheduler.ReduceLROnPlateau` step for step
-//! (mode, relative/absolute threshold, patience, cooldown, `min_lr`, `eps`), and drives a tch
-//! optimizer through `set_lr`.
+//! (mode, relative/absolute threshold, patience, cooldown, `min_lr`, `eps`), and drives any
+//! [`Optimizer`] through `set_lr`.
 
-use crate::optim::Adam;
+use crate::optim::Optimizer;
 
 /// Whether a lower or a higher metric is better (`mode` in PyTorch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +131,7 @@ impl ReduceLrOnPlateau {
     pub fn step_optimizer(
         &mut self,
         metric: f64,
-        optimizer: &mut Adam,
+        optimizer: &mut dyn Optimizer,
     ) -> anyhow::Result<Option<f64>> {
         let reduced = self.step(metric);
         if let Some(lr) = reduced {

@@ -157,18 +157,34 @@ fn doctor(ctx: &Context) -> Result<Value> {
     say!(ctx, "cuDNN available  {}", info.cudnn_available);
     say!(ctx, "threads          {}", info.threads);
     let adam = recsys::optim::cpu_kernel();
+    let fast = cfg!(feature = "fast");
     say!(
         ctx,
-        "Adam on the CPU  fused, bit-identical to libtorch's ({adam} loops)"
+        "feature fast     {}",
+        if fast {
+            "on (fused Adam, Rust dropout masks, sparse lookups)"
+        } else {
+            "off (plain tch)"
+        }
     );
+    if fast {
+        say!(
+            ctx,
+            "Adam on the CPU  fused, bit-identical to libtorch's ({adam} loops)"
+        );
+    } else {
+        say!(ctx, "Adam on the CPU  {adam}");
+    }
     let rust_masks = recsys::rng::rust_masks_match_libtorch();
     say!(
         ctx,
         "dropout masks    {}",
         if rust_masks {
             "drawn in Rust from libtorch's generator (checked bit for bit against its bernoulli_)"
-        } else {
+        } else if fast {
             "libtorch's bernoulli_ (the Rust draw does not match this libtorch)"
+        } else {
+            "libtorch's bernoulli_"
         }
     );
     say!(
@@ -207,7 +223,7 @@ fn doctor(ctx: &Context) -> Result<Value> {
     }
     let ok = files.iter().all(|(_, s)| *s == checksum::FileStatus::Ok);
     Ok(
-        json!({ "torch": info, "adam_cpu_kernel": adam, "rust_dropout_masks": rust_masks, "device": recsys::runtime::device::device_name(ctx.device), "data_files": file_json, "data_ok": ok, "datasets": datasets }),
+        json!({ "torch": info, "fast": fast, "adam_cpu_kernel": adam, "rust_dropout_masks": rust_masks, "device": recsys::runtime::device::device_name(ctx.device), "data_files": file_json, "data_ok": ok, "datasets": datasets }),
     )
 }
 

@@ -147,7 +147,7 @@ pub fn evaluate_model(
                     &Tensor::from_slice(u).to_device(device),
                     &Tensor::from_slice(i).to_device(device),
                     false,
-                );
+                )?;
                 out.extend(Vec::<f64>::try_from(
                     p.to_kind(Kind::Double).to_device(tch::Device::Cpu),
                 )?);

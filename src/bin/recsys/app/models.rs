@@ -21,11 +21,12 @@ use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use recsys::models::explicit::BilinearNet;
-use recsys::models::mf::{MatrixFactorization, PairScorer};
+use recsys::models::mf::MatrixFactorization;
 use recsys::models::neumf::{NeuMF, NeuMFConfig};
 use recsys::models::recommender_net::{HiddenLayers, RecommenderNet, RecommenderNetConfig};
 use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
 use recsys::models::two_tower::BaseTwoHead;
+use recsys::models::PairScorer;
 use recsys::prep::sequence::PADDING;
 
 /// Which model to train.
@@ -174,20 +175,48 @@ pub struct ModelConfig {
     pub n_items: i64,
 }
 
+/// The network of a built model, with the store of its variables.
 enum Net {
+    /// A pair model with its own variables.
+    Pair { vs: nn::VarStore, net: PairNet },
+    /// RecommenderNet (it owns its variables).
+    Mlp(RecommenderNet),
+    /// A next-item sequence model (it owns its variables and its optimizer).
+    Seq(ImplicitSequenceModel),
+}
+
+/// The pair models that keep their variables in a store of ours.
+enum PairNet {
     Mf(MatrixFactorization),
     NeuMf(NeuMF),
     Bilinear(BilinearNet),
     TwoTower(BaseTwoHead),
-    Mlp(RecommenderNet),
-    Seq(ImplicitSequenceModel),
+}
+
+impl PairNet {
+    fn scorer(&self) -> &dyn PairScorer {
+        match self {
+            PairNet::Mf(m) => m,
+            PairNet::NeuMf(m) => m,
+            PairNet::Bilinear(m) => m,
+            PairNet::TwoTower(m) => m,
+        }
+    }
+
+    /// The item embeddings `[n_items, d]` (NeuMF: GMF and MLP side by side).
+    fn item_embeddings(&self) -> Tensor {
+        match self {
+            PairNet::Mf(m) => m.items.ws.shallow_clone(),
+            PairNet::NeuMf(m) => m.item_embeddings(),
+            PairNet::Bilinear(m) => m.item_embeddings.shallow_clone(),
+            PairNet::TwoTower(m) => m.item_tower.emb.ws.shallow_clone(),
+        }
+    }
 }
 
 /// A built model with its variables.
 pub struct AppModel {
     pub config: ModelConfig,
-    /// Variables of the pair models other than mlp (mlp and the sequence models own theirs).
-    vs: Option<nn::VarStore>,
     net: Net,
     device: Device,
 }
@@ -214,33 +243,29 @@ impl AppModel {
             bail!("--dim must be at least 1");
         }
         let (nu, ni, d) = (config.n_users, config.n_items, config.dim);
-        let mut vs = None;
+        let pair = |make: &dyn Fn(&nn::Path) -> PairNet| {
+            let vs = nn::VarStore::new(device);
+            let net = make(&vs.root());
+            Net::Pair { vs, net }
+        };
         let net = match config.kind {
-            ModelKind::Mf | ModelKind::Neumf | ModelKind::Bilinear | ModelKind::TwoTower => {
-                let store = nn::VarStore::new(device);
-                let root = store.root();
-                let net = match config.kind {
-                    ModelKind::Mf => Net::Mf(MatrixFactorization::new(&root, nu, ni, d)),
-                    ModelKind::Neumf => {
-                        if config.layers < 1 {
-                            bail!("--layers must be at least 1 for neumf");
-                        }
-                        Net::NeuMf(NeuMF::new(
-                            &root,
-                            nu,
-                            ni,
-                            NeuMFConfig {
-                                factors: d,
-                                mlp_layers: config.layers,
-                                embedding_std: 0.01,
-                            },
-                        ))
-                    }
-                    ModelKind::Bilinear => Net::Bilinear(BilinearNet::new(&root, nu, ni, d)),
-                    _ => Net::TwoTower(BaseTwoHead::new(&root, nu, ni, d)),
+            ModelKind::Mf => pair(&|root| PairNet::Mf(MatrixFactorization::new(root, nu, ni, d))),
+            ModelKind::Neumf => {
+                if config.layers < 1 {
+                    bail!("--layers must be at least 1 for neumf");
+                }
+                let c = NeuMFConfig {
+                    factors: d,
+                    mlp_layers: config.layers,
+                    embedding_std: 0.01,
                 };
-                vs = Some(store);
-                net
+                pair(&|root| PairNet::NeuMf(NeuMF::new(root, nu, ni, c)))
+            }
+            ModelKind::Bilinear => {
+                pair(&|root| PairNet::Bilinear(BilinearNet::new(root, nu, ni, d)))
+            }
+            ModelKind::TwoTower => {
+                pair(&|root| PairNet::TwoTower(BaseTwoHead::new(root, nu, ni, d)))
             }
             ModelKind::Mlp => {
                 let c = RecommenderNetConfig {
@@ -256,8 +281,10 @@ impl AppModel {
                     device,
                 )?)
             }
-            kind => {
-                let representation = kind.representation().expect("sequence model");
+            ModelKind::Pooling | ModelKind::Cbow | ModelKind::Gru | ModelKind::Lstm => {
+                let Some(representation) = config.kind.representation() else {
+                    bail!("{} is not a sequence model", config.kind.name());
+                };
                 let c = SequenceConfig {
                     representation,
                     embedding_dim: d,
@@ -272,7 +299,6 @@ impl AppModel {
         };
         Ok(AppModel {
             config,
-            vs,
             net,
             device,
         })
@@ -280,20 +306,18 @@ impl AppModel {
 
     /// The variables (for saving and loading).
     pub fn var_store(&self) -> &nn::VarStore {
-        match (&self.vs, &self.net) {
-            (Some(vs), _) => vs,
-            (None, Net::Mlp(m)) => &m.vs,
-            (None, Net::Seq(m)) => &m.vs,
-            _ => unreachable!("pair models keep their store"),
+        match &self.net {
+            Net::Pair { vs, .. } => vs,
+            Net::Mlp(m) => &m.vs,
+            Net::Seq(m) => &m.vs,
         }
     }
 
     fn var_store_mut(&mut self) -> &mut nn::VarStore {
-        match (&mut self.vs, &mut self.net) {
-            (Some(vs), _) => vs,
-            (None, Net::Mlp(m)) => &mut m.vs,
-            (None, Net::Seq(m)) => &mut m.vs,
-            _ => unreachable!("pair models keep their store"),
+        match &mut self.net {
+            Net::Pair { vs, .. } => vs,
+            Net::Mlp(m) => &mut m.vs,
+            Net::Seq(m) => &mut m.vs,
         }
     }
 
@@ -312,15 +336,11 @@ impl AppModel {
     }
 
     /// An Adam optimizer over the pair models' variables (the sequence models have their own).
-    pub fn optimizer(&self, lr: f64, weight_decay: f64) -> Result<Option<Adam>> {
-        if matches!(self.net, Net::Seq(_)) {
-            return Ok(None);
+    pub fn optimizer(&self, lr: f64, weight_decay: f64) -> Result<Adam> {
+        if self.is_sequence() {
+            bail!("a sequence model trains with its own optimizer");
         }
-        Ok(Some(Adam::with_weight_decay(
-            self.var_store(),
-            lr,
-            weight_decay,
-        )?))
+        Adam::with_weight_decay(self.var_store(), lr, weight_decay)
     }
 
     /// Whether this is a next-item sequence model.
@@ -329,39 +349,33 @@ impl AppModel {
     }
 
     /// Outputs for pairs of model indices: logits (implicit) or ratings (explicit), `[n]`.
-    pub fn score_pairs(&self, users: &Tensor, items: &Tensor, train: bool) -> Tensor {
-        match &self.net {
-            Net::Mf(m) => m.score(users, items),
-            Net::NeuMf(m) => m.score(users, items),
-            Net::Bilinear(m) => m.forward(users, items),
-            Net::TwoTower(m) => (m.infer_users(users) * m.infer_items(items)).sum_dim_intlist(
-                -1,
-                false,
-                Kind::Float,
-            ),
+    /// `train` switches dropout on (mlp).
+    pub fn score_pairs(&self, users: &Tensor, items: &Tensor, train: bool) -> Result<Tensor> {
+        Ok(match &self.net {
+            Net::Pair { net, .. } => net.scorer().score(users, items),
             Net::Mlp(m) => m.forward_t(users, items, train).squeeze_dim(1),
-            Net::Seq(_) => panic!("sequence models score histories, not pairs"),
-        }
+            Net::Seq(_) => bail!("sequence models score histories, not pairs"),
+        })
     }
 
     /// One epoch of a sequence model over padded sequences `[n, L]` (item index + 1, 0 pads).
     pub fn fit_sequences(&mut self, sequences: &Tensor) -> Result<f64> {
         match &mut self.net {
-            Net::Seq(m) => Ok(m.fit_epoch(sequences)),
+            Net::Seq(m) => m.fit_epoch(sequences),
             _ => bail!("not a sequence model"),
         }
     }
 
     /// Mean training loss of a pair model on one batch: MSE against `targets` (explicit) or BCE
     /// with logits against 0/1 `targets` (implicit).
-    pub fn pair_loss(&self, users: &Tensor, items: &Tensor, targets: &Tensor) -> Tensor {
-        let out = self.score_pairs(users, items, true);
-        match self.config.feedback {
+    pub fn pair_loss(&self, users: &Tensor, items: &Tensor, targets: &Tensor) -> Result<Tensor> {
+        let out = self.score_pairs(users, items, true)?;
+        Ok(match self.config.feedback {
             Feedback::Explicit => (out - targets).square().mean(Kind::Float),
             Feedback::Implicit => {
                 out.binary_cross_entropy_with_logits::<Tensor>(targets, None, None, Reduction::Mean)
             }
-        }
+        })
     }
 
     /// Scores of every item (model indices `0..n_items`) for each query, `[queries, n_items]`
@@ -409,7 +423,7 @@ impl AppModel {
                             .unsqueeze(0)
                             .expand([b, n_items], false)
                             .reshape([-1]);
-                        self.score_pairs(&u, &i, false).view([b, n_items])
+                        self.score_pairs(&u, &i, false)?.view([b, n_items])
                     }
                 };
                 let flat: Vec<f32> = Vec::try_from(
@@ -428,19 +442,11 @@ impl AppModel {
     /// The item embeddings `[n_items, d]` (model indices), on the CPU. NeuMF concatenates its
     /// GMF and MLP item embeddings; the sequence models drop the padding row.
     pub fn item_embeddings(&self) -> Result<Tensor> {
-        let vars = self.var_store().variables();
-        let get = |name: &str| {
-            vars.get(name)
-                .map(|t| t.detach().to_device(Device::Cpu).to_kind(Kind::Float))
-                .ok_or_else(|| anyhow!("the model has no variable {name}"))
+        let table = match &self.net {
+            Net::Pair { net, .. } => net.item_embeddings(),
+            Net::Mlp(m) => m.movie_embeddings().shallow_clone(),
+            Net::Seq(m) => m.item_embeddings().narrow(0, 1, self.config.n_items),
         };
-        Ok(match self.config.kind {
-            ModelKind::Mf => get("items.weight")?,
-            ModelKind::Neumf => Tensor::cat(&[get("item_gmf.weight")?, get("item_mlp.weight")?], 1),
-            ModelKind::Bilinear => get("item_embeddings")?,
-            ModelKind::TwoTower => get("item_tower.emb.weight")?,
-            ModelKind::Mlp => get("movies")?,
-            _ => get("item_embeddings")?.narrow(0, 1, self.config.n_items),
-        })
+        Ok(table.detach().to_device(Device::Cpu).to_kind(Kind::Float))
     }
 }

@@ -21,6 +21,7 @@ use recsys::prep::{f64_values, i64_values};
 use recsys::runtime::context::Context;
 use recsys::runtime::progress::epoch_bar;
 use recsys::say;
+use recsys::train;
 
 /// Flags of `recsys train`.
 #[derive(Args, Debug, Clone)]
@@ -192,7 +193,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             losses.push(loss);
         }
     } else {
-        let mut opt = model.optimizer(lr, args.weight_decay)?.expect("pair model");
+        let mut opt = model.optimizer(lr, args.weight_decay)?;
         let n = users.len() as i64;
         let u_all = Tensor::from_slice(&users).to_device(device);
         let i_all = Tensor::from_slice(&items).to_device(device);
@@ -216,7 +217,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                 n_batches as u64,
                 &format!("epoch {}/{}", epoch + 1, args.epochs),
             );
-            let perm = Tensor::randperm(n, (Kind::Int64, Device::Cpu)).to_device(device);
+            let perm = train::shuffled_on_cpu(n, device);
             let negs = (feedback == Feedback::Implicit).then(|| {
                 let m = n * args.negatives;
                 let draws = match &popularity {
@@ -225,43 +226,40 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                 };
                 draws.view([n, args.negatives]).to_device(device)
             });
-            let mut total = Tensor::zeros([], (Kind::Float, device));
-            let mut start = 0;
-            let mut steps = 0;
-            while start < n {
-                let len = args.batch.min(n - start);
-                let idx = perm.narrow(0, start, len);
-                let u = u_all.index_select(0, &idx);
-                let i = i_all.index_select(0, &idx);
-                let loss = match &negs {
-                    None => model.pair_loss(&u, &i, &r_all.index_select(0, &idx)),
-                    Some(negs) => {
-                        let cand = Tensor::cat(&[i.unsqueeze(1), negs.narrow(0, start, len)], 1);
-                        let uu = u.unsqueeze(1).expand_as(&cand);
-                        let labels = Tensor::zeros(cand.size(), (Kind::Float, device));
-                        let _ = labels.narrow(1, 0, 1).fill_(1.0);
-                        model.pair_loss(
-                            &uu.reshape([-1]),
-                            &cand.reshape([-1]),
-                            &labels.reshape([-1]),
-                        )
+            let epoch_losses = train::epoch(
+                &mut opt,
+                train::ranges(n, args.batch),
+                |(start, len)| {
+                    let idx = perm.narrow(0, start, len);
+                    let u = u_all.index_select(0, &idx);
+                    let i = i_all.index_select(0, &idx);
+                    match &negs {
+                        None => model.pair_loss(&u, &i, &r_all.index_select(0, &idx)),
+                        Some(negs) => {
+                            let cand =
+                                Tensor::cat(&[i.unsqueeze(1), negs.narrow(0, start, len)], 1);
+                            let uu = u.unsqueeze(1).expand_as(&cand);
+                            let labels = Tensor::zeros(cand.size(), (Kind::Float, device));
+                            let _ = labels.narrow(1, 0, 1).fill_(1.0);
+                            model.pair_loss(
+                                &uu.reshape([-1]),
+                                &cand.reshape([-1]),
+                                &labels.reshape([-1]),
+                            )
+                        }
                     }
-                };
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
-                total += loss.detach();
-                steps += 1;
-                start += len;
-                bar.inc(1);
-                if steps % 50 == 0 {
-                    bar.set_message(format!(
-                        "loss {:.4}",
-                        total.double_value(&[]) / steps as f64
-                    ));
-                }
-            }
-            let loss = total.double_value(&[]) / steps as f64;
+                },
+                |so_far| {
+                    bar.inc(1);
+                    if so_far.count() % 50 == 0 {
+                        bar.set_message(format!(
+                            "loss {:.4}",
+                            so_far.total.double_value(&[]) / so_far.count() as f64
+                        ));
+                    }
+                },
+            )?;
+            let loss = epoch_losses.mean()?;
             end_epoch(ctx, &bar, epoch, loss, t);
             losses.push(loss);
         }

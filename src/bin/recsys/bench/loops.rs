@@ -72,7 +72,7 @@ fn rust_000(ctx: &Context, epochs: usize) -> Result<Timed> {
     let bs = 64;
     let (steps, secs) = time_epochs(epochs, || {
         // The port's loop: one shuffle per epoch, then contiguous slices; losses read once.
-        let losses = bce_epoch(&model, &mut opt, (&u_all, &i_all, &y_all), bs, || {});
+        let losses = bce_epoch(&model, &mut opt, (&u_all, &i_all, &y_all), bs, || {})?;
         f64::try_from(losses.sum(Kind::Double))?;
         Ok(losses.size()[0] as usize)
     })?;
@@ -98,7 +98,7 @@ fn rust_002(ctx: &Context, epochs: usize) -> Result<Timed> {
         ExplicitFactorizationModel::new(train.num_users, train.num_items, config, ctx.device)?;
     let per_epoch = train.len().div_ceil(bs as usize);
     let (steps, secs) = time_epochs(epochs, || {
-        model.fit_epoch(&u, &i, &r);
+        model.fit_epoch(&u, &i, &r)?;
         Ok(per_epoch)
     })?;
     Ok(Timed {
@@ -185,17 +185,21 @@ fn rust_004(ctx: &Context, epochs: usize) -> Result<Timed> {
 
 /// Mean microseconds per step of zero_grad, forward (`loss_of(step)`), backward and the optimizer
 /// step over `steps` steps, after 20 warm-up steps.
-fn phases(opt: &mut Adam, steps: usize, mut loss_of: impl FnMut(usize) -> Tensor) -> [f64; 4] {
+fn phases(
+    opt: &mut Adam,
+    steps: usize,
+    mut loss_of: impl FnMut(usize) -> Tensor,
+) -> Result<[f64; 4]> {
     let mut t = [0.0; 4];
     for k in 0..steps + 20 {
         let t0 = Instant::now();
-        opt.zero_grad();
+        opt.zero_grad()?;
         let t1 = Instant::now();
         let loss = loss_of(k % steps);
         let t2 = Instant::now();
         loss.backward();
         let t3 = Instant::now();
-        opt.step();
+        opt.step()?;
         let t4 = Instant::now();
         if k >= 20 {
             for (slot, d) in t.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
@@ -203,7 +207,7 @@ fn phases(opt: &mut Adam, steps: usize, mut loss_of: impl FnMut(usize) -> Tensor
             }
         }
     }
-    t
+    Ok(t)
 }
 
 /// Where a Rust step's time goes in 000's loop (see [`phases`]).
@@ -218,7 +222,7 @@ fn breakdown_000(ctx: &Context) -> Result<[f64; 4]> {
     let u = Tensor::from_slice(&users).to_device(dev);
     let i = Tensor::from_slice(&items).to_device(dev);
     let y = Tensor::ones([64], (Kind::Float, dev));
-    Ok(phases(&mut opt, steps, |k| {
+    phases(&mut opt, steps, |k| {
         let (u, i) = (
             u.narrow(0, 64 * k as i64, 64),
             i.narrow(0, 64 * k as i64, 64),
@@ -226,7 +230,7 @@ fn breakdown_000(ctx: &Context) -> Result<[f64; 4]> {
         model
             .score(&u, &i)
             .binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean)
-    }))
+    })
 }
 
 /// Where a Rust step's time goes in 002's loop (see [`phases`]).
@@ -243,7 +247,7 @@ fn breakdown_002(ctx: &Context) -> Result<[f64; 4]> {
         recsys::models::explicit::BilinearNet::new(&vs.root(), data.num_users, data.num_items, 32);
     let mut opt = Adam::new(&vs, 1e-2)?;
     let steps = steps.min(data.len() / 256);
-    Ok(phases(&mut opt, steps, |k| {
+    phases(&mut opt, steps, |k| {
         let s = 256 * k as i64;
         let (u, i, r) = (
             u.narrow(0, s, 256),
@@ -251,7 +255,7 @@ fn breakdown_002(ctx: &Context) -> Result<[f64; 4]> {
             r.narrow(0, s, 256),
         );
         (r - net.forward(&u, &i)).square().mean(Kind::Float)
-    }))
+    })
 }
 
 /// Where a Rust step's time goes in 003's loop (see [`phases`]).
@@ -265,9 +269,9 @@ fn breakdown_003(ctx: &Context) -> Result<[f64; 4]> {
     let model = BaseTwoHead::new(&vs.root(), n_users, n_items, 16);
     let mut opt = two_tower::adam(&vs, 0.01)?;
     let n = batches.len().min(steps);
-    Ok(phases(&mut opt, n, |k| {
+    phases(&mut opt, n, |k| {
         two_tower::batch_loss(&model, &batches[k])
-    }))
+    })
 }
 
 /// Where a Rust step's time goes in 004's loop (see [`phases`]).
@@ -285,11 +289,11 @@ fn breakdown_004(ctx: &Context) -> Result<[f64; 4]> {
         dev,
     )?;
     let mut opt = net.adam(1e-3)?;
-    Ok(phases(&mut opt, steps, |k| {
+    phases(&mut opt, steps, |k| {
         let b = &batches.batches[k];
         let out = net.forward_t(&b.users, &b.movies, true).squeeze_dim(-1);
         b.ratings.mse_loss(&out, Reduction::Mean)
-    }))
+    })
 }
 
 /// One notebook's timed training loop.

@@ -1,6 +1,6 @@
 //! The whole Adam update in one pass over memory, on CPUs with AVX-512.
 //!
-//! The three-pass step ([`super::update_moments`], libtorch's `sqrt`, [`super::update_parameter`])
+//! The three-pass step ([`super::kernels::update_moments`], libtorch's `sqrt`, [`super::kernels::update_parameter`])
 //! exists only because libtorch's CPU `sqrt` is MKL's `vsSqrt` in high-accuracy mode, which is
 //! not correctly rounded, so Rust's `sqrt` would not give PyTorch's bits. On AVX-512 machines
 //! MKL runs its `Z0HA` kernel, which computes every element the same way, whatever its
@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use tch::Tensor;
 
-use super::Hyper;
+use super::kernels::Hyper;
 
 /// Whether [`step`] can run here: the CPU has AVX-512F and DQ, and [`mkl_sqrt`] matches
 /// libtorch's `sqrt` bit for bit (checked once per process).
@@ -83,7 +83,7 @@ unsafe fn mkl_sqrt(x: __m512) -> __m512 {
 }
 
 /// One Adam update of a parameter in one pass: for every element, the same operations in the
-/// same order as [`super::update_moments`], libtorch's `sqrt` and [`super::update_parameter`],
+/// same order as [`super::kernels::update_moments`], libtorch's `sqrt` and [`super::kernels::update_parameter`],
 /// so the same bits. The caller checks [`available`].
 #[target_feature(enable = "avx512f,avx512dq")]
 pub(super) unsafe fn step(
