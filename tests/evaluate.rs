@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::process::Command;
 
-use recsys::eval::metrics;
-use recsys::eval::recs::{ranking_metrics, read_recommendations, read_truth};
+use recsys::eval::metrics::{self, ranking_metrics};
+use recsys::eval::recs::{read_recommendations, read_truth};
 
 fn recsys(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_recsys"))

@@ -1,4 +1,7 @@
-//! Accuracy and ranking metrics on plain slices, shared by every notebook and the CLI.
+//! Every metric of the project, on plain slices: the per-list ranking metrics, their averages
+//! over users ([`mean_over_users`], [`ranking_metrics`]), coverage, RMSE and MAE, and the
+//! ranking of candidates itself ([`top_k`], [`top_k_excluding`], [`average_rank`]). Shared by
+//! every notebook, the protocols of [`crate::eval::protocol`] and the CLI.
 //!
 //! Ranking metrics take one user's recommendation list (best first) and the set of that user's
 //! relevant items, with binary relevance. Formulas, with `hits@k` the relevant items among the
@@ -14,10 +17,18 @@
 //! - Coverage@k = distinct items in all top-k lists / number of items in train
 //!
 //! [`mean_over_users`] averages a per-user metric over the users of the ground truth: a user
-//! with no recommendations scores 0, as in RePlay.
+//! with no recommendations scores 0, as in RePlay. [`ranking_metrics`] computes all of them at
+//! once ([`RankingMetrics`]).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
+
+use anyhow::{bail, Result};
+
+/// Per-user recommendation lists, best first.
+pub type Lists = HashMap<i64, Vec<i64>>;
+/// Per-user relevant sets.
+pub type Truth = HashMap<i64, HashSet<i64>>;
 
 fn hits<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> usize {
     ranked
@@ -115,8 +126,9 @@ pub fn coverage_at_k<'a, T: Eq + Hash + 'a>(
 }
 
 /// Mean of `metric(recs, relevant, k)` over the users in `truth`; users missing from `recs`
-/// score 0. Returns 0 for an empty ground truth.
-pub fn mean_over_users<U: Eq + Hash, T: Eq + Hash>(
+/// score 0. Returns 0 for an empty ground truth. The per-user values are summed in increasing
+/// user order, so the mean is the same to the last bit on every run.
+pub fn mean_over_users<U: Eq + Hash + Ord, T: Eq + Hash>(
     recs: &HashMap<U, Vec<T>>,
     truth: &HashMap<U, HashSet<T>>,
     k: usize,
@@ -125,11 +137,58 @@ pub fn mean_over_users<U: Eq + Hash, T: Eq + Hash>(
     if truth.is_empty() {
         return 0.0;
     }
-    let total: f64 = truth
-        .iter()
+    let mut users: Vec<(&U, &HashSet<T>)> = truth.iter().collect();
+    users.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let total: f64 = users
+        .into_iter()
         .map(|(u, rel)| recs.get(u).map_or(0.0, |r| metric(r, rel, k)))
         .sum();
     total / truth.len() as f64
+}
+
+/// The RePlay metrics of one evaluation at one cutoff, averaged over the users of the ground
+/// truth.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct RankingMetrics {
+    pub k: usize,
+    pub users: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub ndcg: f64,
+    pub hit_rate: f64,
+    pub mrr: f64,
+    pub map: f64,
+    /// Distinct recommended items in the top k over train items; `None` without a train set.
+    pub coverage: Option<f64>,
+}
+
+/// Score `recs` against `truth` at `k` (RePlay's definitions; Recall divides by |relevant|),
+/// each metric by [`mean_over_users`]. Coverage is over `n_train_items` when given. Fails for
+/// `k` = 0 or an empty ground truth.
+pub fn ranking_metrics(
+    recs: &Lists,
+    truth: &Truth,
+    k: usize,
+    n_train_items: Option<usize>,
+) -> Result<RankingMetrics> {
+    if k == 0 {
+        bail!("k must be at least 1, got 0");
+    }
+    if truth.is_empty() {
+        bail!("the ground truth is empty: no user to evaluate");
+    }
+    let mean = |m: fn(&[i64], &HashSet<i64>, usize) -> f64| mean_over_users(recs, truth, k, m);
+    Ok(RankingMetrics {
+        k,
+        users: truth.len(),
+        precision: mean(precision_at_k),
+        recall: mean(replay_recall_at_k),
+        ndcg: mean(ndcg_at_k),
+        hit_rate: mean(hit_rate_at_k),
+        mrr: mean(mrr_at_k),
+        map: mean(map_at_k),
+        coverage: n_train_items.map(|n| coverage_at_k(recs.values().map(Vec::as_slice), k, n)),
+    })
 }
 
 /// Root mean squared error; NaN for empty input.
@@ -183,6 +242,26 @@ pub fn top_k(scores: &[f32], k: usize) -> Vec<usize> {
     }
     idx.sort_unstable_by(better);
     idx
+}
+
+/// [`top_k`] among the items not in `excluded` (indices into `scores`; out-of-range ones are
+/// ignored): the excluded scores are set to -inf, and items scored -inf (or NaN) are left out,
+/// so the list is shorter than `k` when fewer items remain.
+pub fn top_k_excluding(
+    scores: &[f32],
+    excluded: impl IntoIterator<Item = usize>,
+    k: usize,
+) -> Vec<usize> {
+    let mut masked = scores.to_vec();
+    for i in excluded {
+        if let Some(s) = masked.get_mut(i) {
+            *s = f32::NEG_INFINITY;
+        }
+    }
+    top_k(&masked, k)
+        .into_iter()
+        .filter(|&i| masked[i] > f32::NEG_INFINITY)
+        .collect()
 }
 
 #[cfg(test)]
@@ -242,5 +321,22 @@ mod tests {
         assert_eq!(average_rank(&[3.0, 5.0, 5.0, 1.0], 1), 1.5);
         assert_eq!(average_rank(&[3.0, 5.0, 5.0, 1.0], 0), 3.0);
         assert_eq!(top_k(&[0.1, 0.9, 0.5, 0.9], 3), vec![1, 3, 2]);
+        assert_eq!(
+            top_k_excluding(&[0.1, 0.9, 0.5, 0.9], [1, 9], 3),
+            vec![3, 2, 0]
+        );
+        assert_eq!(top_k_excluding(&[0.1, 0.9, 0.5], [0, 1], 3), vec![2]);
+    }
+
+    #[test]
+    fn ranking_metrics_average_every_metric() {
+        let recs: Lists = [(1, vec![10, 11]), (2, vec![20, 21])].into();
+        let truth: Truth = [(1, set(&[11])), (2, set(&[20, 22])), (3, set(&[10]))].into();
+        let m = ranking_metrics(&recs, &truth, 2, Some(8)).unwrap();
+        assert_eq!((m.users, m.hit_rate, m.mrr), (3, 2.0 / 3.0, 0.5));
+        assert_eq!(m.recall, (1.0 + 0.5) / 3.0);
+        assert_eq!(m.coverage, Some(0.5));
+        assert!(ranking_metrics(&recs, &truth, 0, None).is_err());
+        assert!(ranking_metrics(&recs, &Truth::new(), 2, None).is_err());
     }
 }

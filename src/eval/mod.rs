@@ -1,12 +1,13 @@
 //! Evaluation: every metric and protocol in one place.
+//!
+//! The metrics, top-k and the averages over users live in [`metrics`] (notebook 002's
+//! next-item ranks in [`next_item`]); the protocols that produce what they score in
+//! [`protocol`] and [`sampled`]; [`recs`] reads lists made elsewhere; [`pca`] is the principal
+//! components of learned embeddings. Each file's own docs name its one job.
 
-/// Accuracy and ranking metrics on plain slices.
 pub mod metrics;
-/// Next-item metrics of sequence models (MRR, label ranking average precision).
 pub mod next_item;
-/// Principal component analysis of learned embeddings.
 pub mod pca;
-/// Scoring recommendation lists made elsewhere (`recsys evaluate --recs`).
+pub mod protocol;
 pub mod recs;
-/// Sampled-candidate evaluation of implicit models, and negative sampling.
 pub mod sampled;

@@ -1,5 +1,6 @@
-//! Scoring recommendation lists made elsewhere (`recsys evaluate --recs`), with RePlay's
-//! definitions (see [`crate::eval::metrics`]).
+//! Reading recommendation lists made elsewhere, and their ground truth, for
+//! `recsys evaluate --recs`; they are scored by [`crate::eval::metrics::ranking_metrics`]
+//! (RePlay's definitions).
 //!
 //! Files are CSV with a header naming `user_id` and `item_id`; a recommendations file may add a
 //! `rating` or `score` column (higher is better). Without one, each user's rows count in file
@@ -8,16 +9,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::data::{read_ratings_file, ColumnRef, RatingsFormat};
-use crate::eval::metrics;
+use crate::eval::metrics::{Lists, Truth};
 use crate::prep::{f64_values, i64_values};
-
-/// Per-user lists.
-pub type Lists = HashMap<i64, Vec<i64>>;
-/// Per-user relevant sets.
-pub type Truth = HashMap<i64, HashSet<i64>>;
 
 /// Read `user_id,item_id[,rating|score]` rows: each user's items, best first.
 pub fn read_recommendations(path: &Path) -> Result<Lists> {
@@ -84,48 +80,4 @@ fn first_line(path: &Path) -> Result<Vec<String>> {
         .split(',')
         .map(|s| s.trim().to_string())
         .collect())
-}
-
-/// The metrics of one evaluation, averaged over the users of the ground truth.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
-pub struct RankingMetrics {
-    pub k: usize,
-    pub users: usize,
-    pub precision: f64,
-    pub recall: f64,
-    pub ndcg: f64,
-    pub hit_rate: f64,
-    pub mrr: f64,
-    pub map: f64,
-    /// Distinct recommended items in the top k over train items; `None` without a train set.
-    pub coverage: Option<f64>,
-}
-
-/// Score `recs` against `truth` at `k` (RePlay's definitions; Recall divides by |relevant|).
-pub fn ranking_metrics(
-    recs: &Lists,
-    truth: &Truth,
-    k: usize,
-    n_train_items: Option<usize>,
-) -> Result<RankingMetrics> {
-    if k == 0 {
-        bail!("k must be at least 1, got 0");
-    }
-    if truth.is_empty() {
-        bail!("the ground truth is empty: no user to evaluate");
-    }
-    let mean =
-        |m: fn(&[i64], &HashSet<i64>, usize) -> f64| metrics::mean_over_users(recs, truth, k, m);
-    Ok(RankingMetrics {
-        k,
-        users: truth.len(),
-        precision: mean(metrics::precision_at_k),
-        recall: mean(metrics::replay_recall_at_k),
-        ndcg: mean(metrics::ndcg_at_k),
-        hit_rate: mean(metrics::hit_rate_at_k),
-        mrr: mean(metrics::mrr_at_k),
-        map: mean(metrics::map_at_k),
-        coverage: n_train_items
-            .map(|n| metrics::coverage_at_k(recs.values().map(Vec::as_slice), k, n)),
-    })
 }

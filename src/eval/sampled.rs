@@ -1,10 +1,13 @@
-//! Negative sampling for implicit feedback, and evaluation on sampled candidates.
+//! The sampled-candidates protocol (notebook 000): each test user's test positives ranked
+//! among a fixed number of sampled negative items; and uniform training negatives.
 //!
 //! Implicit data holds only positives (a user interacted with an item). Training adds uniform
 //! random (user, item) pairs labelled 0 ([`uniform_negatives`]). Evaluation ranks, for each test
 //! user, that user's test positives among a fixed number of sampled negative items
-//! ([`sample_test_negatives`], [`SampledCandidates`]), and averages ranking metrics over users
-//! ([`SampledCandidates::evaluate`]).
+//! ([`sample_test_negatives`], [`SampledCandidates`], [`SampledCandidates::ranked`]), and
+//! averages notebook 000's metrics over users at several cutoffs
+//! ([`SampledCandidates::evaluate`]); the CLI averages RePlay's at one cutoff instead
+//! ([`crate::eval::protocol::sampled_ranking`]).
 //!
 //! All draws go through libtorch's generator (`Tensor::randperm`, `Tensor::randint`), so a
 //! PyTorch script making the same calls in the same order after `torch.manual_seed` draws the
@@ -71,7 +74,8 @@ pub fn sample_test_negatives(
 /// negatives (all as model indices).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampledCandidates {
-    /// Test users (model indices), one entry per user.
+    /// Test users, one entry per user: model indices for [`SampledCandidates::pairs`] and
+    /// [`NegativePool::NeverInteracted`], otherwise any key the caller chooses.
     pub users: Vec<i64>,
     /// Each user's test positives, in test-table order.
     pub positives: Vec<Vec<i64>>,
@@ -163,12 +167,10 @@ impl SampledCandidates {
         (us, is)
     }
 
-    /// Rank each user's candidates by `scores` (aligned with [`SampledCandidates::pairs`]) and
-    /// average Recall@k, NDCG@k and HitRate@k over the users (from [`crate::eval::metrics`]).
-    ///
-    /// Equal scores keep the candidate order, positives first, like Python's stable
-    /// `sorted(..., reverse=True)` in notebook 000.
-    pub fn evaluate(&self, scores: &[f32], ks: &[usize]) -> Result<SampledMetrics> {
+    /// Each user's top `k` candidates (items), best first, ranked by `scores` (aligned with
+    /// [`SampledCandidates::pairs`]) with [`metrics::top_k`]. Equal scores keep the candidate
+    /// order, positives first, like Python's stable `sorted(..., reverse=True)` in notebook 000.
+    pub fn ranked(&self, scores: &[f32], k: usize) -> Result<Vec<Vec<i64>>> {
         let total: usize = self
             .positives
             .iter()
@@ -178,24 +180,38 @@ impl SampledCandidates {
         if scores.len() != total {
             bail!("{} scores for {total} candidate pairs", scores.len());
         }
+        let mut offset = 0;
+        Ok(self
+            .positives
+            .iter()
+            .zip(&self.negatives)
+            .map(|(pos, neg)| {
+                let items: Vec<i64> = pos.iter().chain(neg).copied().collect();
+                let user_scores = &scores[offset..offset + items.len()];
+                offset += items.len();
+                metrics::top_k(user_scores, k)
+                    .into_iter()
+                    .map(|r| items[r])
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Rank each user's candidates ([`SampledCandidates::ranked`]) and average notebook 000's
+    /// Recall@k (hits / min(k, positives)), NDCG@k and HitRate@k over the users (from
+    /// [`crate::eval::metrics`]), at each cutoff in `ks`.
+    pub fn evaluate(&self, scores: &[f32], ks: &[usize]) -> Result<SampledMetrics> {
         let k_max = ks.iter().copied().max().unwrap_or(0);
+        let lists = self.ranked(scores, k_max)?;
         // Per-user values in user order, summed in that order (deterministic to the last bit).
         let n_metrics = 3 * ks.len();
         let mut sums = vec![0.0; n_metrics];
-        let mut offset = 0;
-        for (pos, neg) in self.positives.iter().zip(&self.negatives) {
-            let items: Vec<i64> = pos.iter().chain(neg).copied().collect();
-            let user_scores = &scores[offset..offset + items.len()];
-            offset += items.len();
-            let ranked: Vec<i64> = metrics::top_k(user_scores, k_max)
-                .into_iter()
-                .map(|r| items[r])
-                .collect();
+        for (ranked, pos) in lists.iter().zip(&self.positives) {
             let relevant: HashSet<i64> = pos.iter().copied().collect();
             for (j, &k) in ks.iter().enumerate() {
-                sums[j] += metrics::recall_at_k(&ranked, &relevant, k);
-                sums[ks.len() + j] += metrics::ndcg_at_k(&ranked, &relevant, k);
-                sums[2 * ks.len() + j] += metrics::hit_rate_at_k(&ranked, &relevant, k);
+                sums[j] += metrics::recall_at_k(ranked, &relevant, k);
+                sums[ks.len() + j] += metrics::ndcg_at_k(ranked, &relevant, k);
+                sums[2 * ks.len() + j] += metrics::hit_rate_at_k(ranked, &relevant, k);
             }
         }
         let n = self.len().max(1) as f64;
@@ -234,6 +250,10 @@ mod tests {
         let ndcg2_u0 = (1.0 / 3f64.log2()) / (1.0 + 1.0 / 3f64.log2());
         assert!((m.ndcg[1] - ndcg2_u0 / 2.0).abs() < 1e-12);
         assert_eq!(m.recall_at(3), Some(1.0));
+        assert_eq!(
+            c.ranked(&scores, 2).unwrap(),
+            vec![vec![12, 10], vec![21, 22]]
+        );
         assert!(c.evaluate(&scores[..3], &[1]).is_err());
     }
 

@@ -1,5 +1,8 @@
-//! libtorch's Mersenne Twister (`at::mt19937`, `ATen/core/MT19937RNGEngine.h`), word for word,
-//! with bulk draws the compiler can vectorize.
+//! The one Mersenne Twister (MT19937) of the project, with its two seedings: libtorch's
+//! (`at::mt19937`, `ATen/core/MT19937RNGEngine.h`, word for word: [`Mt19937::new`]) and
+//! CPython's `random.seed` (`init_by_array`: [`Mt19937::from_key`], which
+//! [`super::pyrandom::PyRandom`] builds on). Bulk draws are written so the compiler can
+//! vectorize them.
 
 /// Words of state (`MERSENNE_STATE_N`).
 pub(crate) const STATE_WORDS: usize = 624;
@@ -41,6 +44,46 @@ impl Mt19937 {
             next: 0,
             state,
         }
+    }
+
+    /// The engine CPython's `random.seed` sets up from the 32-bit words of a seed, least
+    /// significant first (`init_by_array` over `init_genrand(19650218)`). An empty key acts as
+    /// `[0]`, the key CPython uses for seed 0. [`Mt19937::seed`] then answers the first two key
+    /// words as one number (low word first): the seed itself when it fits in 64 bits.
+    pub fn from_key(key: &[u32]) -> Mt19937 {
+        const N: usize = STATE_WORDS;
+        let key = if key.is_empty() { &[0][..] } else { key };
+        let mut mt = Mt19937::new(19_650_218);
+        let s = &mut mt.state;
+        let (mut i, mut j) = (1usize, 0usize);
+        for _ in 0..N.max(key.len()) {
+            let prev = s[i - 1];
+            s[i] = (s[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525))
+                .wrapping_add(key[j])
+                .wrapping_add(j as u32);
+            i += 1;
+            j += 1;
+            if i >= N {
+                s[0] = s[N - 1];
+                i = 1;
+            }
+            if j >= key.len() {
+                j = 0;
+            }
+        }
+        for _ in 0..N - 1 {
+            let prev = s[i - 1];
+            s[i] =
+                (s[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
+            i += 1;
+            if i >= N {
+                s[0] = s[N - 1];
+                i = 1;
+            }
+        }
+        s[0] = UPPER_MASK; // MSB is 1, assuring a non-zero initial array
+        mt.seed = u64::from(key[0]) | key.get(1).map_or(0, |&w| u64::from(w) << 32);
+        mt
     }
 
     /// An engine from a generator's saved fields, or `None` when they are not a state the
@@ -189,6 +232,33 @@ mod tests {
         mt.fill_u32(&mut words);
         assert_eq!(words[0], 3_499_211_612);
         assert_eq!(words[9_999], 4_123_659_995);
+    }
+
+    /// libtorch's seeding (`init_with_uint32`) is the reference one: the first words equal
+    /// C++'s `std::mt19937(0)`'s.
+    #[test]
+    fn libtorch_seeding_first_outputs() {
+        let mut mt = Mt19937::new(0);
+        assert_eq!(mt.next_u32(), 2_357_136_044);
+        assert_eq!(mt.next_u32(), 2_546_248_239);
+        assert_eq!(mt.seed(), 0);
+    }
+
+    /// CPython's seeding: the first words (`random.getrandbits(32)`) after `random.seed(0)`,
+    /// `random.seed(2**40)` and `random.seed(12345678901234567890123)` (three key words).
+    #[test]
+    fn cpython_seeding_first_outputs() {
+        let mut mt = Mt19937::from_key(&[0]);
+        assert_eq!(
+            [mt.next_u32(), mt.next_u32()],
+            [3_626_764_237, 1_654_615_998]
+        );
+        assert_eq!(Mt19937::from_key(&[]), Mt19937::from_key(&[0]));
+        let mut wide = Mt19937::from_key(&[0, 256]);
+        assert_eq!(wide.seed(), 1 << 40);
+        assert_eq!(wide.next_u32(), 445_128_065);
+        let mut three = Mt19937::from_key(&[1_900_168_395, 1_119_243_894, 669]);
+        assert_eq!(three.next_u32(), 678_764_485);
     }
 
     /// Bulk draws in uneven pieces equal single draws.

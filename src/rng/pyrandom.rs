@@ -1,27 +1,23 @@
-//! Python's `random` module, bit for bit: the MT19937 Mersenne Twister seeded from an integer
-//! the way CPython 3 does (`init_by_array` over the 32-bit words of `abs(seed)`), `random()`,
-//! `getrandbits`, `randbelow` (`_randbelow_with_getrandbits`) and `shuffle`.
+//! Python's `random` module, bit for bit: [`Mt19937`] seeded from an integer the way CPython 3
+//! does ([`Mt19937::from_key`] over the 32-bit words of `abs(seed)`), and `random()`,
+//! `getrandbits`, `randbelow` (`_randbelow_with_getrandbits`) and `shuffle` on top of it.
 //!
 //! Notebook 001 splits ml-100k with `random.seed(0); random.shuffle(ratings)`; with this module
 //! the same shuffle, and so the same split and baseline, come out in Rust.
 
-const N: usize = 624;
-const M: usize = 397;
-const MATRIX_A: u32 = 0x9908_b0df;
-const UPPER_MASK: u32 = 0x8000_0000;
-const LOWER_MASK: u32 = 0x7fff_ffff;
+use super::Mt19937;
 
-/// A Mersenne Twister generator with the state and algorithms of CPython's `random.Random`.
+/// CPython's `random.Random`: the project's one Mersenne Twister ([`Mt19937`]) seeded as
+/// CPython seeds it, with CPython's algorithms on top.
 #[derive(Clone)]
 pub struct PyRandom {
-    mt: [u32; N],
-    index: usize,
+    mt: Mt19937,
 }
 
 impl std::fmt::Debug for PyRandom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PyRandom")
-            .field("index", &self.index)
+            .field("seed", &self.mt.seed())
             .finish_non_exhaustive()
     }
 }
@@ -30,82 +26,21 @@ impl PyRandom {
     /// `random.Random(seed)` / `random.seed(seed)` for an integer seed (CPython uses `abs(seed)`).
     pub fn new(seed: i128) -> PyRandom {
         let mut n = seed.unsigned_abs();
-        // The 32-bit words of abs(seed), least significant first; zero gives one word, [0].
+        // The 32-bit words of abs(seed), least significant first (none for zero: `from_key`
+        // reads an empty key as [0], as CPython does).
         let mut key = Vec::new();
         while n > 0 {
             key.push((n & 0xffff_ffff) as u32);
             n >>= 32;
         }
-        if key.is_empty() {
-            key.push(0);
+        PyRandom {
+            mt: Mt19937::from_key(&key),
         }
-        let mut rng = PyRandom {
-            mt: [0; N],
-            index: N + 1,
-        };
-        rng.init_by_array(&key);
-        rng
-    }
-
-    fn init_genrand(&mut self, s: u32) {
-        self.mt[0] = s;
-        for i in 1..N {
-            let prev = self.mt[i - 1];
-            self.mt[i] = 1_812_433_253u32
-                .wrapping_mul(prev ^ (prev >> 30))
-                .wrapping_add(i as u32);
-        }
-        self.index = N;
-    }
-
-    fn init_by_array(&mut self, key: &[u32]) {
-        self.init_genrand(19_650_218);
-        let (mut i, mut j) = (1usize, 0usize);
-        for _ in 0..N.max(key.len()) {
-            let prev = self.mt[i - 1];
-            self.mt[i] = (self.mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525))
-                .wrapping_add(key[j])
-                .wrapping_add(j as u32);
-            i += 1;
-            j += 1;
-            if i >= N {
-                self.mt[0] = self.mt[N - 1];
-                i = 1;
-            }
-            if j >= key.len() {
-                j = 0;
-            }
-        }
-        for _ in 0..N - 1 {
-            let prev = self.mt[i - 1];
-            self.mt[i] = (self.mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941))
-                .wrapping_sub(i as u32);
-            i += 1;
-            if i >= N {
-                self.mt[0] = self.mt[N - 1];
-                i = 1;
-            }
-        }
-        self.mt[0] = 0x8000_0000;
     }
 
     /// The next 32 random bits (`genrand_uint32`).
     pub fn next_u32(&mut self) -> u32 {
-        if self.index >= N {
-            let mag01 = [0u32, MATRIX_A];
-            for kk in 0..N {
-                let y = (self.mt[kk] & UPPER_MASK) | (self.mt[(kk + 1) % N] & LOWER_MASK);
-                self.mt[kk] = self.mt[(kk + M) % N] ^ (y >> 1) ^ mag01[(y & 1) as usize];
-            }
-            self.index = 0;
-        }
-        let mut y = self.mt[self.index];
-        self.index += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^= y >> 18;
-        y
+        self.mt.next_u32()
     }
 
     /// `random.random()`: a float in [0, 1) with 53 random bits.

@@ -1,95 +1,54 @@
-//! Evaluating a model on its test split: RMSE and MAE for explicit models; for ranking models,
-//! Precision, Recall, NDCG, HitRate, MRR, MAP and Coverage at k under two protocols:
-//!
-//! - **full**: every item the model knows is ranked for each test user, the user's train items
-//!   excluded; the relevant set is the user's test items (known to the model).
-//! - **sampled** (notebook 000): each user's test positives are ranked among `n_negatives`
-//!   items drawn at random from the items that are not test positives (they may be train
-//!   items of the user); ties keep positives first. It is much easier than the full protocol,
-//!   so its numbers flatter the model (Krichene & Rendle, "On Sampled Metrics for Item
-//!   Recommendation", 2020).
+//! `recsys evaluate --model` (and the evaluation `recsys train` prints): picks the protocols
+//! of [`recsys::eval::protocol`] for the model, scores the test users with it, and prints the
+//! numbers. Explicit models get RMSE and MAE; ranking models the RePlay metrics at k under the
+//! full-ranking and the sampled protocols.
 //!
 //! Sequence models under the user-based split score each test user from their test history
 //! without its last item, which is the only relevant item.
 
-use std::collections::{HashMap, HashSet};
-
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
 use tch::{Kind, Tensor};
 
 use super::data::{histories, item_sets, rows, Prepared, SplitKind};
 use super::ensure_k;
 use super::models::{AppModel, Feedback, Query};
-use recsys::eval::metrics::{mae, rmse, top_k};
-use recsys::eval::recs::{ranking_metrics, Lists, RankingMetrics, Truth};
-use recsys::eval::sampled::sample_test_negatives;
+use recsys::eval::metrics::RankingMetrics;
+use recsys::eval::protocol::{
+    full_ranking, held_out_users, next_item_users, sampled_ranking, RatingTest, TestUser,
+};
 use recsys::prep::IdMap;
 use recsys::runtime::context::Context;
 use recsys::say;
 
-/// One user's evaluation case, in model indices.
-struct Case {
-    user: i64,
-    query: Query,
-    relevant: Vec<i64>,
-    excluded: HashSet<i64>,
-}
-
-fn cases(
+/// The test users of `model`'s ranking protocols.
+fn test_users(
     model: &AppModel,
     data: &Prepared,
     users: &IdMap,
     items: &IdMap,
     split: SplitKind,
-) -> Result<Vec<Case>> {
-    let known = |ids: &[i64]| -> Vec<i64> { ids.iter().filter_map(|&i| items.index(i)).collect() };
-    let mut out = Vec::new();
-    if model.is_sequence() && split == SplitKind::User {
-        let test = histories(&data.test)?;
-        let mut ids: Vec<&i64> = test.keys().collect();
-        ids.sort();
-        for u in ids {
-            let h = known(&test[u]);
-            if h.len() < 2 {
-                continue;
-            }
-            let (prefix, last) = h.split_at(h.len() - 1);
-            out.push(Case {
-                user: *u,
-                query: Query::History(prefix.to_vec()),
-                relevant: last.to_vec(),
-                excluded: prefix.iter().copied().collect(),
-            });
-        }
-        return Ok(out);
+) -> Result<Vec<TestUser>> {
+    Ok(if model.is_sequence() && split == SplitKind::User {
+        next_item_users(&histories(&data.test)?, users, items)
+    } else {
+        held_out_users(
+            &histories(&data.train)?,
+            &item_sets(&data.test)?,
+            users,
+            items,
+        )
+    })
+}
+
+/// What `model` scores a test user from: the history for sequence models, else the user.
+fn query(model: &AppModel, user: &TestUser) -> Result<Query> {
+    if model.is_sequence() {
+        return Ok(Query::History(user.history.clone()));
     }
-    let train = histories(&data.train)?;
-    let test = item_sets(&data.test)?;
-    let mut ids: Vec<&i64> = test.keys().collect();
-    ids.sort();
-    for u in ids {
-        let (Some(idx), Some(history)) = (users.index(*u), train.get(u)) else {
-            continue;
-        };
-        let mut relevant = known(&test[u].iter().copied().collect::<Vec<_>>());
-        relevant.sort();
-        if relevant.is_empty() {
-            continue;
-        }
-        let history = known(history);
-        out.push(Case {
-            user: *u,
-            query: if model.is_sequence() {
-                Query::History(history.clone())
-            } else {
-                Query::User(idx)
-            },
-            relevant,
-            excluded: history.into_iter().collect(),
-        });
-    }
-    Ok(out)
+    user.index
+        .map(Query::User)
+        .with_context(|| format!("user {} is not known to the model", user.user))
 }
 
 fn print_metrics(ctx: &Context, k: usize, columns: &[(&str, &RankingMetrics)]) {
@@ -126,23 +85,18 @@ pub fn evaluate_model(
 ) -> Result<Value> {
     ensure_k(k)?;
     if model.config.feedback == Feedback::Explicit {
-        let mut us = Vec::new();
-        let mut is = Vec::new();
-        let mut targets = Vec::new();
-        for (u, i, r, _) in rows(&data.test)? {
-            if let (Some(u), Some(i)) = (users.index(u), items.index(i)) {
-                us.push(u);
-                is.push(i);
-                targets.push(r);
-            }
-        }
-        if us.is_empty() {
+        let test = RatingTest::new(
+            rows(&data.test)?.into_iter().map(|(u, i, r, _)| (u, i, r)),
+            users,
+            items,
+        );
+        if test.is_empty() {
             bail!("no test rating has a user and an item known to the model");
         }
         let device = ctx.device;
         let preds: Vec<f64> = tch::no_grad(|| -> Result<Vec<f64>> {
-            let mut out = Vec::with_capacity(us.len());
-            for (u, i) in us.chunks(65536).zip(is.chunks(65536)) {
+            let mut out = Vec::with_capacity(test.len());
+            for (u, i) in test.users.chunks(65536).zip(test.items.chunks(65536)) {
                 let p = model.score_pairs(
                     &Tensor::from_slice(u).to_device(device),
                     &Tensor::from_slice(i).to_device(device),
@@ -154,69 +108,32 @@ pub fn evaluate_model(
             }
             Ok(out)
         })?;
-        let (r, m) = (rmse(&preds, &targets), mae(&preds, &targets));
+        let m = test.metrics(&preds)?;
         say!(
             ctx,
             "protocol: rating prediction on the {} test ratings whose user and item the model knows (of {})",
-            us.len(),
+            test.len(),
             data.test.height()
         );
-        say!(ctx, "RMSE  {r:.4}");
-        say!(ctx, "MAE   {m:.4}");
+        say!(ctx, "RMSE  {:.4}", m.rmse);
+        say!(ctx, "MAE   {:.4}", m.mae);
         return Ok(
-            json!({ "protocol": "rating prediction", "test_ratings": us.len(), "rmse": r, "mae": m }),
+            json!({ "protocol": "rating prediction", "test_ratings": test.len(), "rmse": m.rmse, "mae": m.mae }),
         );
     }
-    let cases = cases(model, data, users, items, split)?;
+    let cases = test_users(model, data, users, items, split)?;
     if cases.is_empty() {
         bail!("no test user has test items the model can rank (known user with known items)");
     }
-    let queries: Vec<Query> = cases.iter().map(|c| c.query.clone()).collect();
+    let queries = cases
+        .iter()
+        .map(|c| query(model, c))
+        .collect::<Result<Vec<Query>>>()?;
     let scores = model.score_all(&queries)?;
     let n_items = items.len();
-    let id = |i: i64| items.id(i).expect("model index");
-    let truth: Truth = cases
-        .iter()
-        .map(|c| (c.user, c.relevant.iter().map(|&i| id(i)).collect()))
-        .collect();
-    // full ranking, train items excluded
-    let mut full: Lists = HashMap::new();
-    for (c, s) in cases.iter().zip(&scores) {
-        let mut s = s.clone();
-        for &i in &c.excluded {
-            s[i as usize] = f32::NEG_INFINITY;
-        }
-        let top: Vec<i64> = top_k(&s, k)
-            .into_iter()
-            .filter(|&i| s[i] > f32::NEG_INFINITY)
-            .map(|i| id(i as i64))
-            .collect();
-        full.insert(c.user, top);
-    }
-    let full_m = ranking_metrics(&full, &truth, k, Some(n_items))?;
-    // sampled negatives (notebook 000)
-    tch::manual_seed(seed as i64);
-    let excluded: Vec<HashSet<i64>> = cases
-        .iter()
-        .map(|c| c.relevant.iter().copied().collect())
-        .collect();
-    let min_pool = excluded
-        .iter()
-        .map(|e| n_items - e.len())
-        .min()
-        .unwrap_or(0);
-    let n_neg = n_negatives.min(min_pool);
-    let negatives = sample_test_negatives(n_items as i64, &excluded, n_neg)?;
-    let mut sampled: Lists = HashMap::new();
-    for ((c, s), neg) in cases.iter().zip(&scores).zip(&negatives) {
-        let cand: Vec<i64> = c.relevant.iter().chain(neg).copied().collect();
-        let cs: Vec<f32> = cand.iter().map(|&i| s[i as usize]).collect();
-        sampled.insert(
-            c.user,
-            top_k(&cs, k).into_iter().map(|r| id(cand[r])).collect(),
-        );
-    }
-    let sampled_m = ranking_metrics(&sampled, &truth, k, Some(n_items))?;
+    let full_m = full_ranking(&cases, &scores, n_items, k)?;
+    let sampled = sampled_ranking(&cases, &scores, n_items, k, n_negatives, seed)?;
+    let (n_neg, sampled_m) = (sampled.negatives, sampled.metrics);
     say!(
         ctx,
         "protocol full:    each of {} test users ranks all {n_items} items, train items excluded",

@@ -170,13 +170,13 @@ pub fn run(ctx: &Context, cmd: AppCommand) -> Result<Value> {
             k,
             ..
         } => {
-            use recsys::eval::recs as ev;
+            use recsys::eval::{metrics::ranking_metrics, recs as ev};
             ensure_k(k)?;
             let (Some(recs), Some(truth)) = (recs, truth) else {
                 bail!("evaluate needs --model DIR, or --recs FILE with --truth FILE");
             };
             let n_items = train.as_deref().map(ev::read_item_count).transpose()?;
-            let m = ev::ranking_metrics(
+            let m = ranking_metrics(
                 &ev::read_recommendations(&recs)?,
                 &ev::read_truth(&truth)?,
                 k,

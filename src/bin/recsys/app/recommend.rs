@@ -11,7 +11,7 @@ use super::checkpoint::{load, Loaded};
 use super::data::{histories, item_sets, titles};
 use super::ensure_k;
 use super::models::{Feedback, Query};
-use recsys::eval::metrics::top_k;
+use recsys::eval::metrics::top_k_excluding;
 use recsys::prep::i64_values;
 use recsys::runtime::context::Context;
 use recsys::say;
@@ -105,15 +105,10 @@ pub fn recommend(
             json!({ "user": user, "known": false, "fallback": "popularity", "items": items }),
         );
     };
-    let mut scores = model.score_all(&[query])?.remove(0);
-    for i in &seen {
-        if let Some(idx) = sc.items.index(*i) {
-            scores[idx as usize] = f32::NEG_INFINITY;
-        }
-    }
-    let items: Vec<Value> = top_k(&scores, k)
+    let scores = model.score_all(&[query])?.remove(0);
+    let seen_indices = seen.iter().filter_map(|&i| sc.items.index(i));
+    let items: Vec<Value> = top_k_excluding(&scores, seen_indices.map(|i| i as usize), k)
         .into_iter()
-        .filter(|&i| scores[i] > f32::NEG_INFINITY)
         .map(|i| {
             item_json(
                 sc.items.id(i as i64).expect("index"),
@@ -200,9 +195,7 @@ pub fn similar(
         .clamp_min(1e-12);
     let unit = &emb / norm;
     let sims: Vec<f32> = Vec::try_from(unit.mv(&unit.get(q)))?;
-    let mut s = sims.clone();
-    s[q as usize] = f32::NEG_INFINITY;
-    let items: Vec<Value> = top_k(&s, k)
+    let items: Vec<Value> = top_k_excluding(&sims, [q as usize], k)
         .into_iter()
         .map(|i| {
             item_json(
