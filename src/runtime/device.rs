@@ -66,14 +66,12 @@ pub fn torch_info() -> TorchInfo {
                 .find(|p| p.ends_with("libtorch_cpu.so"))
                 .map(str::to_string)
         });
-    let version_file = loaded
-        .as_deref()
-        .and_then(|p| {
-            std::path::Path::new(p)
-                .parent()?
-                .parent()
-                .map(|d| d.join("version.py"))
-        });
+    let version_file = loaded.as_deref().and_then(|p| {
+        std::path::Path::new(p)
+            .parent()?
+            .parent()
+            .map(|d| d.join("version.py"))
+    });
     let libtorch_version = version_file
         .and_then(|f| std::fs::read_to_string(f).ok())
         .and_then(|text| {

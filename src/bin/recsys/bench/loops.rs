@@ -269,9 +269,7 @@ fn breakdown_003(ctx: &Context) -> Result<[f64; 4]> {
     let model = BaseTwoHead::new(&vs.root(), n_users, n_items, 16);
     let mut opt = two_tower::adam(&vs, 0.01)?;
     let n = batches.len().min(steps);
-    phases(&mut opt, n, |k| {
-        two_tower::batch_loss(&model, &batches[k])
-    })
+    phases(&mut opt, n, |k| two_tower::batch_loss(&model, &batches[k]))
 }
 
 /// Where a Rust step's time goes in 004's loop (see [`phases`]).
