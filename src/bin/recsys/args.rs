@@ -149,3 +149,11 @@ where
     clap::builder::PossibleValuesParser::new(names)
         .map(|s| s.parse::<T>().expect("clap admits only the listed names"))
 }
+
+/// The list length `-k` every command takes: at least 1.
+pub fn ensure_k(k: usize) -> Result<()> {
+    if k == 0 {
+        anyhow::bail!("-k must be at least 1, got 0");
+    }
+    Ok(())
+}

@@ -1,44 +1,51 @@
 //! `recsys`: the command line. Parsing and printing only; the library does the work, and the
 //! notebook ports (`notebooks-ported/`) are compiled in as [`notebooks`].
 
-mod app;
 mod args;
 mod bench;
+mod checkpoint;
 mod compare;
+mod data;
+mod doctor;
+mod evaluate;
 #[path = "../../../notebooks-ported/mod.rs"]
 mod notebooks;
+mod prepared;
+mod recommend;
 mod reproduce;
 #[cfg(test)]
 mod tests;
+mod train;
 mod twins;
+mod zoo;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::args::{GlobalArgs, RatingsArgs};
-use recsys::data::{self, checksum, Dataset};
-use recsys::{say, Context};
+use crate::args::GlobalArgs;
+use recsys::Context;
 
 /// Recommender-system tutorials ported from PyTorch to Rust (tch + polars).
 ///
 /// Start with `recsys doctor` to see what libtorch and data this machine has.
 #[derive(Parser, Debug)]
 #[command(name = "recsys", version, about, long_about)]
-struct Cli {
+pub struct Cli {
     #[command(flatten)]
-    global: GlobalArgs,
+    pub global: GlobalArgs,
     #[command(subcommand)]
-    command: Command,
+    pub command: Command,
 }
 
+/// The commands, one file each.
 #[derive(Subcommand, Debug)]
-enum Command {
+pub enum Command {
     /// Report tch and libtorch versions, CUDA, threads, and the data files' checksums.
     Doctor,
     /// Inspect, verify and download ratings data.
     #[command(subcommand)]
-    Data(DataCommand),
+    Data(crate::data::DataCommand),
     /// Run the notebook ports and set each number beside the notebook's.
     ///
     /// The ports run with the notebooks' own settings, in faithful mode. Prints a table per
@@ -55,8 +62,39 @@ enum Command {
         #[arg(long)]
         with_python: bool,
     },
-    #[command(flatten)]
-    App(crate::app::AppCommand),
+    /// Train a model on any ratings data, evaluate it on its test split, and save it.
+    ///
+    /// Data: ml-100k, ml-latest-small, a downloaded MovieLens (ml-1m, ml-25m, ml-32m), or a
+    /// CSV/TSV file with --sep and the column flags. Models: mf, neumf, bilinear, two-tower,
+    /// mlp, pooling, cbow, gru, lstm. --save DIR writes model.safetensors and model.json (config,
+    /// id maps, data fingerprints), atomically, never over an existing DIR without --force.
+    /// The evaluation printed is the one `recsys evaluate --model DIR` prints.
+    Train(Box<crate::train::TrainArgs>),
+    /// Evaluate a saved model (--model DIR) on its test split, or score recommendation lists
+    /// made elsewhere (--recs, --truth) with RePlay's definitions.
+    ///
+    /// --model: explicit models get RMSE = sqrt(mean((r̂ - r)²)) and MAE = mean(|r̂ - r|) over
+    /// the test ratings; ranking models get the metrics below under two named protocols:
+    /// "full" ranks all items with the user's train items excluded; "sampled" (notebook 000)
+    /// ranks the test positives among 100 random non-positive items, which flatters models.
+    /// Coverage there is over the model's items.
+    ///
+    /// --recs: files are CSV with a header naming user_id and item_id; --recs may add a rating or score
+    /// column (higher is better), else each user's rows count best first in file order.
+    /// Per user, with hits@k the relevant items among the top k and rel the relevant set:
+    /// Precision@k = hits@k/k; Recall@k = hits@k/|rel|; HitRate@k = 1 if hits@k > 0;
+    /// NDCG@k = Σ_hits 1/log2(rank+1) / Σ_{r=1..min(k,|rel|)} 1/log2(r+1);
+    /// MRR@k = 1/rank of the first hit; MAP@k = Σ_hits precision@rank / min(k,|rel|).
+    /// Each is averaged over the users of the ground truth (no recommendations scores 0).
+    /// Coverage@k = distinct recommended items / distinct items in --train.
+    Evaluate(crate::evaluate::EvaluateArgs),
+    /// Top-k items for a user from a saved model.
+    ///
+    /// Items are given in the data's original ids, with titles where the dataset has them. Items the user rated are excluded unless --include-seen.
+    /// A user the model never saw gets the most popular train items, labelled as a fallback.
+    Recommend(crate::recommend::RecommendArgs),
+    /// The k items nearest to an item by cosine similarity of the model's item embeddings.
+    Similar(crate::recommend::SimilarArgs),
     /// Run a notebook's Rust port beside its PyTorch twin, epoch by epoch.
     ///
     /// Both run with the same --seed (default 0); the twin is notebooks-ported/python/nbXXX.py,
@@ -82,21 +120,6 @@ enum Command {
     Notebook(crate::notebooks::registry::NotebookCommand),
 }
 
-#[derive(Subcommand, Debug)]
-enum DataCommand {
-    /// Rows, users, items, the rating histogram and the time range of a ratings table.
-    Info(RatingsArgs),
-    /// Download a GroupLens archive into the cache directory, verified by its published MD5.
-    Download {
-        /// Which release.
-        #[arg(value_parser = crate::args::named::<Dataset>(&Dataset::NAMES))]
-        dataset: Dataset,
-        /// Replace an archive already in the cache.
-        #[arg(long)]
-        replace: bool,
-    },
-}
-
 fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
@@ -107,147 +130,41 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     let ctx = cli.global.context()?;
-    let result = match cli.command {
-        Command::Doctor => doctor(&ctx)?,
-        Command::Reproduce { which, with_python } => {
-            let list = match which.as_str() {
-                "all" => crate::notebooks::registry::NOTEBOOKS.to_vec(),
-                one => vec![crate::notebooks::registry::find(one)?],
-            };
-            crate::reproduce::reproduce(&ctx, &list, with_python)?
-        }
-        Command::App(cmd) => crate::app::run(&ctx, cmd)?,
-        Command::Compare { notebook, flags } => crate::compare::compare(&ctx, &notebook, &flags)?,
-        Command::Bench(args) => crate::bench::bench(&ctx, &args)?,
-        Command::Notebook(which) => serde_json::to_value(which.run(&ctx)?.report)?,
-        Command::Data(DataCommand::Info(args)) => data_info(&ctx, &args)?,
-        Command::Data(DataCommand::Download { dataset, replace }) => {
-            let path = data::download::download(
-                dataset,
-                &ctx.data.cache,
-                &data::download::base_url(),
-                replace,
-            )?;
-            say!(ctx, "{} is at {}", dataset.name(), path.display());
-            json!({ "dataset": dataset.name(), "path": path })
-        }
-    };
+    let result = dispatch(&ctx, cli.command)?;
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     }
     Ok(())
 }
 
-fn doctor(ctx: &Context) -> Result<Value> {
-    let info = recsys::runtime::device::torch_info();
-    say!(ctx, "tch              {}", info.tch_version);
-    say!(
-        ctx,
-        "libtorch         {}",
-        info.libtorch_version.as_deref().unwrap_or("unknown")
-    );
-    say!(
-        ctx,
-        "libtorch loaded  {}",
-        info.libtorch_loaded.as_deref().unwrap_or("unknown")
-    );
-    say!(ctx, "libtorch built   {}", info.libtorch_build_dir);
-    say!(ctx, "CUDA available   {}", info.cuda_available);
-    say!(ctx, "CUDA devices     {}", info.cuda_device_count);
-    say!(ctx, "cuDNN available  {}", info.cudnn_available);
-    say!(ctx, "threads          {}", info.threads);
-    let adam = recsys::optim::cpu_kernel();
-    let fast = cfg!(feature = "fast");
-    say!(
-        ctx,
-        "feature fast     {}",
-        if fast {
-            "on (fused Adam, Rust dropout masks, sparse lookups)"
-        } else {
-            "off (plain tch)"
+/// Run one command; its result is what `--json` prints.
+fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
+    use crate::notebooks::registry;
+    Ok(match command {
+        Command::Doctor => crate::doctor::doctor(ctx)?,
+        Command::Data(cmd) => crate::data::run(ctx, &cmd)?,
+        Command::Notebook(which) => serde_json::to_value(which.run(ctx)?.report)?,
+        Command::Reproduce { which, with_python } => {
+            let list = match which.as_str() {
+                "all" => registry::NOTEBOOKS.to_vec(),
+                one => vec![registry::find(one)?],
+            };
+            crate::reproduce::reproduce(ctx, &list, with_python)?
         }
-    );
-    if fast {
-        say!(
+        Command::Compare { notebook, flags } => crate::compare::compare(ctx, &notebook, &flags)?,
+        Command::Bench(args) => crate::bench::bench(ctx, &args)?,
+        Command::Train(args) => crate::train::train(ctx, &args)?,
+        Command::Evaluate(args) => crate::evaluate::run(ctx, &args)?,
+        Command::Recommend(a) => crate::recommend::recommend(
             ctx,
-            "Adam on the CPU  fused, bit-identical to libtorch's ({adam} loops)"
-        );
-    } else {
-        say!(ctx, "Adam on the CPU  {adam}");
-    }
-    let rust_masks = recsys::rng::rust_masks_match_libtorch();
-    say!(
-        ctx,
-        "dropout masks    {}",
-        if rust_masks {
-            "drawn in Rust from libtorch's generator (checked bit for bit against its bernoulli_)"
-        } else if fast {
-            "libtorch's bernoulli_ (the Rust draw does not match this libtorch)"
-        } else {
-            "libtorch's bernoulli_"
+            &a.model,
+            a.data.as_deref(),
+            a.user,
+            a.k,
+            a.include_seen,
+        )?,
+        Command::Similar(a) => {
+            crate::recommend::similar(ctx, &a.model, a.data.as_deref(), &a.item, a.k)?
         }
-    );
-    say!(
-        ctx,
-        "device chosen    {}",
-        recsys::runtime::device::device_name(ctx.device)
-    );
-    say!(ctx, "shipped data     {}", ctx.data.shipped.display());
-    let files = checksum::check_dir(&ctx.data.shipped)?;
-    let mut file_json = Vec::new();
-    for (name, status) in &files {
-        let text = match status {
-            checksum::FileStatus::Ok => "ok".to_string(),
-            checksum::FileStatus::Missing => "MISSING".to_string(),
-            checksum::FileStatus::Mismatch { found, .. } => {
-                format!("CHECKSUM MISMATCH (found {found})")
-            }
-        };
-        say!(ctx, "  {name:<24} {text}");
-        file_json.push(json!({ "file": name, "status": status }));
-    }
-    say!(ctx, "download cache   {}", ctx.data.cache.display());
-    let mut datasets = Vec::new();
-    for d in [Dataset::Ml100k, Dataset::MlLatestSmall] {
-        let df = d.ratings(&ctx.data)?;
-        let s = data::summarize(&df)?;
-        say!(
-            ctx,
-            "  loaded {:<16} {} ratings, {} users, {} items",
-            d.name(),
-            s.rows,
-            s.users,
-            s.items
-        );
-        datasets.push(json!({ "dataset": d.name(), "summary": s }));
-    }
-    let ok = files.iter().all(|(_, s)| *s == checksum::FileStatus::Ok);
-    Ok(
-        json!({ "torch": info, "fast": fast, "adam_cpu_kernel": adam, "rust_dropout_masks": rust_masks, "device": recsys::runtime::device::device_name(ctx.device), "data_files": file_json, "data_ok": ok, "datasets": datasets }),
-    )
-}
-
-fn data_info(ctx: &Context, args: &RatingsArgs) -> Result<Value> {
-    let source = args.source()?;
-    let df = source.load(&ctx.data)?;
-    let s = data::summarize(&df)?;
-    say!(ctx, "{}", args.data);
-    say!(ctx, "rows   {}", s.rows);
-    say!(ctx, "users  {}", s.users);
-    say!(ctx, "items  {}", s.items);
-    say!(ctx, "ratings:");
-    let max = s.histogram.iter().map(|h| h.1).max().unwrap_or(1).max(1);
-    for (value, count) in &s.histogram {
-        let bar = "#".repeat((40 * count).div_ceil(max));
-        say!(ctx, "  {value:>5} {count:>9} {bar}");
-    }
-    say!(
-        ctx,
-        "time   {} .. {} (unix seconds; {} .. {} UTC)",
-        s.first_timestamp,
-        s.last_timestamp,
-        recsys::data::format_utc(s.first_timestamp),
-        recsys::data::format_utc(s.last_timestamp)
-    );
-    Ok(json!({ "data": args.data, "summary": s }))
+    })
 }

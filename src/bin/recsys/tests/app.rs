@@ -4,16 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use crate::app::{run, AppCommand};
 use clap::Parser;
 use recsys::Context;
 use serde_json::Value;
 
-#[derive(Parser)]
-struct Cli {
-    #[command(subcommand)]
-    command: AppCommand,
-}
+use crate::{dispatch, Cli};
 
 fn ctx(dir: &Path) -> Context {
     Context {
@@ -26,7 +21,7 @@ fn app(ctx: &Context, args: &[&str]) -> anyhow::Result<Value> {
     let mut argv = vec!["recsys"];
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{e}"))?;
-    run(ctx, cli.command)
+    dispatch(ctx, cli.command)
 }
 
 fn err(ctx: &Context, args: &[&str]) -> String {

@@ -9,8 +9,8 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use super::data::{prepare, DataSpec, Fingerprints, Prepared, SplitSpec};
-use super::models::{AppModel, ModelConfig, Sampling};
+use crate::prepared::{prepare, DataSpec, Fingerprints, Prepared, SplitSpec};
+use crate::zoo::{AppModel, ModelConfig, Sampling};
 use recsys::prep::IdMap;
 use recsys::runtime::context::Context;
 

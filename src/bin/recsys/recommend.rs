@@ -2,15 +2,15 @@
 //! similarity of the item embeddings), from a saved model.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
-use super::checkpoint::{load, Loaded};
-use super::data::{histories, item_sets, titles};
-use super::ensure_k;
-use super::models::{Feedback, Query};
+use crate::args::ensure_k;
+use crate::checkpoint::{load, Loaded};
+use crate::prepared::{histories, item_sets, titles};
+use crate::zoo::{Feedback, Query};
 use recsys::eval::metrics::top_k_excluding;
 use recsys::prep::i64_values;
 use recsys::runtime::context::Context;
@@ -216,4 +216,41 @@ pub fn similar(
     );
     print_items(ctx, &items, "cosine");
     Ok(json!({ "item": target, "title": titles.get(&target), "items": items }))
+}
+
+/// `recsys recommend`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct RecommendArgs {
+    /// A saved model directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The user's original id.
+    #[arg(long)]
+    pub user: i64,
+    /// How many items.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Keep items the user already rated.
+    #[arg(long)]
+    pub include_seen: bool,
+    /// Read the ratings from here instead of the model's source (same data, checked).
+    #[arg(long)]
+    pub data: Option<String>,
+}
+
+/// `recsys similar`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct SimilarArgs {
+    /// A saved model directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// An item id, or a (case-insensitive) title substring.
+    #[arg(long)]
+    pub item: String,
+    /// How many items.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Read the ratings from here instead of the model's source (same data, checked).
+    #[arg(long)]
+    pub data: Option<String>,
 }

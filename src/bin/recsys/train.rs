@@ -9,12 +9,12 @@ use clap::Args;
 use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
 
-use super::checkpoint::{self, Sidecar, TrainSettings};
-use super::data::{prepare, DataSpec, SplitKind, SplitSpec};
-use super::ensure_k;
-use super::eval::evaluate_model;
-use super::models::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
+use crate::args::ensure_k;
 use crate::args::RatingsArgs;
+use crate::checkpoint::{self, Sidecar, TrainSettings};
+use crate::evaluate::evaluate_model;
+use crate::prepared::{prepare, DataSpec, SplitKind, SplitSpec};
+use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
 use recsys::data::interactions::Interactions;
 use recsys::prep::sequence::to_sequences;
 use recsys::prep::{f64_values, i64_values};

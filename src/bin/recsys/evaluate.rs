@@ -6,13 +6,15 @@
 //! Sequence models under the user-based split score each test user from their test history
 //! without its last item, which is the only relevant item.
 
+use std::path::PathBuf;
+
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
 use tch::{Kind, Tensor};
 
-use super::data::{histories, item_sets, rows, Prepared, SplitKind};
-use super::ensure_k;
-use super::models::{AppModel, Feedback, Query};
+use crate::args::ensure_k;
+use crate::prepared::{histories, item_sets, rows, Prepared, SplitKind};
+use crate::zoo::{AppModel, Feedback, Query};
 use recsys::eval::metrics::RankingMetrics;
 use recsys::eval::protocol::{
     full_ranking, held_out_users, next_item_users, sampled_ranking, RatingTest, TestUser,
@@ -153,4 +155,93 @@ pub fn evaluate_model(
         "users": cases.len(),
         "k": k,
     }))
+}
+
+/// `recsys evaluate`'s flags (its help is on the `Evaluate` command in `main.rs`).
+#[derive(clap::Args, Debug)]
+pub struct EvaluateArgs {
+    /// A saved model directory (from `recsys train --save`).
+    #[arg(long, conflicts_with_all = ["recs", "truth", "train"])]
+    pub model: Option<PathBuf>,
+    /// With --model: read the ratings from here instead of the source the model was
+    /// trained on (it must be the same data: the fingerprints are checked).
+    #[arg(long, requires = "model")]
+    pub data: Option<String>,
+    /// With --model: negatives per user in the sampled protocol.
+    #[arg(long, default_value_t = 100)]
+    pub negatives: usize,
+    /// Recommendations: user_id,item_id[,rating|score].
+    #[arg(long, requires = "truth")]
+    pub recs: Option<PathBuf>,
+    /// Ground truth: user_id,item_id.
+    #[arg(long, requires = "recs")]
+    pub truth: Option<PathBuf>,
+    /// Train interactions (user_id,item_id), for Coverage.
+    #[arg(long)]
+    pub train: Option<PathBuf>,
+    /// Cut-off of the lists.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+}
+
+/// `recsys evaluate`: a saved model on its test split (`--model`), or recommendation lists
+/// against a ground truth (`--recs`, `--truth`).
+pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
+    let k = args.k;
+    ensure_k(k)?;
+    if let Some(dir) = &args.model {
+        let (data, negatives) = (&args.data, args.negatives);
+        let l = crate::checkpoint::load(ctx, dir, data.as_deref())?;
+        say!(
+            ctx,
+            "model {} ({}, trained on {}, {:?} split, seed {})",
+            dir.display(),
+            l.model.config.kind.name(),
+            l.sidecar.data.data,
+            l.sidecar.split.kind,
+            l.sidecar.training.seed
+        );
+        let (sc, m) = (&l.sidecar, &l.model);
+        return evaluate_model(
+            ctx,
+            m,
+            &l.data,
+            &sc.users,
+            &sc.items,
+            sc.split.kind,
+            sc.training.seed,
+            k,
+            negatives,
+        );
+    }
+    let (recs, truth, train) = (args.recs.clone(), args.truth.clone(), &args.train);
+    use recsys::eval::{metrics::ranking_metrics, recs as ev};
+    let (Some(recs), Some(truth)) = (recs, truth) else {
+        bail!("evaluate needs --model DIR, or --recs FILE with --truth FILE");
+    };
+    let n_items = train.as_deref().map(ev::read_item_count).transpose()?;
+    let m = ranking_metrics(
+        &ev::read_recommendations(&recs)?,
+        &ev::read_truth(&truth)?,
+        k,
+        n_items,
+    )?;
+    say!(
+        ctx,
+        "protocol: lists given in {} against {} ({} users)",
+        recs.display(),
+        truth.display(),
+        m.users
+    );
+    say!(ctx, "Precision@{k}  {:.6}", m.precision);
+    say!(ctx, "Recall@{k}     {:.6}", m.recall);
+    say!(ctx, "NDCG@{k}       {:.6}", m.ndcg);
+    say!(ctx, "HitRate@{k}    {:.6}", m.hit_rate);
+    say!(ctx, "MRR@{k}        {:.6}", m.mrr);
+    say!(ctx, "MAP@{k}        {:.6}", m.map);
+    match m.coverage {
+        Some(c) => say!(ctx, "Coverage@{k}   {c:.6}"),
+        None => say!(ctx, "Coverage@{k}   (needs --train)"),
+    }
+    Ok(serde_json::to_value(m)?)
 }
