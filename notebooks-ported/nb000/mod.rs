@@ -29,11 +29,12 @@ use anyhow::{bail, Result};
 use tch::nn;
 use tch::{Device, Kind, Tensor};
 
-use recsys::eval::sampled::{self, NegativePool, SampledCandidates};
+use recsys::eval::sampled::{NegativePool, SampledCandidates};
 use recsys::models::mf::MatrixFactorization;
 use recsys::models::neumf::{NeuMF, NeuMFConfig};
 use recsys::prep::{self, IdMap};
 use recsys::report::Report;
+use recsys::train::negatives;
 use recsys::{report::plot, say, Context};
 
 use data::{parse_date, parse_utc_offset, positives_by_user};
@@ -290,7 +291,7 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
     let mf_unsampled = evaluate(ctx, &model, &candidates, &pairs)?;
 
     // ### Train with sampling: one uniform random (user, item) negative per train interaction.
-    let (neg_users, neg_items) = sampled::uniform_negatives(n_users, n_items, n_train, device);
+    let (neg_users, neg_items) = negatives::uniform_negatives(n_users, n_items, n_train, device);
     say!(
         ctx,
         "{n_train} uniform random negatives drawn (they may hit real positives, as in the notebook)"

@@ -1,8 +1,8 @@
 //! The sampled-candidates protocol (notebook 000): each test user's test positives ranked
-//! among a fixed number of sampled negative items; and uniform training negatives.
+//! among a fixed number of sampled negative items.
 //!
-//! Implicit data holds only positives (a user interacted with an item). Training adds uniform
-//! random (user, item) pairs labelled 0 ([`uniform_negatives`]). Evaluation ranks, for each test
+//! Implicit data holds only positives (a user interacted with an item); the training negatives
+//! are [`crate::train::negatives`]. Evaluation ranks, for each test
 //! user, that user's test positives among a fixed number of sampled negative items
 //! ([`sample_test_negatives`], [`SampledCandidates`], [`SampledCandidates::ranked`]), and
 //! averages notebook 000's metrics over users at several cutoffs
@@ -19,17 +19,6 @@ use anyhow::{bail, Result};
 use tch::{Device, Kind, Tensor};
 
 use crate::eval::metrics;
-
-/// Uniform training negatives: `n` users drawn from `0..n_users` and then `n` items drawn from
-/// `0..n_items`, independently and with replacement, on `device`.
-///
-/// This is notebook 000's "random sampling": a drawn pair may be one of the user's positives.
-/// Returns `(users, items)`, two int64 tensors of length `n`.
-pub fn uniform_negatives(n_users: i64, n_items: i64, n: i64, device: Device) -> (Tensor, Tensor) {
-    let users = Tensor::randint(n_users, [n], (Kind::Int64, device));
-    let items = Tensor::randint(n_items, [n], (Kind::Int64, device));
-    (users, items)
-}
 
 /// Which items a test user's negatives may be drawn from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -302,13 +291,5 @@ mod tests {
         let too_many =
             SampledCandidates::sample(vec![0], pos, 10, 6, NegativePool::NeverInteracted, &train);
         assert!(too_many.is_err());
-    }
-
-    #[test]
-    fn uniform_negatives_are_in_range() {
-        let (u, i) = uniform_negatives(3, 5, 1000, Device::Cpu);
-        assert_eq!(u.size(), vec![1000]);
-        assert!(u.max().int64_value(&[]) < 3 && u.min().int64_value(&[]) >= 0);
-        assert!(i.max().int64_value(&[]) < 5 && i.min().int64_value(&[]) >= 0);
     }
 }
