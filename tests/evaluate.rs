@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::process::Command;
 
 use recsys::eval::metrics::{self, ranking_metrics};
-use recsys::eval::recs::{read_recommendations, read_truth};
+use recsys::eval::recs::{read_items, read_recommendations, read_truth};
 
 fn recsys(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_recsys"))
@@ -47,10 +47,12 @@ fn files() -> Files {
 #[test]
 fn hand_made_lists() {
     let f = files();
-    let recs = read_recommendations(f.recs.as_ref()).unwrap();
+    let recs = read_recommendations(f.recs.as_ref()).unwrap().lists;
     assert_eq!(recs[&1], vec![10, 11, 12], "sorted by score");
     let truth = read_truth(f.truth.as_ref()).unwrap();
-    let m = ranking_metrics(&recs, &truth, 2, Some(8)).unwrap();
+    let train = read_items(f.train.as_ref()).unwrap();
+    assert_eq!(train.len(), 8);
+    let m = ranking_metrics(&recs, &truth, 2, Some(&train)).unwrap();
     assert_eq!(m.users, 3);
     // hit rates 1, 1, 0
     assert!((m.hit_rate - 2.0 / 3.0).abs() < 1e-12);
@@ -80,7 +82,7 @@ fn cli_equals_the_library() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let recs = read_recommendations(f.recs.as_ref()).unwrap();
+    let recs = read_recommendations(f.recs.as_ref()).unwrap().lists;
     let truth = read_truth(f.truth.as_ref()).unwrap();
     let lib =
         |m: fn(&[i64], &HashSet<i64>, usize) -> f64| metrics::mean_over_users(&recs, &truth, 3, m);
@@ -94,7 +96,11 @@ fn cli_equals_the_library() {
     let lists: HashMap<i64, Vec<i64>> = recs;
     assert_eq!(
         v["coverage"].as_f64().unwrap(),
-        metrics::coverage_at_k(lists.values().map(Vec::as_slice), 3, 8)
+        metrics::coverage_in_train_at_k(
+            lists.values().map(Vec::as_slice),
+            3,
+            &read_items(f.train.as_ref()).unwrap()
+        )
     );
 }
 

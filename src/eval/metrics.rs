@@ -14,7 +14,9 @@
 //!   sum over ranks 1..=min(k, |rel|) (RePlay's definition)
 //! - MRR@k = 1 / rank of the first hit in the top k, 0 without one
 //! - MAP@k = Σ over hits at rank r of precision@r, divided by min(k, |rel|)
-//! - Coverage@k = distinct items in all top-k lists / number of items in train
+//! - Coverage@k = distinct items in all top-k lists that appear in train / distinct train items
+//!   (RePlay 0.22's; [`coverage_in_train_at_k`], [`coverage_at_k`] when every recommended item is
+//!   a train item)
 //!
 //! [`mean_over_users`] averages a per-user metric over the users of the ground truth: a user
 //! with no recommendations scores 0, as in RePlay. [`ranking_metrics`] computes all of them at
@@ -112,7 +114,8 @@ pub fn map_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> 
     sum / denom as f64
 }
 
-/// Distinct items among all top-k lists, over the number of train items.
+/// Distinct items among all top-k lists, over the number of train items: for lists that hold
+/// train items only (see [`coverage_in_train_at_k`] otherwise).
 pub fn coverage_at_k<'a, T: Eq + Hash + 'a>(
     lists: impl IntoIterator<Item = &'a [T]>,
     k: usize,
@@ -123,6 +126,35 @@ pub fn coverage_at_k<'a, T: Eq + Hash + 'a>(
     }
     let distinct: HashSet<&T> = lists.into_iter().flat_map(|l| l.iter().take(k)).collect();
     distinct.len() as f64 / n_train_items as f64
+}
+
+/// Distinct items among all top-k lists that are in `train_items`, over the number of train
+/// items (RePlay 0.22's Coverage: a recommended item absent from train does not count, so the
+/// value never exceeds 1). 0 for an empty train set.
+pub fn coverage_in_train_at_k<'a, T: Eq + Hash + 'a>(
+    lists: impl IntoIterator<Item = &'a [T]>,
+    k: usize,
+    train_items: &HashSet<T>,
+) -> f64 {
+    if train_items.is_empty() {
+        return 0.0;
+    }
+    let distinct: HashSet<&T> = lists
+        .into_iter()
+        .flat_map(|l| l.iter().take(k))
+        .filter(|i| train_items.contains(i))
+        .collect();
+    distinct.len() as f64 / train_items.len() as f64
+}
+
+/// Fails unless every score is finite: a model whose scores hold NaN or ±inf (a diverged
+/// training run) is reported as such rather than ranked, since NaN compares equal to
+/// everything in a sort and would land anywhere in the lists, even first.
+pub fn ensure_finite(scores: &[f32]) -> Result<()> {
+    if let Some(s) = scores.iter().find(|s| !s.is_finite()) {
+        bail!("the model's scores are not finite (NaN/inf; found {s}): training diverged?");
+    }
+    Ok(())
 }
 
 /// Mean of `metric(recs, relevant, k)` over the users in `truth`; users missing from `recs`
@@ -158,18 +190,19 @@ pub struct RankingMetrics {
     pub hit_rate: f64,
     pub mrr: f64,
     pub map: f64,
-    /// Distinct recommended items in the top k over train items; `None` without a train set.
+    /// Distinct recommended train items in the top k over train items
+    /// ([`coverage_in_train_at_k`]); `None` without a train set.
     pub coverage: Option<f64>,
 }
 
 /// Score `recs` against `truth` at `k` (RePlay's definitions; Recall divides by |relevant|),
-/// each metric by [`mean_over_users`]. Coverage is over `n_train_items` when given. Fails for
-/// `k` = 0 or an empty ground truth.
+/// each metric by [`mean_over_users`]. Coverage is over `train_items` when given
+/// ([`coverage_in_train_at_k`]). Fails for `k` = 0 or an empty ground truth.
 pub fn ranking_metrics(
     recs: &Lists,
     truth: &Truth,
     k: usize,
-    n_train_items: Option<usize>,
+    train_items: Option<&HashSet<i64>>,
 ) -> Result<RankingMetrics> {
     if k == 0 {
         bail!("k must be at least 1, got 0");
@@ -187,7 +220,8 @@ pub fn ranking_metrics(
         hit_rate: mean(hit_rate_at_k),
         mrr: mean(mrr_at_k),
         map: mean(map_at_k),
-        coverage: n_train_items.map(|n| coverage_at_k(recs.values().map(Vec::as_slice), k, n)),
+        coverage: train_items
+            .map(|t| coverage_in_train_at_k(recs.values().map(Vec::as_slice), k, t)),
     })
 }
 
@@ -332,11 +366,50 @@ mod tests {
     fn ranking_metrics_average_every_metric() {
         let recs: Lists = [(1, vec![10, 11]), (2, vec![20, 21])].into();
         let truth: Truth = [(1, set(&[11])), (2, set(&[20, 22])), (3, set(&[10]))].into();
-        let m = ranking_metrics(&recs, &truth, 2, Some(8)).unwrap();
+        let train: HashSet<i64> = (10..12).chain(20..26).collect();
+        let m = ranking_metrics(&recs, &truth, 2, Some(&train)).unwrap();
         assert_eq!((m.users, m.hit_rate, m.mrr), (3, 2.0 / 3.0, 0.5));
         assert_eq!(m.recall, (1.0 + 0.5) / 3.0);
         assert_eq!(m.coverage, Some(0.5));
         assert!(ranking_metrics(&recs, &truth, 0, None).is_err());
         assert!(ranking_metrics(&recs, &Truth::new(), 2, None).is_err());
+    }
+
+    #[test]
+    fn coverage_counts_only_train_items() {
+        // four distinct recommended items, two of them absent from the four train items:
+        // RePlay 0.22 counts 2 / 4, not 4 / 4 (and never more than 1)
+        let lists = [vec![1, 2], vec![8, 9]];
+        let train: HashSet<i64> = [1, 2, 3, 4].into();
+        assert_eq!(
+            coverage_in_train_at_k(lists.iter().map(Vec::as_slice), 2, &train),
+            0.5
+        );
+        let outside = [vec![7, 8], vec![9, 1, 2]];
+        assert_eq!(
+            coverage_in_train_at_k(outside.iter().map(Vec::as_slice), 3, &train),
+            0.5
+        );
+        assert_eq!(
+            coverage_in_train_at_k(outside.iter().map(Vec::as_slice), 2, &train),
+            0.0
+        );
+        assert_eq!(
+            coverage_in_train_at_k(lists.iter().map(Vec::as_slice), 2, &HashSet::new()),
+            0.0
+        );
+    }
+
+    #[test]
+    fn non_finite_scores_are_refused() {
+        assert!(ensure_finite(&[0.1, -3.0, 1e30]).is_ok());
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let e = ensure_finite(&[0.1, bad]).unwrap_err().to_string();
+            assert!(
+                e.contains("the model's scores are not finite (NaN/inf"),
+                "{e}"
+            );
+            assert!(e.contains("training diverged?"), "{e}");
+        }
     }
 }

@@ -13,13 +13,17 @@
 //!   Recommendation", 2020).
 //!
 //! Scoring is the caller's: a protocol takes, for each test user, the scores of all items.
-//! Everything here is in model indices; the metrics come from [`crate::eval::metrics`].
+//! Scores (and rating predictions) that are not finite are refused, not ranked: a diverged
+//! model is reported as such ([`ensure_finite`]). Everything here is in model indices; the
+//! metrics come from [`crate::eval::metrics`].
 
 use std::collections::{HashMap, HashSet};
 
 use anyhow::{bail, Result};
 
-use crate::eval::metrics::{mae, ranking_metrics, rmse, top_k_excluding, Lists, RankingMetrics};
+use crate::eval::metrics::{
+    ensure_finite, mae, ranking_metrics, rmse, top_k_excluding, Lists, RankingMetrics,
+};
 use crate::eval::sampled::{NegativePool, SampledCandidates};
 use crate::prep::IdMap;
 
@@ -101,7 +105,7 @@ fn known(items: &IdMap, ids: impl Iterator<Item = i64>) -> Vec<i64> {
     ids.filter_map(|i| items.index(i)).collect()
 }
 
-/// Checks that there is one row of `n_items` scores per test user.
+/// Checks that there is one row of `n_items` finite scores per test user.
 fn check_scores(cases: &[TestUser], scores: &[Vec<f32>], n_items: usize) -> Result<()> {
     if cases.is_empty() {
         bail!("no test user has test items the model can rank (known user with known items)");
@@ -112,7 +116,12 @@ fn check_scores(cases: &[TestUser], scores: &[Vec<f32>], n_items: usize) -> Resu
     if let Some(row) = scores.iter().find(|row| row.len() != n_items) {
         bail!("a score row holds {} items, not {n_items}", row.len());
     }
-    Ok(())
+    scores.iter().try_for_each(|row| ensure_finite(row))
+}
+
+/// The model's items `0..n_items`, for Coverage.
+fn all_items(n_items: usize) -> HashSet<i64> {
+    (0..n_items as i64).collect()
 }
 
 /// Each test user's relevant set, keyed by user.
@@ -142,7 +151,7 @@ pub fn full_ranking(
             (c.user, top.into_iter().map(|i| i as i64).collect())
         })
         .collect();
-    ranking_metrics(&lists, &truth(cases), k, Some(n_items))
+    ranking_metrics(&lists, &truth(cases), k, Some(&all_items(n_items)))
 }
 
 /// The outcome of [`sampled_ranking`].
@@ -195,7 +204,7 @@ pub fn sampled_ranking(
         .map(|c| c.user)
         .zip(candidates.ranked(&pair_scores, k)?)
         .collect();
-    let metrics = ranking_metrics(&lists, &truth(cases), k, Some(n_items))?;
+    let metrics = ranking_metrics(&lists, &truth(cases), k, Some(&all_items(n_items)))?;
     Ok(SampledRanking { negatives, metrics })
 }
 
@@ -249,13 +258,19 @@ impl RatingTest {
         self.targets.is_empty()
     }
 
-    /// RMSE and MAE of `predictions`, one per kept rating.
+    /// RMSE and MAE of `predictions`, one per kept rating; fails when a prediction is not
+    /// finite (a diverged model).
     pub fn metrics(&self, predictions: &[f64]) -> Result<RatingMetrics> {
         if predictions.len() != self.len() {
             bail!(
                 "{} predictions for {} test ratings",
                 predictions.len(),
                 self.len()
+            );
+        }
+        if let Some(p) = predictions.iter().find(|p| !p.is_finite()) {
+            bail!(
+                "the model's predictions are not finite (NaN/inf; found {p}): training diverged?"
             );
         }
         Ok(RatingMetrics {
@@ -313,6 +328,31 @@ mod tests {
         );
         assert!(full_ranking(&cases, &[vec![0.9]], 3, 1).is_err());
         assert!(full_ranking(&[], &[], 3, 1).is_err());
+    }
+
+    #[test]
+    fn non_finite_scores_are_refused_not_ranked() {
+        let cases = vec![TestUser {
+            user: 7,
+            index: Some(0),
+            history: vec![],
+            relevant: vec![2],
+        }];
+        // a diverged model: NaN would compare equal to everything and could rank first
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let scores = [vec![0.1, bad, 0.5]];
+            for e in [
+                full_ranking(&cases, &scores, 3, 1).unwrap_err(),
+                sampled_ranking(&cases, &scores, 3, 1, 2, 0).unwrap_err(),
+            ] {
+                assert!(e.to_string().contains("scores are not finite"), "{e}");
+            }
+        }
+        let all_nan = [vec![f32::NAN; 3]];
+        assert!(sampled_ranking(&cases, &all_nan, 3, 3, 2, 0).is_err());
+        let t = RatingTest::new([(1, 10, 4.0)], &ids(&[1]), &ids(&[10]));
+        let e = t.metrics(&[f64::NAN]).unwrap_err().to_string();
+        assert!(e.contains("predictions are not finite"), "{e}");
     }
 
     #[test]

@@ -159,6 +159,8 @@ impl SampledCandidates {
     /// Each user's top `k` candidates (items), best first, ranked by `scores` (aligned with
     /// [`SampledCandidates::pairs`]) with [`metrics::top_k`]. Equal scores keep the candidate
     /// order, positives first, like Python's stable `sorted(..., reverse=True)` in notebook 000.
+    /// Fails when a score is not finite ([`metrics::ensure_finite`]): a diverged model is
+    /// reported, not ranked.
     pub fn ranked(&self, scores: &[f32], k: usize) -> Result<Vec<Vec<i64>>> {
         let total: usize = self
             .positives
@@ -169,6 +171,7 @@ impl SampledCandidates {
         if scores.len() != total {
             bail!("{} scores for {total} candidate pairs", scores.len());
         }
+        metrics::ensure_finite(scores)?;
         let mut offset = 0;
         Ok(self
             .positives
@@ -251,6 +254,17 @@ mod tests {
         let c = hand_made();
         let m = c.evaluate(&[0.0; 8], &[1]).unwrap();
         assert_eq!(m.recall, vec![1.0]);
+    }
+
+    #[test]
+    fn nan_scores_are_refused_not_ranked() {
+        // all NaN used to tie everywhere, ranking the positives first: perfect metrics
+        let c = hand_made();
+        let e = c.evaluate(&[f32::NAN; 8], &[1]).unwrap_err().to_string();
+        assert!(e.contains("scores are not finite"), "{e}");
+        let mut one_inf = [0.0; 8];
+        one_inf[3] = f32::INFINITY;
+        assert!(c.ranked(&one_inf, 2).is_err());
     }
 
     #[test]

@@ -219,12 +219,13 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
     let (Some(recs), Some(truth)) = (recs, truth) else {
         bail!("evaluate needs --model DIR, or --recs FILE with --truth FILE");
     };
-    let n_items = train.as_deref().map(ev::read_item_count).transpose()?;
+    let train_items = train.as_deref().map(ev::read_items).transpose()?;
+    let lists = ev::read_recommendations(&recs)?;
     let m = ranking_metrics(
-        &ev::read_recommendations(&recs)?,
+        &lists.lists,
         &ev::read_truth(&truth)?,
         k,
-        n_items,
+        train_items.as_ref(),
     )?;
     say!(
         ctx,
@@ -233,6 +234,15 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
         truth.display(),
         m.users
     );
+    if let Some((line, user, item)) = lists.first_duplicate {
+        say!(
+            ctx,
+            "note: {} duplicated row(s) in {} dropped, each item kept at its best rank \
+             (first: line {line}, user {user}, item {item})",
+            lists.duplicates,
+            recs.display()
+        );
+    }
     say!(ctx, "Precision@{k}  {:.6}", m.precision);
     say!(ctx, "Recall@{k}     {:.6}", m.recall);
     say!(ctx, "NDCG@{k}       {:.6}", m.ndcg);
@@ -243,5 +253,7 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
         Some(c) => say!(ctx, "Coverage@{k}   {c:.6}"),
         None => say!(ctx, "Coverage@{k}   (needs --train)"),
     }
-    Ok(serde_json::to_value(m)?)
+    let mut v = serde_json::to_value(m)?;
+    v["duplicates_dropped"] = lists.duplicates.into();
+    Ok(v)
 }

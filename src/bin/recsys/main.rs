@@ -77,16 +77,22 @@ pub enum Command {
     /// the test ratings; ranking models get the metrics below under two named protocols:
     /// "full" ranks all items with the user's train items excluded; "sampled" (notebook 000)
     /// ranks the test positives among 100 random non-positive items, which flatters models.
-    /// Coverage there is over the model's items.
+    /// Coverage there is over the model's items. A model whose scores or predictions are not
+    /// finite (NaN/inf: training diverged) is refused with an error, never ranked.
     ///
-    /// --recs: files are CSV with a header naming user_id and item_id; --recs may add a rating or score
-    /// column (higher is better), else each user's rows count best first in file order.
+    /// --recs: files are CSV with a header naming user_id and item_id. --recs may add one column
+    /// that orders each user's list: rating or score (higher is better) or rank (lower is
+    /// better); equal values, or no such column, keep file order. Its values must be finite
+    /// (NaN/inf is refused, naming the line). An item listed twice for a user is dropped at
+    /// its worse rank before the cut at k (a note counts them). The truth is a set per user:
+    /// repeated rows count once.
     /// Per user, with hits@k the relevant items among the top k and rel the relevant set:
     /// Precision@k = hits@k/k; Recall@k = hits@k/|rel|; HitRate@k = 1 if hits@k > 0;
     /// NDCG@k = Σ_hits 1/log2(rank+1) / Σ_{r=1..min(k,|rel|)} 1/log2(r+1);
     /// MRR@k = 1/rank of the first hit; MAP@k = Σ_hits precision@rank / min(k,|rel|).
     /// Each is averaged over the users of the ground truth (no recommendations scores 0).
-    /// Coverage@k = distinct recommended items / distinct items in --train.
+    /// Coverage@k = distinct recommended items (top k) that appear in --train / distinct items
+    /// in --train (RePlay 0.22: items absent from train do not count).
     Evaluate(crate::evaluate::EvaluateArgs),
     /// Top-k items for a user from a saved model.
     ///

@@ -11,7 +11,7 @@ use crate::args::ensure_k;
 use crate::checkpoint::{load, Loaded};
 use crate::prepared::{histories, item_sets, titles};
 use crate::zoo::{Feedback, Query};
-use recsys::eval::metrics::top_k_excluding;
+use recsys::eval::metrics::{ensure_finite, top_k_excluding};
 use recsys::prep::i64_values;
 use recsys::runtime::context::Context;
 use recsys::say;
@@ -40,6 +40,15 @@ fn print_items(ctx: &Context, items: &[Value], score_name: &str) {
             score,
             it["title"].as_str().unwrap_or("")
         );
+    }
+}
+
+/// How many items a list shows: `n`, with the `k` asked for when fewer were available.
+fn shown(n: usize, k: usize) -> String {
+    if n < k {
+        format!("{n} (all there are; -k {k} asked)")
+    } else {
+        n.to_string()
     }
 }
 
@@ -106,6 +115,7 @@ pub fn recommend(
         );
     };
     let scores = model.score_all(&[query])?.remove(0);
+    ensure_finite(&scores)?;
     let seen_indices = seen.iter().filter_map(|&i| sc.items.index(i));
     let items: Vec<Value> = top_k_excluding(&scores, seen_indices.map(|i| i as usize), k)
         .into_iter()
@@ -123,7 +133,8 @@ pub fn recommend(
     };
     say!(
         ctx,
-        "top {k} for user {user} from {} ({}{})",
+        "top {} for user {user} from {} ({}{})",
+        shown(items.len(), k),
         dir.display(),
         model.config.kind.name(),
         if include_seen {
@@ -150,15 +161,19 @@ pub fn similar(
     let loaded = load(ctx, dir, data)?;
     let (model, sc) = (&loaded.model, &loaded.sidecar);
     let titles = titles(ctx, &sc.data);
-    let by_id = item
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|i| sc.items.index(*i).is_some());
-    let target = match by_id {
-        Some(i) => i,
-        None => {
-            let needle = item.to_lowercase();
+    let wanted = item.trim();
+    if wanted.is_empty() {
+        bail!("--item is empty: give an item id, or words from its title");
+    }
+    let target = match wanted.parse::<i64>() {
+        // a number is an id, never a title search: "1995" must not quietly match "(1995)"
+        Ok(id) if sc.items.index(id).is_some() => id,
+        Ok(id) => bail!(
+            "--item {id}: no item with id {id} is known to the model (a number is read as an \
+             item id; to search titles, give words from the title)"
+        ),
+        Err(_) => {
+            let needle = wanted.to_lowercase();
             let mut matches: Vec<i64> = titles
                 .iter()
                 .filter(|(_, t)| t.to_lowercase().contains(&needle))
@@ -173,17 +188,17 @@ pub fn similar(
             match known.first() {
                 Some(&i) => {
                     if known.len() > 1 {
-                        say!(ctx, "{} known items match {item:?}; using the first, {i}", known.len());
+                        say!(ctx, "{} known items match {wanted:?}; using the first, {i}", known.len());
                     }
                     i
                 }
                 None if !matches.is_empty() => bail!(
-                    "item {item:?} matches {} title(s) ({}), but the model never saw them in training",
+                    "item {wanted:?} matches {} title(s) ({}), but the model never saw them in training",
                     matches.len(),
                     titles[&matches[0]]
                 ),
                 None => bail!(
-                    "item {item:?} is not known to the model: no item id in its training data and no title contains it"
+                    "item {wanted:?} is not known to the model: no title of its items contains it"
                 ),
             }
         }
@@ -195,6 +210,7 @@ pub fn similar(
         .clamp_min(1e-12);
     let unit = &emb / norm;
     let sims: Vec<f32> = Vec::try_from(unit.mv(&unit.get(q)))?;
+    ensure_finite(&sims)?;
     let items: Vec<Value> = top_k_excluding(&sims, [q as usize], k)
         .into_iter()
         .map(|i| {
@@ -214,6 +230,9 @@ pub fn similar(
             .unwrap_or_default(),
         model.config.kind.name()
     );
+    if items.len() < k {
+        say!(ctx, "showing {}", shown(items.len(), k));
+    }
     print_items(ctx, &items, "cosine");
     Ok(json!({ "item": target, "title": titles.get(&target), "items": items }))
 }
