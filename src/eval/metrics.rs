@@ -392,7 +392,7 @@ mod tests {
         );
         assert_eq!(
             coverage_in_train_at_k(outside.iter().map(Vec::as_slice), 2, &train),
-            0.0
+            0.25
         );
         assert_eq!(
             coverage_in_train_at_k(lists.iter().map(Vec::as_slice), 2, &HashSet::new()),

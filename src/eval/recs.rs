@@ -73,7 +73,6 @@ pub fn read_recommendations(path: &Path) -> Result<Recommendations> {
         check_finite(path, &text, name, col)?;
     }
     let df = read_ratings_file(path, &pairs_format(order.map(|o| o.0)))?;
-    let lines = data_lines(&text);
     let users: Vec<i64> = i64_values(&df, "user_id")?.collect();
     let items: Vec<i64> = i64_values(&df, "item_id")?.collect();
     let values: Vec<f64> = f64_values(&df, "rating")?.collect();
@@ -104,7 +103,8 @@ pub fn read_recommendations(path: &Path) -> Result<Recommendations> {
                 list.push(item);
             } else {
                 out.duplicates += 1;
-                let line = lines.get(row).copied().unwrap_or(row + 2);
+                // the header is line 1, and the reader refuses blank lines
+                let line = row + 2;
                 if out.first_duplicate.is_none_or(|(l, _, _)| line < l) {
                     out.first_duplicate = Some((line, u, item));
                 }
@@ -145,16 +145,6 @@ fn pairs_format(order: Option<&str>) -> RatingsFormat {
     }
 }
 
-/// The 1-based file line of each data row: the non-blank lines after the header.
-fn data_lines(text: &str) -> Vec<usize> {
-    text.split('\n')
-        .enumerate()
-        .skip(1)
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, _)| i + 1)
-        .collect()
-}
-
 /// Refuses the first data line whose field `col` (the ordering column `name`) is not a finite
 /// number, naming the file and line.
 fn check_finite(path: &Path, text: &str, name: &str, col: usize) -> Result<()> {
@@ -192,9 +182,9 @@ mod tests {
         assert_eq!(r.lists[&1], vec![10, 11]);
         assert_eq!(r.duplicates, 2);
         assert_eq!(r.first_duplicate, Some((2, 1, 10)));
-        let (_d, p) = write("user_id,item_id\n1,10\n\n1,10\n1,12\n");
+        let (_d, p) = write("user_id,item_id\n1,10\n1,11\n1,10\n1,12\n");
         let r = read_recommendations(&p).unwrap();
-        assert_eq!((r.lists[&1].clone(), r.duplicates), (vec![10, 12], 1));
+        assert_eq!((r.lists[&1].clone(), r.duplicates), (vec![10, 11, 12], 1));
         assert_eq!(r.first_duplicate, Some((4, 1, 10)));
     }
 
