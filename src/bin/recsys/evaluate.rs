@@ -170,7 +170,7 @@ pub struct EvaluateArgs {
     /// With --model: negatives per user in the sampled protocol.
     #[arg(long, default_value_t = 100)]
     pub negatives: usize,
-    /// Recommendations: user_id,item_id[,rating|score].
+    /// Recommendations: user_id,item_id[,rating|score|rank].
     #[arg(long, requires = "truth")]
     pub recs: Option<PathBuf>,
     /// Ground truth: user_id,item_id.

@@ -83,9 +83,9 @@ pub enum Command {
     /// --recs: files are CSV with a header naming user_id and item_id. --recs may add one column
     /// that orders each user's list: rating or score (higher is better) or rank (lower is
     /// better); equal values, or no such column, keep file order. Its values must be finite
-    /// (NaN/inf is refused, naming the line). An item listed twice for a user is dropped at
-    /// its worse rank before the cut at k (a note counts them). The truth is a set per user:
-    /// repeated rows count once.
+    /// (NaN/inf is refused, naming the line). An item listed more than once for a user keeps
+    /// only its best-ranked row, before the cut at k (a note counts the rows dropped). The truth
+    /// is a set per user: repeated rows count once.
     /// Per user, with hits@k the relevant items among the top k and rel the relevant set:
     /// Precision@k = hits@k/k; Recall@k = hits@k/|rel|; HitRate@k = 1 if hits@k > 0;
     /// NDCG@k = Σ_hits 1/log2(rank+1) / Σ_{r=1..min(k,|rel|)} 1/log2(r+1);
