@@ -74,14 +74,15 @@ fn bad_input_gets_a_clear_error() {
 #[test]
 fn device_cpu_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().to_str().unwrap();
+    // One output folder per run, so a run that went ahead is not stopped by the first's files.
     let notebook = |device: &str| {
+        let out_dir = dir.path().join(device);
         recsys(&[
             "--device",
             device,
             "--json",
             "--out",
-            out_dir,
+            out_dir.to_str().unwrap(),
             "notebook",
             "000",
             "--epochs",
