@@ -133,7 +133,7 @@ pub fn report(dataset: &Interactions, runs: Vec<SeedRun>) -> Report<Details> {
         // when LRAP equals this run's MRR, DIFFERS when it does not.
         let lrap = avg(&|r| r.part2.as_ref().map(|p| p.lrap_pooling)).unwrap_or(f64::NAN);
         checks.push(lrap_row(
-            label("pooling LRAP (= MRR, not a second band check)"),
+            label("pooling LRAP (= MRR; not banded again)"),
             lrap,
             mrr("pooling"),
         ));
