@@ -68,15 +68,21 @@ fn bad_input_gets_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--device \"tpu\""));
 }
 
-/// `--device cpu` is honoured: the CLI reports the device it ran on.
+/// `--device` decides where a run goes, not only what it echoes: `cpu` runs there and says
+/// so; `cuda` on a machine without CUDA stops with one line naming the flag (a CLI that
+/// ignored the flag would run on the CPU and succeed), and on a machine with CUDA runs there.
 #[test]
 fn device_cpu_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = env!("CARGO_BIN_EXE_recsys");
-    let out = std::process::Command::new(exe)
-        .args(["--device", "cpu", "--json", "--out"])
-        .arg(dir.path())
-        .args([
+    // One output folder per run, so a run that went ahead is not stopped by the first's files.
+    let notebook = |device: &str| {
+        let out_dir = dir.path().join(device);
+        recsys(&[
+            "--device",
+            device,
+            "--json",
+            "--out",
+            out_dir.to_str().unwrap(),
             "notebook",
             "000",
             "--epochs",
@@ -85,14 +91,26 @@ fn device_cpu_is_honoured() {
             "0",
             "--no-neumf",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    };
+    let v = json_of(&notebook("cpu"));
     assert_eq!(v["details"]["settings"]["device"], "cpu");
     assert_eq!(v["checks"][0]["status"], "exact");
+
+    let has_cuda = json_of(&recsys(&["doctor", "--json"]))["torch"]["cuda_available"] == true;
+    let out = notebook("cuda");
+    if has_cuda {
+        let v = json_of(&out);
+        assert_eq!(v["details"]["settings"]["device"], "cuda:0");
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "--device cuda ran without CUDA: {err}"
+        );
+        assert!(
+            err.contains("--device cuda") && err.contains("CUDA is not available"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
 }

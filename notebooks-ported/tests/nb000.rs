@@ -182,3 +182,70 @@ fn full_mf_run_lands_in_the_measured_bands() {
         assert!(matches!(c.status, Status::WithinBand { .. }), "{c:?}");
     }
 }
+
+/// The bands cannot be passed by a model that never learned: the recall bands alone could
+/// (they hold the untrained values, see `expected.rs`), the loss bands cannot. A run at a
+/// learning rate of 1e-12 trains nothing; its printed running mean, repeated as a model that
+/// never learns would print it for the notebook's 20 and 10 epochs, is set against the
+/// notebook's bands, and both last-epoch loss checks must fail.
+#[test]
+fn a_model_that_never_learned_fails_the_loss_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = Context::for_tests(dir.path());
+    ctx.seed = Some(11);
+    let mut frozen = args(1, 1);
+    frozen.lr = 1e-12;
+    let report = nb000::run(&ctx, &frozen).unwrap();
+    let mut outcome = report.details.modes[0].clone();
+    for (log, epochs) in [
+        (&mut outcome.mf.unsampled_training, 20),
+        (&mut outcome.mf.sampled_training, 10),
+    ] {
+        let first = log.printed[0];
+        log.printed = vec![first; epochs];
+    }
+    let checks = nb000::expected::checks(&args(20, 10), &outcome);
+    let status = |q: &str| {
+        &checks
+            .iter()
+            .find(|c| c.quantity == q)
+            .unwrap_or_else(|| panic!("no check {q:?}"))
+            .status
+    };
+    for q in [
+        "avg loss after epoch 20 (no sampling)",
+        "avg loss after epoch 10 (sampling)",
+    ] {
+        assert!(
+            matches!(status(q), Status::Differs { .. }),
+            "{q}: {:?}",
+            status(q)
+        );
+    }
+}
+
+/// Trained without sampling, MF ranks the test positives better than untrained: Recall@30
+/// averaged over four seeds (the notebook's own code: 0.380 ± 0.032 trained, 0.311 ± 0.039
+/// untrained over 12 seeds). One seed could land either way, so this takes the mean. (Trained
+/// with sampling it does not beat untrained in the notebook's code either: 0.307 vs 0.311.)
+#[test]
+fn trained_beats_untrained_over_several_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = Context::for_tests(dir.path());
+    ctx.force = true; // each seed writes the same plots
+    let seeds = [1u64, 2, 3, 4];
+    let mut gains = Vec::new();
+    for seed in seeds {
+        ctx.seed = Some(seed);
+        let report = nb000::run(&ctx, &args(20, 0)).unwrap();
+        let mf = &report.details.modes[0].mf;
+        let recall = |m: &recsys::eval::sampled::SampledMetrics| m.recall_at(30).unwrap();
+        gains.push(recall(&mf.trained_unsampled) - recall(&mf.untrained));
+    }
+    let mean_gain = gains.iter().sum::<f64>() / gains.len() as f64;
+    eprintln!("trained minus untrained Recall@30 per seed: {gains:?}");
+    assert!(
+        mean_gain > 0.03,
+        "trained Recall@30 minus untrained, per seed {gains:?}, mean {mean_gain:.3}"
+    );
+}

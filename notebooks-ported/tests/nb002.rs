@@ -208,3 +208,59 @@ fn gru_learns_the_cycle() {
     let mrr = rr.iter().sum::<f64>() / rr.len() as f64;
     assert!(mrr > 0.9, "MRR {mrr}");
 }
+
+/// Pooling MRR and LRAP are one number (one relevant item per sample): the report sets it
+/// against the notebook's band once, and the LRAP row only checks that LRAP equals the MRR.
+#[test]
+fn pooling_mrr_is_banded_once_and_lrap_must_equal_it() {
+    use crate::notebooks::nb002::expected::report;
+    use crate::notebooks::nb002::outcome::{ModelRun, Part2, SeedRun};
+    use recsys::report::Status;
+
+    let data = Interactions {
+        ratings: vec![1.0],
+        user_ids: vec![1],
+        item_ids: vec![1],
+        timestamps: vec![0],
+        num_users: 2,
+        num_items: 2,
+    };
+    let run = |mrr: f64, lrap: f64| SeedRun {
+        seed: 0,
+        part1: None,
+        part2: Some(Part2 {
+            lrap_pooling: lrap,
+            most_popular: 0.008,
+            softmax_popularity: 0.025,
+            models: vec![ModelRun {
+                model: "pooling".into(),
+                mrr,
+                train_s: 0.0,
+                losses: vec![],
+            }],
+            ..Part2::default()
+        }),
+    };
+    let statuses = |mrr: f64, lrap: f64| -> (usize, Status) {
+        let r = report(&data, vec![run(mrr, lrap)]);
+        let pooling_bands = r
+            .checks
+            .iter()
+            .filter(|c| c.quantity.contains("pooling") && c.status != Status::Info)
+            .filter(|c| !matches!(c.status, Status::Differs { band: None }))
+            .count();
+        let lrap_row = r
+            .checks
+            .iter()
+            .find(|c| c.quantity.contains("LRAP"))
+            .expect("an LRAP row");
+        (pooling_bands, lrap_row.status.clone())
+    };
+    // In the band, LRAP = MRR: one band check, the LRAP row is information.
+    assert_eq!(statuses(0.045, 0.045), (1, Status::Info));
+    // MRR out of the band: one failing band check, not a second one from LRAP.
+    let (bands, lrap) = statuses(0.030, 0.030);
+    assert_eq!((bands, lrap), (1, Status::Info));
+    // LRAP that is not the MRR (even inside the band) is reported.
+    assert_eq!(statuses(0.045, 0.040), (1, Status::Differs { band: None }));
+}

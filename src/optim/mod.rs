@@ -104,6 +104,39 @@ pub fn cpu_kernel() -> &'static str {
     }
 }
 
+/// What the run-time check of the fused Adam against libtorch's compared
+/// (`fast::check_against_libtorch`, behind [`check_fused_adam`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SelfCheck {
+    /// Optimizer steps taken by each side (both runs together).
+    pub steps: usize,
+    /// Weights compared at the end (both runs together).
+    pub weights: usize,
+    /// How many of them differ in any bit.
+    pub differing: usize,
+}
+
+impl SelfCheck {
+    /// Every weight came out with libtorch's bits.
+    pub fn identical(&self) -> bool {
+        self.differing == 0 && self.weights > 0
+    }
+}
+
+/// The run-time check of the fused Adam against libtorch's on this machine
+/// ([`fast::check_against_libtorch`]); `None` without feature `fast`, where [`Adam`] is
+/// libtorch's own and there is nothing to check.
+#[cfg(feature = "fast")]
+pub fn check_fused_adam() -> Result<Option<SelfCheck>> {
+    fast::check_against_libtorch().map(Some)
+}
+
+/// Without feature `fast`, [`Adam`] is libtorch's own: nothing to check.
+#[cfg(not(feature = "fast"))]
+pub fn check_fused_adam() -> Result<Option<SelfCheck>> {
+    Ok(None)
+}
+
 /// Without feature `fast`: [`Adam`] is tch's `nn::Adam`, libtorch's own.
 #[cfg(not(feature = "fast"))]
 mod plain {

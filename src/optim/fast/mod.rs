@@ -31,11 +31,13 @@ use tch::{nn, COptimizer, Device, Kind, Tensor};
 mod kernels;
 #[cfg(target_arch = "x86_64")]
 mod one_pass;
+mod selfcheck;
 #[cfg(test)]
 mod tests;
 
 pub use kernels::cpu_kernel;
 use kernels::{check_f32, f32_slice, f32_slice_mut, fused_update, one_pass_available, Hyper};
+pub use selfcheck::check_against_libtorch;
 
 /// Adam's moments for one parameter, created at its first step (as libtorch does), a buffer
 /// for `sqrt(exp_avg_sq)`, computed in place (the three-pass step only; none when the one-pass

@@ -58,7 +58,8 @@ fn bit_for_bit_as_libtorch_adam() {
 
 /// The exact routes (β1·m on the integer of a subnormal m, updates that cannot move p
 /// skipped) give the bits of the plain formulas, on inputs full of subnormals, zeros and
-/// tiny values; the AVX2 parameter loop gives the portable loop's bits.
+/// tiny values; the AVX2 loops and the one-pass step give the portable loops' bits. The
+/// branches for CPU features this machine lacks are skipped, and say so on stderr.
 #[test]
 fn exact_routes_match_the_plain_formulas() {
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -114,7 +115,11 @@ fn exact_routes_match_the_plain_formulas() {
         assert_eq!(bits(&m2), bits(&m_ref));
         assert_eq!(bits(&v2), bits(&v_ref));
         assert_eq!(bits(&sqrt_in2), bits(&sqrt_in));
+    } else {
+        skipped("the AVX2 moments loop", "this CPU has no AVX2 and FMA");
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    skipped("the AVX2 loops", "not an x86_64 CPU");
     assert!(m1.iter().filter(|x| x.is_subnormal()).count() > n / 4);
 
     let sqrt_v: Vec<f32> = v1.iter().map(|x| x.sqrt()).collect();
@@ -137,6 +142,8 @@ fn exact_routes_match_the_plain_formulas() {
         // SAFETY: the CPU has AVX2.
         unsafe { update_parameter_avx2(&mut p2, &m1, &v1, &sqrt_v, &h) };
         assert_eq!(bits(&p2), bits(&p_ref));
+    } else {
+        skipped("the AVX2 parameter loop", "this CPU has no AVX2 and FMA");
     }
 
     // The one-pass step equals the three passes with libtorch's own sqrt (n = 4099 also
@@ -152,7 +159,22 @@ fn exact_routes_match_the_plain_formulas() {
         assert_eq!(bits(&m2), bits(&m_ref));
         assert_eq!(bits(&v2), bits(&v_ref));
         assert_eq!(bits(&p1), bits(&p_three));
+    } else {
+        let why = if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512dq")
+        {
+            "this CPU has AVX-512F/DQ, but libtorch's sqrt here is not the MKL kernel it copies"
+        } else {
+            "this CPU has no AVX-512F/DQ"
+        };
+        skipped("the one-pass AVX-512 step", why);
     }
+}
+
+/// Says on stderr (shown with `--nocapture`, and in the output of a failing run) that part of
+/// a test did not run on this machine, so a pass is not read as covering it.
+pub(super) fn skipped(what: &str, why: &str) {
+    eprintln!("skipped: {what} ({why})");
 }
 
 /// Rows left out of 900 consecutive batches get subnormal first moments (the step's exact
@@ -273,4 +295,19 @@ fn parameters_without_gradient_are_skipped() {
     adam.backward_step(&used.sum(Kind::Float)).unwrap();
     assert!(used.double_value(&[0]) < 1.0);
     assert_eq!(unused.double_value(&[0]), 1.0);
+}
+
+/// The run-time check `recsys doctor` prints passes here, and fails when our side is off by
+/// a learning rate one part in a million away (so "bit-identical" is earned, not assumed).
+#[test]
+fn doctor_check_sees_a_last_bit_difference() {
+    // `compare(1.0)` is `check_against_libtorch` without its switch to one thread (the thread
+    // count is global, and other tests run meanwhile).
+    let same = selfcheck::compare(1.0).unwrap();
+    assert!(same.identical(), "{same:?}");
+    assert_eq!(same.steps, 1060);
+    assert_eq!(same.weights, 2 * (400 * 8 + 8 + 1));
+    let off = selfcheck::compare(1.0 + 1e-6).unwrap();
+    assert!(!off.identical(), "{off:?}");
+    assert!(off.differing > 0);
 }

@@ -151,6 +151,33 @@ mod tests {
         assert!(plan("001", &s(&["--epochs"])).is_err());
     }
 
+    /// A loss series or metric that only one side reports is listed as unmatched, whichever
+    /// side it is (the twin's names are collected too, not only the port's).
+    #[test]
+    fn names_of_either_side_alone_are_unmatched() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Context {
+            json: true,
+            ..Context::for_tests(dir.path())
+        };
+        let mut rust = Numbers::default();
+        rust.series("mf", &[1.0, 0.5]);
+        rust.metric("ndcg", 0.25);
+        rust.metric("rust_only", 0.1);
+        let mut py = rust.clone();
+        py.metrics.remove("rust_only");
+        py.metric("twin_only", 0.3);
+        py.series("gru", &[2.0]);
+        let v = side_by_side(&ctx, &rust, &py).unwrap();
+        assert_eq!(
+            v["unmatched"],
+            json!(["gru (twin only)", "rust_only", "twin_only (twin only)"])
+        );
+        assert_eq!(v["metrics"].as_array().unwrap().len(), 1);
+        let same = side_by_side(&ctx, &rust, &rust).unwrap();
+        assert_eq!(same["unmatched"], json!([]));
+    }
+
     #[test]
     fn twin_output_is_read_into_its_type() {
         let py = json!({"epochs": [[0.5, 0.6], [0.4, 0.5]],

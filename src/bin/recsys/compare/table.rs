@@ -12,7 +12,9 @@ use crate::notebooks::registry::Numbers;
 /// Side-by-side per-epoch losses and metrics of `rust` and `python`, as [`Numbers`].
 /// Returns `{"models": [{"model", "epochs": [{"epoch", "rust", "python", "rel_diff"}]}],
 /// "metrics": [{"metric", "rust", "python", "rel_diff"}], "max_loss_rel_diff",
-/// "max_metric_rel_diff", "unmatched": [names on one side only]}`.
+/// "max_metric_rel_diff", "unmatched": [names on one side only]}`. Names are collected from
+/// both sides: one only the port reports is listed as it is, one only the twin reports as
+/// "name (twin only)", and a series whose epoch counts differ as "name (epoch count)".
 pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<Value> {
     let (re, pe) = (&rust.epochs, &python.epochs);
     if re.is_empty() {
@@ -67,10 +69,14 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
         }
         models.push(json!({ "model": model, "epochs": rows }));
     }
+    for model in pe.keys().filter(|m| !re.contains_key(*m)) {
+        say!(ctx, "\n{model}: only the twin has losses for it");
+        unmatched.push(json!(twin_only(model)));
+    }
     let (rm, pm) = (&rust.metrics, &python.metrics);
     let mut metrics = Vec::new();
     let mut worst_metric: f64 = 0.0;
-    if !rm.is_empty() {
+    if !rm.is_empty() || !pm.is_empty() {
         say!(ctx, "\nfinal metrics");
         say!(
             ctx,
@@ -92,6 +98,10 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
         say!(ctx, "{name:<30} {r:>16.10} {p:>16.10} {d:>10.2e}");
         metrics.push(json!({ "metric": name, "rust": r, "python": p, "rel_diff": d }));
     }
+    for (name, p) in pm.iter().filter(|(m, _)| !rm.contains_key(*m)) {
+        say!(ctx, "{name:<30} {:>16} {p:>16.10} {:>10}", "-", "-");
+        unmatched.push(json!(twin_only(name)));
+    }
     Ok(json!({
         "models": models,
         "metrics": metrics,
@@ -99,4 +109,9 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
         "max_metric_rel_diff": worst_metric,
         "unmatched": unmatched,
     }))
+}
+
+/// How `unmatched` lists a name only the twin reports.
+fn twin_only(name: &str) -> String {
+    format!("{name} (twin only)")
 }
