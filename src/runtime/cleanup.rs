@@ -110,7 +110,10 @@ pub fn install_signal_handlers() -> std::io::Result<()> {
                 } else {
                     eprintln!("\ninterrupted ({name})");
                 }
-                std::process::exit(128 + sig);
+                // _exit, not exit: the main thread is still running libtorch, whose static
+                // destructors must not run under it (that crashes).
+                // SAFETY: _exit ends the process at once; nothing of ours needs to run after.
+                unsafe { libc::_exit(128 + sig) };
             }
         })?;
     Ok(())
