@@ -390,7 +390,7 @@ fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()>
 fn ensure_sizes(config: &ModelConfig, args: &TrainArgs, n_train: u64) -> Result<()> {
     ensure_fits(
         &format!("the {} model with --dim {}", config.kind.name(), config.dim),
-        config.training_bytes(args.batch),
+        training_bytes(config, args.batch),
         "lower --dim (or --layers, --hidden, --max-len)",
     )?;
     if config.feedback == Feedback::Implicit && config.kind.representation().is_none() {
@@ -410,6 +410,48 @@ fn ensure_sizes(config: &ModelConfig, args: &TrainArgs, n_train: u64) -> Result<
         )?;
     }
     Ok(())
+}
+
+/// About how many bytes training needs (weights, gradients and Adam's two moments, plus a
+/// batch's activations), computed before anything is allocated; `None` when the count
+/// overflows.
+fn training_bytes(config: &ModelConfig, batch: i64) -> Option<u64> {
+    let c = config;
+    let (nu, ni) = (c.n_users as u64, c.n_items as u64 + 1);
+    let d = u64::try_from(c.dim).ok()?;
+    let b = u64::try_from(batch).ok()?;
+    let tables = |width: u64| nu.checked_add(ni)?.checked_mul(width);
+    let params = match c.kind {
+        ModelKind::Neumf => {
+            let shift = u32::try_from(c.layers.checked_sub(1)?).ok()?;
+            let mlp = d.checked_shl(shift).filter(|m| m >> shift == d)?;
+            let square = mlp.checked_mul(mlp)?.checked_mul(2)?;
+            tables(d.checked_add(mlp)?)?.checked_add(square)?
+        }
+        ModelKind::Mlp => {
+            let mut widths = vec![d.checked_mul(2)?];
+            widths.extend(c.hidden.iter().map(|&h| h.max(0) as u64));
+            let dense = widths
+                .windows(2)
+                .try_fold(0u64, |acc, w| acc.checked_add(w[0].checked_mul(w[1])?))?;
+            tables(d)?.checked_add(dense)?
+        }
+        ModelKind::Pooling | ModelKind::Cbow | ModelKind::Gru | ModelKind::Lstm => {
+            let recurrent = d.checked_mul(d)?.checked_mul(16)?;
+            ni.checked_mul(d)?.checked_mul(2)?.checked_add(recurrent)?
+        }
+        ModelKind::TwoTower => tables(d)?.checked_add(d.checked_mul(d)?.checked_mul(4)?)?,
+        _ => tables(d.checked_add(1)?)?,
+    };
+    let len = match c.kind.representation() {
+        Some(_) => (c.max_len as u64).max(1),
+        None => 1,
+    };
+    let activations = b.checked_mul(len)?.checked_mul(d)?.checked_mul(8)?;
+    params
+        .checked_mul(4)?
+        .checked_add(activations)?
+        .checked_mul(4)
 }
 
 /// Stop a diverged run: a loss, weight or score that is not finite would only save a model

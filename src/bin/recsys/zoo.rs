@@ -175,49 +175,6 @@ pub struct ModelConfig {
     pub n_items: i64,
 }
 
-impl ModelConfig {
-    /// About how many bytes training needs (weights, gradients and Adam's two moments, plus a
-    /// batch's activations), computed before anything is allocated; `None` when the count
-    /// overflows.
-    pub fn training_bytes(&self, batch: i64) -> Option<u64> {
-        let (nu, ni) = (self.n_users as u64, self.n_items as u64 + 1);
-        let d = u64::try_from(self.dim).ok()?;
-        let b = u64::try_from(batch).ok()?;
-        let tables = |width: u64| nu.checked_add(ni)?.checked_mul(width);
-        let params = match self.kind {
-            ModelKind::Neumf => {
-                let shift = u32::try_from(self.layers.checked_sub(1)?).ok()?;
-                let mlp = d.checked_shl(shift).filter(|m| m >> shift == d)?;
-                let square = mlp.checked_mul(mlp)?.checked_mul(2)?;
-                tables(d.checked_add(mlp)?)?.checked_add(square)?
-            }
-            ModelKind::Mlp => {
-                let mut widths = vec![d.checked_mul(2)?];
-                widths.extend(self.hidden.iter().map(|&h| h.max(0) as u64));
-                let dense = widths
-                    .windows(2)
-                    .try_fold(0u64, |acc, w| acc.checked_add(w[0].checked_mul(w[1])?))?;
-                tables(d)?.checked_add(dense)?
-            }
-            ModelKind::Pooling | ModelKind::Cbow | ModelKind::Gru | ModelKind::Lstm => {
-                let recurrent = d.checked_mul(d)?.checked_mul(16)?;
-                ni.checked_mul(d)?.checked_mul(2)?.checked_add(recurrent)?
-            }
-            ModelKind::TwoTower => tables(d)?.checked_add(d.checked_mul(d)?.checked_mul(4)?)?,
-            _ => tables(d.checked_add(1)?)?,
-        };
-        let len = match self.kind.representation() {
-            Some(_) => (self.max_len as u64).max(1),
-            None => 1,
-        };
-        let activations = b.checked_mul(len)?.checked_mul(d)?.checked_mul(8)?;
-        params
-            .checked_mul(4)?
-            .checked_add(activations)?
-            .checked_mul(4)
-    }
-}
-
 /// The first line of a libtorch error (its C++ stack frames dropped).
 pub fn torch_message(e: &impl std::fmt::Display) -> String {
     let text = e.to_string();
