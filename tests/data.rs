@@ -273,10 +273,13 @@ fn download_verifies_and_renames() {
     let cache = tempfile::tempdir().unwrap();
     let path = data::download::download(Dataset::Ml1m, cache.path(), &url, false).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), archive);
+    let mut left = files_in(cache.path());
+    left.sort();
+    let md5 = data::download::md5_path(&path);
     assert_eq!(
-        files_in(cache.path()),
-        vec![path.clone()],
-        "only the archive is left"
+        left,
+        vec![path.clone(), md5.clone()],
+        "only the archive and its checksum are left"
     );
     let paths = DataPaths {
         shipped: cache.path().join("none"),
@@ -284,6 +287,10 @@ fn download_verifies_and_renames() {
     };
     let df = Dataset::Ml1m.ratings(&paths).unwrap();
     assert_eq!(df.height(), 3);
+    // An archive that does not match its checksum is refused, not read.
+    std::fs::write(&md5, "0123456789abcdef0123456789abcdef  ml-1m.zip\n").unwrap();
+    let err = format!("{:#}", Dataset::Ml1m.ratings(&paths).unwrap_err());
+    assert!(err.contains("checksum mismatch"), "{err}");
     // A dataset not downloaded yet gets a message saying how to get it.
     let err = format!("{:#}", Dataset::Ml25m.ratings(&paths).unwrap_err());
     assert!(err.contains("recsys data download ml-25m"), "{err}");

@@ -113,10 +113,50 @@ pub fn download(
             "{url}: checksum mismatch (MD5 expected {expected}, found {found}); nothing was saved"
         );
     }
+    // The digest goes beside the archive first, so the archive is never there without it:
+    // loads check the archive against it (see `verify_archive`).
+    crate::runtime::context::write_atomic(
+        &md5_path(&dest),
+        format!("{found}  {name}\n").as_bytes(),
+        true,
+    )?;
     std::fs::rename(&tmp_path, &dest)
         .with_context(|| format!("moving the download to {}", dest.display()))?;
     tmp.0 = None;
     Ok(dest)
+}
+
+/// Where a downloaded archive's MD5 is kept: `<archive>.md5`, as GroupLens publishes it.
+pub fn md5_path(archive: &Path) -> PathBuf {
+    let mut name = archive.as_os_str().to_os_string();
+    name.push(".md5");
+    PathBuf::from(name)
+}
+
+/// Check a cached archive against the `<archive>.md5` beside it (written by [`download`], or
+/// fetched from GroupLens with it): an archive without one, or that does not match it, is
+/// refused rather than trained on.
+pub fn verify_archive(dataset: Dataset, archive: &Path) -> Result<()> {
+    let sums = md5_path(archive);
+    let redo = format!("run `recsys data download {} --replace`", dataset.name());
+    let text = std::fs::read_to_string(&sums).map_err(|_| {
+        anyhow!(
+            "{} has no checksum beside it ({} is missing), so it cannot be checked; {redo}",
+            archive.display(),
+            sums.display()
+        )
+    })?;
+    let expected = parse_md5_file(&text)
+        .ok_or_else(|| anyhow!("{}: no MD5 digest in it; {redo}", sums.display()))?;
+    let found = super::checksum::md5_file(archive)?;
+    if found != expected {
+        bail!(
+            "{}: checksum mismatch (MD5 expected {expected} from {}, found {found}); {redo}",
+            archive.display(),
+            sums.display()
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -117,6 +117,7 @@ impl Dataset {
                         self.name()
                     );
                 }
+                download::verify_archive(self, &archive)?;
                 Ok(Source::Zip {
                     archive,
                     folder: self.name().into(),
@@ -182,9 +183,8 @@ impl RatingsSource {
 pub fn read_ratings_file(path: &Path, format: &RatingsFormat) -> Result<DataFrame> {
     let bytes =
         std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| anyhow::anyhow!("{}: not UTF-8 text ({e})", path.display()))?;
-    table::parse_ratings(text, format, &path.display().to_string())
+    let source = path.display().to_string();
+    table::parse_ratings(table::utf8_text(bytes, &source)?, format, &source)
 }
 
 /// Where data lives.

@@ -68,8 +68,7 @@ impl Source {
         if latin1 {
             return Ok(bytes.iter().map(|&b| b as char).collect());
         }
-        String::from_utf8(bytes)
-            .map_err(|e| anyhow::anyhow!("{}: not UTF-8 text ({e})", self.describe(member)))
+        super::table::utf8_text(bytes, &self.describe(member))
     }
 }
 

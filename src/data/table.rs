@@ -123,11 +123,48 @@ fn resolve_columns(
     if let Some(t) = &fmt.timestamp {
         cols.push(("timestamp", lookup(t, "timestamp")?, Kind::Integer));
     }
+    for (a, &(name_a, idx_a, _)) in cols.iter().enumerate() {
+        if let Some(&(name_b, _, _)) = cols[a + 1..].iter().find(|c| c.1 == idx_a) {
+            bail!(
+                "{source}: {name_a} and {name_b} would both be read from column {idx_a}; \
+                 give each its own column (--user-col, --item-col, --rating-col, --timestamp-col)"
+            );
+        }
+    }
     Ok(cols)
 }
 
-fn split_line(line: &str, separator: u8) -> Vec<&str> {
-    line.split(separator as char).collect()
+/// The fields of one line, CSV-quoted fields (`"a,b"`, `"say ""hi"""`) unquoted.
+fn split_line(line: &str, separator: u8) -> Vec<String> {
+    let sep = separator as char;
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        let field = fields.last_mut().expect("one field at least");
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => fields.push(String::new()),
+            c => field.push(c),
+        }
+    }
+    fields
+}
+
+/// `bytes` as UTF-8 text, or an error naming `source` and the line of the first bad byte.
+pub fn utf8_text(bytes: Vec<u8>, source: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let upto = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..upto].iter().filter(|&&b| b == b'\n').count() + 1;
+        anyhow!(
+            "{source} line {line}: not UTF-8 text (byte 0x{:02x}); save the file as UTF-8",
+            e.as_bytes()[upto]
+        )
+    })
 }
 
 /// Walk `text` line by line and describe the first line that breaks `fmt`, if any.
@@ -135,12 +172,7 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
     let mut lines = text.split('\n').enumerate();
     let header: Option<Vec<String>> = if fmt.has_header {
         let (_, first) = lines.next()?;
-        Some(
-            split_line(first.trim_end_matches('\r'), fmt.separator)
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
-        )
+        Some(split_line(first.trim_end_matches('\r'), fmt.separator))
     } else {
         None
     };
@@ -150,9 +182,16 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
     };
     let expected = fmt.n_fields.or(header.as_ref().map(Vec::len));
     let needed = cols.iter().map(|c| c.1 + 1).max().unwrap_or(0);
+    let last_content = text.trim_end().lines().count();
     for (i, raw) in lines {
         let line = raw.trim_end_matches('\r');
-        if line.is_empty() {
+        if line.trim().is_empty() {
+            if i < last_content {
+                return Some(format!(
+                    "{source} line {}: blank line; remove it (only the end of the file may have some)",
+                    i + 1
+                ));
+            }
             continue;
         }
         let fields = split_line(line, fmt.separator);
@@ -173,24 +212,32 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
             _ => {}
         }
         for &(name, idx, kind) in &cols {
-            let value = fields[idx];
-            let ok = match kind {
-                Kind::Integer => value.parse::<i64>().is_ok(),
-                Kind::Number => value.parse::<f64>().map(f64::is_finite).unwrap_or(false),
-            };
-            if !ok {
-                let what = if kind == Kind::Integer {
-                    "an integer"
-                } else {
-                    "a number"
-                };
+            if let Some(problem) = check_value(fields[idx].as_str(), kind) {
                 return Some(format!(
-                    "{source} line {lineno}: {name} {value:?} is not {what}"
+                    "{source} line {lineno}: {name} {:?} {problem}",
+                    fields[idx]
                 ));
             }
         }
     }
     None
+}
+
+/// What is wrong with one cell, if anything.
+fn check_value(value: &str, kind: Kind) -> Option<&'static str> {
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    match kind {
+        Kind::Integer if value.parse::<i64>().is_ok() => None,
+        Kind::Integer if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Some("is out of range (integers here must lie within ±9223372036854775807)")
+        }
+        Kind::Integer => Some("is not an integer"),
+        Kind::Number => match value.parse::<f64>() {
+            Ok(v) if v.is_finite() => None,
+            Ok(_) => Some("is not a finite number (NaN, inf and overflowing values are refused)"),
+            Err(_) => Some("is not a number"),
+        },
+    }
 }
 
 /// Parse ratings text into the canonical DataFrame. `source` names the file in errors.
@@ -211,7 +258,7 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
     let header = if fmt.has_header {
         let first = text.lines().next().unwrap_or("");
         Some(
-            split_line(first, fmt.separator)
+            split_line(first.trim_end_matches('\r'), fmt.separator)
                 .into_iter()
                 .map(|s| s.trim().to_string())
                 .collect::<Vec<_>>(),
@@ -228,7 +275,7 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
         .with_parse_options(
             CsvParseOptions::default()
                 .with_separator(fmt.separator)
-                .with_quote_char(None),
+                .with_quote_char(Some(b'"')),
         )
         .into_reader_with_file_handle(Cursor::new(text.as_bytes()))
         .finish()
@@ -264,6 +311,14 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
         .map_err(|e| fail(e.to_string()))?;
     if df.columns().iter().any(|c| c.null_count() > 0) {
         return Err(fail("a line has an empty field".into()));
+    }
+    if df
+        .column("rating")?
+        .f64()?
+        .into_no_null_iter()
+        .any(|r| !r.is_finite())
+    {
+        return Err(fail("a rating is not a finite number".into()));
     }
     Ok(df)
 }

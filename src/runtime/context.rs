@@ -12,6 +12,7 @@ use anyhow::{bail, Context as _, Result};
 use tch::Device;
 
 use crate::data::DataPaths;
+use crate::runtime::cleanup;
 
 /// Settings shared by all commands.
 #[derive(Debug, Clone)]
@@ -56,12 +57,14 @@ impl Context {
     }
 
     /// Print one line for people: stdout, or stderr under `--json`. Use [`crate::say!`].
+    /// A failed write on stdout is remembered for [`stdout_status`] (a closed pipe ends the
+    /// process quietly, as `head` users expect).
     pub fn say(&self, args: fmt::Arguments) {
         if self.json {
             eprintln!("{args}");
         } else {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{args}");
+            note_stdout(writeln!(out, "{args}"));
         }
     }
 
@@ -93,6 +96,39 @@ macro_rules! say {
     ($ctx:expr, $($arg:tt)*) => { $ctx.say(format_args!($($arg)*)) };
 }
 
+/// The first write error on stdout, if any.
+static STDOUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Record the outcome of a write to stdout: a closed pipe (EPIPE) removes our temporaries and
+/// ends the process quietly with status 0; any other error is kept for [`stdout_status`].
+pub fn note_stdout(result: std::io::Result<()>) {
+    match result {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            crate::runtime::cleanup::clean_up();
+            std::process::exit(0);
+        }
+        Err(e) => {
+            let mut first = STDOUT_ERROR.lock().unwrap_or_else(|p| p.into_inner());
+            first.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// Flush stdout and report the first write error seen on it (e.g. a full disk behind `>`), so
+/// the command can fail instead of exiting 0 with its output lost.
+pub fn stdout_status() -> Result<()> {
+    note_stdout(std::io::stdout().flush());
+    match STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    {
+        Some(e) => bail!("writing to stdout: {e}"),
+        None => Ok(()),
+    }
+}
+
 fn check_writable(path: &Path, force: bool) -> Result<()> {
     if path.exists() && !force {
         bail!(
@@ -104,7 +140,9 @@ fn check_writable(path: &Path, force: bool) -> Result<()> {
 }
 
 /// Write `bytes` to `path` through a temporary file and a rename, so a reader never sees half a
-/// file and a failure leaves nothing behind. An existing file is replaced only when `force`.
+/// file and a failure (or an interrupt, see [`crate::runtime::cleanup`]) leaves nothing behind.
+/// The file and its directory are synced around the rename. An existing file is replaced only
+/// when `force`.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     write_atomic_with(path, force, |tmp| {
         std::fs::write(tmp, bytes).with_context(|| format!("writing {}", tmp.display()))
@@ -129,8 +167,11 @@ pub fn write_atomic_with(
         .and_then(|n| n.to_str())
         .unwrap_or("output");
     let tmp = dir.join(format!(".tmp-{}-{file_name}", std::process::id()));
+    let _guard = cleanup::track(&tmp);
     let result = write(&tmp).and_then(|()| {
-        std::fs::rename(&tmp, path).with_context(|| format!("moving into {}", path.display()))
+        cleanup::sync_path(&tmp).with_context(|| format!("syncing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("moving into {}", path.display()))?;
+        cleanup::sync_path(dir).with_context(|| format!("syncing {}", dir.display()))
     });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

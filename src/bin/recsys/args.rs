@@ -106,6 +106,29 @@ pub struct RatingsArgs {
 impl RatingsArgs {
     /// Where the ratings come from.
     pub fn source(&self) -> Result<RatingsSource> {
+        if recsys::data::Dataset::from_name(&self.data).is_some() {
+            let given: Vec<&str> = [
+                (self.sep.is_some(), "--sep"),
+                (self.no_header, "--no-header"),
+                (self.user_col != ColumnRef::Index(0), "--user-col"),
+                (self.item_col != ColumnRef::Index(1), "--item-col"),
+                (self.rating_col != "2", "--rating-col"),
+                (self.timestamp_col != "3", "--timestamp-col"),
+            ]
+            .into_iter()
+            .filter_map(|(set, flag)| set.then_some(flag))
+            .collect();
+            if !given.is_empty() {
+                anyhow::bail!(
+                    "{} is a built-in dataset with its own layout; {} appl{} only to a ratings \
+                     file (drop {})",
+                    self.data,
+                    given.join(", "),
+                    if given.len() == 1 { "ies" } else { "y" },
+                    if given.len() == 1 { "it" } else { "them" }
+                );
+            }
+        }
         let separator = match self.sep.as_deref() {
             Some("tab") | Some("\\t") => b'\t',
             Some(s) if s.len() == 1 => s.as_bytes()[0],

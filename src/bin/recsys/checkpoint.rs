@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::prepared::{prepare, DataSpec, Fingerprints, Prepared, SplitSpec};
 use crate::zoo::{AppModel, ModelConfig, Sampling};
 use recsys::prep::IdMap;
+use recsys::runtime::cleanup;
 use recsys::runtime::context::Context;
 
-/// The sidecar's format tag.
-pub const FORMAT: &str = "recsys-model/1";
+/// The sidecar's format tag. Format 2: the data fingerprints cover ratings and timestamps too.
+pub const FORMAT: &str = "recsys-model/2";
 /// Weights file name inside a checkpoint directory.
 pub const WEIGHTS: &str = "model.safetensors";
 /// Sidecar file name inside a checkpoint directory.
@@ -52,24 +53,115 @@ pub struct Sidecar {
     pub losses: Vec<f64>,
 }
 
-/// Refuse early (before training) to write over an existing checkpoint without `--force`.
+/// Refuse early (before training) a `--save` destination that cannot take a checkpoint: an
+/// existing directory without `--force`, anything but a checkpoint even with `--force` (it would
+/// be replaced whole), a file, or a place this process cannot write.
 pub fn check_target(dir: &Path, force: bool) -> Result<()> {
-    if dir.exists() && !force {
+    if dir.exists() {
+        if !dir.is_dir() {
+            bail!(
+                "--save {}: that is a file, not a directory; choose another --save directory",
+                dir.display()
+            );
+        }
+        if !force {
+            bail!(
+                "{} already exists; pass --force to replace it, or choose another --save directory",
+                dir.display()
+            );
+        }
+        let others = foreign_entries(dir)?;
+        if !others.is_empty() {
+            bail!(
+                "--save {} --force: that directory is not a saved model (it holds {}), and \
+                 --force only replaces a directory holding just {WEIGHTS} and {SIDECAR}; \
+                 choose another --save directory",
+                dir.display(),
+                others.join(", ")
+            );
+        }
+    }
+    let parent = parent_of(dir);
+    let existing = parent
+        .ancestors()
+        .find(|a| a.as_os_str().is_empty() || a.exists())
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .unwrap_or(Path::new("."));
+    if !existing.is_dir() {
         bail!(
-            "{} already exists; pass --force to replace it, or choose another --save directory",
-            dir.display()
+            "--save {}: {} is a file, so no directory can be made under it",
+            dir.display(),
+            existing.display()
         );
+    }
+    let probe = existing.join(format!(".tmp-{}-probe", std::process::id()));
+    let _guard = cleanup::track(&probe);
+    std::fs::write(&probe, b"").map_err(|e| {
+        anyhow!(
+            "--save {}: cannot write in {} ({e})",
+            dir.display(),
+            existing.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Refuse (before training) a `--save` destination without room for about `bytes`.
+pub fn check_space(dir: &Path, bytes: u64) -> Result<()> {
+    let existing = parent_of(dir)
+        .ancestors()
+        .find(|a| a.exists())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    if let Some(free) = recsys::runtime::memory::free_disk_bytes(&existing) {
+        let needed = bytes + bytes / 10 + (1 << 16);
+        if free < needed {
+            bail!(
+                "--save {}: the checkpoint needs about {}, but {} has only {} free",
+                dir.display(),
+                recsys::runtime::memory::human_bytes(needed),
+                existing.display(),
+                recsys::runtime::memory::human_bytes(free)
+            );
+        }
     }
     Ok(())
 }
 
-/// Write `model` and `sidecar` into `dir` atomically.
+/// Names in `dir` other than a checkpoint's own files (sorted).
+fn foreign_entries(dir: &Path) -> Result<Vec<String>> {
+    let mut others: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != WEIGHTS && n != SIDECAR)
+        .collect();
+    others.sort();
+    Ok(others)
+}
+
+/// The directory a checkpoint directory lives in (`.` for a bare name).
+fn parent_of(dir: &Path) -> &Path {
+    dir.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Write `model` and `sidecar` into `dir` atomically: into a temporary directory beside it
+/// (synced, and removed on failure or interrupt), renamed into place, the parent synced.
 pub fn save(dir: &Path, model: &AppModel, sidecar: &Sidecar, force: bool) -> Result<()> {
     check_target(dir, force)?;
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    if let Some(bad) = sidecar.losses.iter().find(|l| !l.is_finite()) {
+        bail!("not saving a model whose training loss is {bad}");
+    }
+    let parent = parent_of(dir);
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     let name = dir
         .file_name()
@@ -77,13 +169,20 @@ pub fn save(dir: &Path, model: &AppModel, sidecar: &Sidecar, force: bool) -> Res
         .ok_or_else(|| anyhow!("{}: not a directory name", dir.display()))?;
     let tmp = parent.join(format!(".tmp-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
+    let _tmp_guard = cleanup::track(&tmp);
     let result = (|| -> Result<()> {
         std::fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         model.save(&tmp.join(WEIGHTS))?;
-        std::fs::write(tmp.join(SIDECAR), serde_json::to_vec_pretty(sidecar)?)?;
+        std::fs::write(tmp.join(SIDECAR), serde_json::to_vec_pretty(sidecar)?)
+            .with_context(|| format!("writing {}", tmp.join(SIDECAR).display()))?;
+        for p in [tmp.join(WEIGHTS), tmp.join(SIDECAR), tmp.clone()] {
+            cleanup::sync_path(&p).with_context(|| format!("syncing {}", p.display()))?;
+        }
         if dir.exists() {
             // --force: move the old one away first, so a failed rename keeps it
             let old = parent.join(format!(".old-{}-{name}", std::process::id()));
+            let _old_guard = cleanup::track(&old);
+            let _restore_guard = cleanup::track_restore(&old, dir);
             std::fs::rename(dir, &old)?;
             if let Err(e) = std::fs::rename(&tmp, dir) {
                 let _ = std::fs::rename(&old, dir);
@@ -93,7 +192,7 @@ pub fn save(dir: &Path, model: &AppModel, sidecar: &Sidecar, force: bool) -> Res
         } else {
             std::fs::rename(&tmp, dir).with_context(|| format!("moving into {}", dir.display()))?;
         }
-        Ok(())
+        cleanup::sync_path(parent).with_context(|| format!("syncing {}", parent.display()))
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -111,6 +210,13 @@ pub struct Loaded {
 
 /// Read a checkpoint's sidecar, with clear errors for a missing or corrupt one.
 pub fn read_sidecar(dir: &Path) -> Result<Sidecar> {
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "{} is a file, not a saved model: --model takes the directory that \
+             `recsys train DATA --save DIR` writes",
+            dir.display()
+        );
+    }
     if !dir.is_dir() {
         bail!(
             "no saved model at {}: not a directory (train one with `recsys train ... --save {}`)",
@@ -132,6 +238,13 @@ pub fn read_sidecar(dir: &Path) -> Result<Sidecar> {
             path.display()
         )
     })?;
+    if sidecar.format == "recsys-model/1" {
+        bail!(
+            "{} was saved by an older recsys (format recsys-model/1, whose data fingerprint did \
+             not cover ratings and timestamps); train it again to use it",
+            dir.display()
+        );
+    }
     if sidecar.format != FORMAT {
         bail!(
             "corrupt checkpoint: {} has format {:?}, expected {FORMAT:?}",

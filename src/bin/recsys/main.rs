@@ -24,6 +24,7 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 use crate::args::GlobalArgs;
+use recsys::runtime::context::{note_stdout, stdout_status};
 use recsys::Context;
 
 /// Recommender-system tutorials ported from PyTorch to Rust (tch + polars).
@@ -127,6 +128,12 @@ pub enum Command {
 }
 
 fn main() {
+    install_panic_hook();
+    if let Err(e) = recsys::runtime::cleanup::install_signal_handlers() {
+        eprintln!(
+            "warning: cannot catch SIGINT/SIGTERM ({e}); an interrupt may leave .tmp-* files"
+        );
+    }
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
@@ -135,12 +142,48 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    use std::io::Write;
     let ctx = cli.global.context()?;
     let result = dispatch(&ctx, cli.command)?;
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        let text = serde_json::to_string_pretty(&result)?;
+        note_stdout(writeln!(std::io::stdout().lock(), "{text}"));
     }
-    Ok(())
+    stdout_status()
+}
+
+/// Panics become one line on stderr, never a backtrace (unless `RUST_BACKTRACE` asks for one):
+/// a failed `println!` is a stdout write error (a closed pipe ends quietly, with status 0), and
+/// anything else is reported as the bug it is. Our temporaries are removed either way.
+fn install_panic_hook() {
+    if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        recsys::runtime::cleanup::clean_up();
+        if let Some(rest) = msg.strip_prefix("failed printing to stdout: ") {
+            if rest.contains("Broken pipe") {
+                std::process::exit(0);
+            }
+            eprintln!("error: writing to stdout: {rest}");
+            std::process::exit(1);
+        }
+        let first = msg.lines().next().unwrap_or("");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error{at}: {first} (a bug in recsys; RUST_BACKTRACE=1 shows where)"
+        );
+        std::process::exit(101);
+    }));
 }
 
 /// Run one command; its result is what `--json` prints.

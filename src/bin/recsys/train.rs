@@ -19,6 +19,7 @@ use recsys::data::interactions::Interactions;
 use recsys::prep::sequence::to_sequences;
 use recsys::prep::{f64_values, i64_values};
 use recsys::runtime::context::Context;
+use recsys::runtime::memory::{ensure_fits, tensor_bytes};
 use recsys::runtime::progress::epoch_bar;
 use recsys::say;
 use recsys::train;
@@ -97,20 +98,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     let kind = ModelKind::parse(&args.model)?;
     let feedback = args.feedback.unwrap_or(kind.default_feedback());
     kind.check_feedback(feedback)?;
-    ensure_k(args.k)?;
-    if args.epochs == 0 || args.batch < 1 {
-        bail!("--epochs and --batch must be at least 1");
-    }
-    if feedback == Feedback::Implicit && kind.representation().is_none() && args.negatives < 1 {
-        bail!("--negatives must be at least 1 for implicit pair models");
-    }
-    if args.split == SplitKind::User && kind.representation().is_none() {
-        bail!(
-            "the user-based split puts test users out of training, and {} only scores users it \
-             was trained on; use a sequence model (pooling, cbow, gru, lstm) or another split",
-            kind.name()
-        );
-    }
+    validate(args, kind, feedback)?;
     if let Some(dir) = &args.save {
         checkpoint::check_target(dir, ctx.force)?;
     }
@@ -151,12 +139,16 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         dim: args.dim,
         layers: args.layers,
         hidden: args.hidden.clone(),
-        max_len: args.max_len.max(1),
+        max_len: args.max_len,
         n_users: data.users.len() as i64,
         n_items: data.items.len() as i64,
     };
+    ensure_sizes(&config, args, data.train.height() as u64)?;
     let device = ctx.device;
     let mut model = AppModel::new(config.clone(), lr, args.weight_decay, args.batch, device)?;
+    if let Some(dir) = &args.save {
+        checkpoint::check_space(dir, model.weight_bytes())?;
+    }
     say!(
         ctx,
         "model     {} ({:?} feedback, dim {}, lr {lr}, weight decay {}, {} epochs, batch {}, seed {seed})",
@@ -171,6 +163,11 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     let items = data.items.encode_column(&data.train, "item_id")?;
     let started = Instant::now();
     let mut losses = Vec::with_capacity(args.epochs);
+    let probe_len = users.len().min(256);
+    let probe = (
+        Tensor::from_slice(&users[..probe_len]).to_device(device),
+        Tensor::from_slice(&items[..probe_len]).to_device(device),
+    );
     if model.is_sequence() {
         let timestamps: Vec<i64> = i64_values(&data.train, "timestamp")?.collect();
         let n = users.len();
@@ -190,6 +187,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             let t = Instant::now();
             let loss = model.fit_sequences(&tensor)?;
             end_epoch(ctx, &bar, epoch, loss, t);
+            ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
         }
     } else {
@@ -261,6 +259,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             )?;
             let loss = epoch_losses.mean()?;
             end_epoch(ctx, &bar, epoch, loss, t);
+            ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
         }
     }
@@ -315,6 +314,166 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         "evaluation": eval,
         "saved": saved,
     }))
+}
+
+/// Check the options before any work: every count and size in range, rates finite.
+fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()> {
+    ensure_k(args.k)?;
+    if args.epochs == 0 || args.batch < 1 {
+        bail!("--epochs and --batch must be at least 1");
+    }
+    if let Some(lr) = args.lr {
+        if !(lr.is_finite() && lr > 0.0) {
+            bail!("--lr must be a positive finite number, got {lr}");
+        }
+    }
+    if !(args.weight_decay.is_finite() && args.weight_decay >= 0.0) {
+        bail!(
+            "--weight-decay must be a finite number at least 0, got {}",
+            args.weight_decay
+        );
+    }
+    if !args.threshold.is_finite() {
+        bail!(
+            "--threshold must be a finite number, got {}",
+            args.threshold
+        );
+    }
+    if !(args.test_fraction > 0.0 && args.test_fraction < 1.0) {
+        bail!(
+            "--test-fraction must be strictly between 0 and 1, got {}",
+            args.test_fraction
+        );
+    }
+    if args.dim < 1 {
+        bail!("--dim must be at least 1, got {}", args.dim);
+    }
+    if args.split == SplitKind::LastN && args.last_n < 1 {
+        bail!("--last-n must be at least 1");
+    }
+    if args.split == SplitKind::Time
+        && args.time_threshold.is_none()
+        && args.ratings.timestamp_col == "none"
+    {
+        bail!(
+            "--split time orders interactions by time, but --timestamp-col none leaves the data \
+             without timestamps; name the timestamp column or use --split random"
+        );
+    }
+    match kind {
+        ModelKind::Mlp if args.hidden.is_empty() || args.hidden.iter().any(|&h| h < 1) => bail!(
+            "--hidden must list layer widths of at least 1, got {:?}",
+            args.hidden
+        ),
+        ModelKind::Neumf if args.layers < 1 => bail!("--layers must be at least 1 for neumf"),
+        _ if kind.representation().is_some() && args.max_len < 2 => bail!(
+            "--max-len must be at least 2 for {} (one item to predict from, one to predict), got {}",
+            kind.name(),
+            args.max_len
+        ),
+        _ => {}
+    }
+    if feedback == Feedback::Implicit && kind.representation().is_none() && args.negatives < 1 {
+        bail!("--negatives must be at least 1 for implicit pair models");
+    }
+    if args.split == SplitKind::User && kind.representation().is_none() {
+        bail!(
+            "the user-based split puts test users out of training, and {} only scores users it \
+             was trained on; use a sequence model (pooling, cbow, gru, lstm) or another split",
+            kind.name()
+        );
+    }
+    Ok(())
+}
+
+/// Refuse, with the size named, a model or negative draw larger than this machine's memory.
+fn ensure_sizes(config: &ModelConfig, args: &TrainArgs, n_train: u64) -> Result<()> {
+    ensure_fits(
+        &format!("the {} model with --dim {}", config.kind.name(), config.dim),
+        training_bytes(config, args.batch),
+        "lower --dim (or --layers, --hidden, --max-len)",
+    )?;
+    if config.feedback == Feedback::Implicit && config.kind.representation().is_none() {
+        // An epoch's draws (int64), then per batch the candidates, their users and labels, the
+        // scores with their gradients, and both gathered embeddings forward and backward.
+        let negatives = args.negatives as u64;
+        let batch = n_train.min(args.batch as u64);
+        let per_row = 8 + 8 + 4 + 8 + 16 * config.dim as u64;
+        let bytes = tensor_bytes(&[n_train, negatives], 8).and_then(|draws| {
+            let rows = negatives.checked_add(1)?.checked_mul(batch)?;
+            draws.checked_add(rows.checked_mul(per_row)?)
+        });
+        ensure_fits(
+            &format!("drawing {negatives} negatives for each of {n_train} train interactions"),
+            bytes,
+            "lower --negatives",
+        )?;
+    }
+    Ok(())
+}
+
+/// About how many bytes training needs (weights, gradients and Adam's two moments, plus a
+/// batch's activations), computed before anything is allocated; `None` when the count
+/// overflows.
+fn training_bytes(config: &ModelConfig, batch: i64) -> Option<u64> {
+    let c = config;
+    let (nu, ni) = (c.n_users as u64, c.n_items as u64 + 1);
+    let d = u64::try_from(c.dim).ok()?;
+    let b = u64::try_from(batch).ok()?;
+    let tables = |width: u64| nu.checked_add(ni)?.checked_mul(width);
+    let params = match c.kind {
+        ModelKind::Neumf => {
+            let shift = u32::try_from(c.layers.checked_sub(1)?).ok()?;
+            let mlp = d.checked_shl(shift).filter(|m| m >> shift == d)?;
+            let square = mlp.checked_mul(mlp)?.checked_mul(2)?;
+            tables(d.checked_add(mlp)?)?.checked_add(square)?
+        }
+        ModelKind::Mlp => {
+            let mut widths = vec![d.checked_mul(2)?];
+            widths.extend(c.hidden.iter().map(|&h| h.max(0) as u64));
+            let dense = widths
+                .windows(2)
+                .try_fold(0u64, |acc, w| acc.checked_add(w[0].checked_mul(w[1])?))?;
+            tables(d)?.checked_add(dense)?
+        }
+        ModelKind::Pooling | ModelKind::Cbow | ModelKind::Gru | ModelKind::Lstm => {
+            let recurrent = d.checked_mul(d)?.checked_mul(16)?;
+            ni.checked_mul(d)?.checked_mul(2)?.checked_add(recurrent)?
+        }
+        ModelKind::TwoTower => tables(d)?.checked_add(d.checked_mul(d)?.checked_mul(4)?)?,
+        _ => tables(d.checked_add(1)?)?,
+    };
+    let len = match c.kind.representation() {
+        Some(_) => (c.max_len as u64).max(1),
+        None => 1,
+    };
+    let activations = b.checked_mul(len)?.checked_mul(d)?.checked_mul(8)?;
+    params
+        .checked_mul(4)?
+        .checked_add(activations)?
+        .checked_mul(4)
+}
+
+/// Stop a diverged run: a loss, weight or score that is not finite would only save a model
+/// that scores nothing. `probe` is a few train (user, item) pairs to score.
+fn ensure_finite(
+    model: &AppModel,
+    probe: &(Tensor, Tensor),
+    loss: f64,
+    epoch: usize,
+    lr: f64,
+) -> Result<()> {
+    let what = if !loss.is_finite() {
+        format!("the mean loss of epoch {} is {loss}", epoch + 1)
+    } else if !model.is_finite(&probe.0, &probe.1)? {
+        format!(
+            "after epoch {} the model's weights or scores are NaN or infinite",
+            epoch + 1
+        )
+    } else {
+        return Ok(());
+    };
+    bail!("training diverged: {what}; nothing was saved (lower --lr, now {lr})")
 }
 
 /// Close an epoch's progress bar with its loss and print the epoch line.

@@ -175,6 +175,13 @@ pub struct ModelConfig {
     pub n_items: i64,
 }
 
+/// The first line of a libtorch error (its C++ stack frames dropped).
+pub fn torch_message(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("").trim();
+    first.to_string()
+}
+
 /// The network of a built model, with the store of its variables.
 enum Net {
     /// A pair model with its own variables.
@@ -323,16 +330,51 @@ impl AppModel {
 
     /// Load weights saved by [`AppModel::save`]; shapes must match the config.
     pub fn load(&mut self, path: &std::path::Path) -> Result<()> {
-        self.var_store_mut()
-            .load(path)
-            .map_err(|e| anyhow!("cannot load the weights in {}: {e}", path.display()))
+        let (kind, dim) = (self.config.kind.name(), self.config.dim);
+        self.var_store_mut().load(path).map_err(|e| {
+            anyhow!(
+                "cannot load the weights in {} into a {kind} model of --dim {dim} as its \
+                 model.json describes: {}",
+                path.display(),
+                torch_message(&e)
+            )
+        })
     }
 
     /// Save the weights (safetensors when `path` ends in `.safetensors`).
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        self.var_store().save(path).map_err(|e| {
+            anyhow!(
+                "cannot save the weights to {}: {}",
+                path.display(),
+                torch_message(&e)
+            )
+        })
+    }
+
+    /// Whether every weight, and the scores of a probe (`users`, `items`: up to a few hundred
+    /// model indices; sequence models score a one-item history), are finite. A diverged run
+    /// fails this: NaN or infinite weights, or finite ones so large that scores overflow.
+    pub fn is_finite(&self, users: &Tensor, items: &Tensor) -> Result<bool> {
+        let all_finite = |t: &Tensor| t.isfinite().all().int64_value(&[]) != 0;
+        let weights = tch::no_grad(|| self.var_store().variables().values().all(all_finite));
+        if !weights {
+            return Ok(false);
+        }
+        if self.is_sequence() {
+            let scores = self.score_all(&[Query::History(vec![0])])?;
+            return Ok(scores.iter().flatten().all(|s| s.is_finite()));
+        }
+        tch::no_grad(|| Ok(all_finite(&self.score_pairs(users, items, false)?)))
+    }
+
+    /// Bytes of the weights as saved (float32 values, without the file's small header).
+    pub fn weight_bytes(&self) -> u64 {
         self.var_store()
-            .save(path)
-            .map_err(|e| anyhow!("cannot save the weights to {}: {e}", path.display()))
+            .variables()
+            .values()
+            .map(|t| t.numel() as u64 * t.kind().elt_size_in_bytes() as u64)
+            .sum()
     }
 
     /// An Adam optimizer over the pair models' variables (the sequence models have their own).
