@@ -1,7 +1,7 @@
 """PyTorch twin of `recsys notebook 004`: dense-matrix MF with SGD, then the RecommenderNet.
 
 Same pipeline and the same torch random draws, in the same order, as the Rust port
-(notebooks-ported/nb004.rs), so a seed gives comparable numbers:
+(notebooks-ported/nb004/), so a seed gives comparable numbers:
   part 1: manual_seed(seed); rand(50, n_users); rand(50, n_movies); SGD 0.01 with gradients
           accumulating (faithful) / zeroed (corrected, re-seeded, same start);
   part 2: manual_seed(seed); RecommenderNet init (faithful: hidden layers in a plain list);
