@@ -91,10 +91,6 @@ pub fn selftest(ctx: &Context, args: &SelftestArgs) -> Result<Value> {
         }
     }
     let device = ctx.device;
-    if let Device::Cuda(_) = device {
-        // The same algorithms every run: no cuDNN autotuning.
-        tch::Cuda::cudnn_set_benchmark(false);
-    }
     let seed = ctx.seed_or(0);
     let dev = device_name(device);
     say!(
