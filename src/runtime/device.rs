@@ -4,8 +4,18 @@ use anyhow::{bail, Result};
 use tch::{Cuda, Device};
 
 /// Parse a `--device` value. `auto` is CUDA device 0 when CUDA is available, else the CPU;
-/// asking for a CUDA device that is not there is an error, not a silent fallback.
+/// asking for a CUDA device that is not there is an error, not a silent fallback. When the
+/// answer is a CUDA device, cuDNN's benchmark mode is switched off (as PyTorch's default), so a
+/// seeded run picks the same algorithms every time.
 pub fn parse_device(spec: &str) -> Result<Device> {
+    let device = parse(spec)?;
+    if device.is_cuda() {
+        Cuda::cudnn_set_benchmark(false);
+    }
+    Ok(device)
+}
+
+fn parse(spec: &str) -> Result<Device> {
     let spec = spec.trim().to_ascii_lowercase();
     match spec.as_str() {
         "auto" => Ok(Device::cuda_if_available()),
