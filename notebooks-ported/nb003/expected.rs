@@ -89,7 +89,10 @@ pub fn report(
                     6,
                 ));
                 checks.push(Check::info(
-                    format!("{name} (faithful): seeds 1-10, {:?}", args.negatives_over),
+                    format!(
+                        "{name} (faithful): seeds 1-10, --negatives-over {}",
+                        args.negatives_over.name()
+                    ),
                     format!(
                         "{:.4} ± {:.4}; published {:+.1} sd away",
                         spread[j].0,

@@ -63,6 +63,14 @@ pub enum NegativesOver {
 }
 
 impl NegativesOver {
+    /// The flag's value: `distinct` or `all-items`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NegativesOver::Distinct => "distinct",
+            NegativesOver::AllItems => "all-items",
+        }
+    }
+
     /// The exclusive upper end of the negatives' ids for a loader over `items`.
     pub fn range(self, items: &[i64], n_items: usize) -> i64 {
         match self {
@@ -177,8 +185,8 @@ pub fn train_and_recommend(
     }
     say!(
         out,
-        "[{label}] negatives ({:?}): training ids 0..{train_range}, test ids 0..{test_range}",
-        args.negatives_over
+        "[{label}] negatives (--negatives-over {}): training ids 0..{train_range}, test ids 0..{test_range}",
+        args.negatives_over.name()
     );
     // 8 | Modeling Iteration
     say!(

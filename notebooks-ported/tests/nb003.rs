@@ -280,9 +280,9 @@ fn the_port_prints_the_notebooks_cells_in_order() {
     assert_eq!(head, ["2", "233", "736", "49", "600"]);
     // numpy's abbreviated matrix: three rows, "...", three rows, each with 3 + 3 columns
     let m = find(lines, 0, "9.4 | Scalar product");
-    assert!(lines[m + 1].starts_with("[[") && lines[m + 6].ends_with("]]"));
+    assert!(lines[m + 1].starts_with("[[") && lines[m + 7].ends_with("]]"));
     assert_eq!(lines[m + 4].trim(), "...");
-    for row in lines[m + 1..m + 7].iter().filter(|r| r.trim() != "...") {
+    for row in lines[m + 1..m + 8].iter().filter(|r| r.trim() != "...") {
         let numbers = row
             .split_whitespace()
             .filter(|c| c.trim_matches(['[', ']']).parse::<f64>().is_ok())
@@ -301,4 +301,13 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         assert_eq!(v.len(), 10);
         assert!(v.windows(2).all(|w| w[0] <= w[1]), "{row}");
     }
+}
+
+#[test]
+fn negatives_over_names_are_the_flag_values() {
+    use clap::ValueEnum;
+    for v in NegativesOver::value_variants() {
+        assert_eq!(v.to_possible_value().unwrap().get_name(), v.name());
+    }
+    assert_eq!(NegativesOver::value_variants().len(), 2);
 }
