@@ -24,6 +24,9 @@ pub struct Study {
     pub items: IdMap,
     /// Row counts along the way, for printing and checks.
     pub sizes: Sizes,
+    /// The first rows of the train split in time order, as the notebook's sample of it shows
+    /// them: encoded user, encoded item, rating, unix timestamp.
+    pub train_head: Vec<[i64; 4]>,
 }
 
 /// Row and id counts of the preprocessing steps.
@@ -90,12 +93,24 @@ pub fn prepare(ctx: &Context) -> Result<Study> {
         test_filtered_users: distinct(i64_values(&test_filtered, "user_id")?),
         test_filtered_items: distinct(i64_values(&test_filtered, "item_id")?),
     };
+    let head = train.head(Some(5));
+    let rating = head
+        .column("rating")?
+        .cast(&polars::prelude::DataType::Int64)?;
+    let ratings: Vec<i64> = rating.i64()?.into_no_null_iter().collect();
+    let times: Vec<i64> = i64_values(&head, "timestamp")?.collect();
+    let train_head = encode(&head)?
+        .into_iter()
+        .zip(ratings.into_iter().zip(times))
+        .map(|((u, i), (r, t))| [u, i, r, t])
+        .collect();
     Ok(Study {
         train: encode(&train)?,
         test: encode(&test_filtered)?,
         users,
         items,
         sizes,
+        train_head,
     })
 }
 

@@ -17,6 +17,8 @@ const RULES: &[Rule] = &[
     ("lr", true, Target::Both("--lr")),
     ("epochs", true, Target::Both("--epochs")),
     ("negatives", true, Target::Both("--negatives")),
+    // which ids the negatives come from (`distinct` or `all-items`): the twin has the same flag
+    ("negatives-over", true, Target::Both("--negatives-over")),
     ("k", true, Target::Both("--k")),
     ("threads", true, Target::Both("--threads")),
     (

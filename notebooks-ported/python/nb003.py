@@ -3,10 +3,14 @@
 Same pipeline and the same torch draws, in the same order, as notebooks-ported/nb003.rs:
 pandas preprocessing (MinCountFilter(20), TimeSplitter(0.2) with ties to test and cold
 users/items dropped, LowRatingFilter(4), sorted label encoders); torch.manual_seed(seed); the
-user table is drawn before the item table; each epoch draws randperm(n) then
-randint(0, n_items, (n, negatives)) for the training pass, and randint for the test pass.
+demo batch of 2 over train is drawn first (randperm(n_train), randint for its negatives), then
+the user table before the item table; each epoch draws randperm(n) then
+randint(0, range, (n, negatives)) for the training pass, and randint for the test pass.
+--negatives-over: `distinct` draws negatives from 0..(distinct items of the loader's data), the
+notebook's literal num_items (637 for the filtered test set); `all-items` from 0..n_items.
 
-    python nb003.py [--mode faithful|corrected] [--seed 123] [--batch-size 256] [--lr 0.01] [--json]
+    python nb003.py [--mode faithful|corrected] [--negatives-over all-items|distinct] [--seed 123]
+                    [--batch-size 256] [--lr 0.01] [--json]
 """
 import argparse
 import json
@@ -91,6 +95,7 @@ def main():
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--negatives", type=int, default=10)
+    p.add_argument("--negatives-over", choices=["distinct", "all-items"], default="all-items")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", action="store_true")
@@ -103,16 +108,24 @@ def main():
         say(key, v)
     torch.manual_seed(a.seed)
     n_items = sizes["n_items"]
+
+    def neg_range(items):
+        return len(np.unique(items)) if a.negatives_over == "distinct" else n_items
+
+    # the demo batch of 2 from a dataset over train (printed by the port; drawn here in step)
+    tr_t, tr_it = torch.tensor(tr_u), torch.tensor(tr_i)
+    next(passes(tr_t, tr_it, neg_range(tr_i), a.negatives, 2, True))
     model = BaseTwoHead(sizes["n_users"], n_items, 16)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     loss_fn = nn.BCEWithLogitsLoss()
     fit_u, fit_i = (tr_u, tr_i) if a.mode == "corrected" else (te_u, te_i)
+    fit_range, ev_range = neg_range(fit_i), neg_range(te_i)
     fit_u, fit_i = torch.tensor(fit_u), torch.tensor(fit_i)
     ev_u, ev_i = torch.tensor(te_u), torch.tensor(te_i)
     epochs, start = [], time.time()
     for epoch in range(a.epochs):
         tot, nb = 0.0, 0
-        for u, i, y in passes(fit_u, fit_i, n_items, a.negatives, a.batch_size, True):
+        for u, i, y in passes(fit_u, fit_i, fit_range, a.negatives, a.batch_size, True):
             loss = loss_fn(model(u, i), y)
             opt.zero_grad()
             loss.backward()
@@ -121,7 +134,7 @@ def main():
         train_loss = tot / nb
         with torch.no_grad():
             tot, nb = 0.0, 0
-            for u, i, y in passes(ev_u, ev_i, n_items, a.negatives, a.batch_size, False):
+            for u, i, y in passes(ev_u, ev_i, ev_range, a.negatives, a.batch_size, False):
                 tot, nb = tot + loss_fn(model(u, i), y).item(), nb + 1
         test_loss = tot / nb
         epochs.append([train_loss, test_loss])

@@ -3,7 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::notebooks::nb003::{evaluate, prepare, test_users};
+use crate::notebooks::nb003::cells::datetime;
+use crate::notebooks::nb003::{evaluate, prepare, run, test_users, Args, Mode, NegativesOver};
 use polars::prelude::*;
 use recsys::eval::metrics::{coverage_at_k, hit_rate_at_k, mean_over_users, ndcg_at_k};
 use recsys::models::two_tower::{adam, eval_loss, train_epoch, BaseTwoHead, TowerTrain};
@@ -125,4 +126,188 @@ fn a_short_training_run_lowers_the_loss() {
     let after = eval_loss(&model, &data, 32).unwrap();
     assert!(losses[9] < 0.5 * losses[0], "{losses:?}");
     assert!(after < 0.5 * before, "{before} -> {after}");
+}
+
+fn args(mode: Mode, negatives_over: NegativesOver, epochs: usize) -> Args {
+    Args {
+        mode,
+        batch_size: 256,
+        lr: 1e-2,
+        epochs,
+        negatives_over,
+        negatives: 10,
+        emb_dim: 16,
+        k: 10,
+        threads: 1,
+    }
+}
+
+/// Every negative of a pass over `data`, as a flat list.
+fn negatives_drawn(data: &TowerTrain) -> Vec<i64> {
+    data.batches(256, true)
+        .iter()
+        .flat_map(|b| Vec::<Vec<i64>>::try_from(b.item_ids.narrow(1, 1, 10)).unwrap())
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn distinct_reading_draws_negatives_from_the_637_distinct_test_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::for_tests(dir.path());
+    let study = prepare(&ctx).unwrap();
+    let (u, i): (Vec<i64>, Vec<i64>) = study.test.iter().copied().unzip();
+    let range = NegativesOver::Distinct.range(&i, study.items.len());
+    assert_eq!(range, 637, "len(np.unique(study.test.item_id))");
+    // the same reading over train gives all 1616 items
+    let (_, ti): (Vec<i64>, Vec<i64>) = study.train.iter().copied().unzip();
+    assert_eq!(NegativesOver::Distinct.range(&ti, study.items.len()), 1616);
+    tch::manual_seed(3);
+    let data = TowerTrain::new(&u, &i, 10, range, Device::Cpu).unwrap();
+    let negs = negatives_drawn(&data);
+    assert_eq!(negs.len(), 15710);
+    assert!(negs.iter().all(|&n| (0..637).contains(&n)));
+    assert_eq!(
+        *negs.iter().max().unwrap(),
+        636,
+        "15710 draws reach the top id"
+    );
+    // and the run says so
+    let report = run(&ctx, &args(Mode::Faithful, NegativesOver::Distinct, 1)).unwrap();
+    assert_eq!(report.details.modes["faithful"].negative_range, 637);
+}
+
+#[test]
+fn all_items_reading_draws_negatives_from_all_1616_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::for_tests(dir.path());
+    let study = prepare(&ctx).unwrap();
+    let (u, i): (Vec<i64>, Vec<i64>) = study.test.iter().copied().unzip();
+    let range = NegativesOver::AllItems.range(&i, study.items.len());
+    assert_eq!(range, 1616);
+    tch::manual_seed(3);
+    let negs = negatives_drawn(&TowerTrain::new(&u, &i, 10, range, Device::Cpu).unwrap());
+    assert!(negs.iter().all(|&n| (0..1616).contains(&n)));
+    let above = negs.iter().filter(|&&n| n >= 637).count() as f64 / negs.len() as f64;
+    assert!((above - 979.0 / 1616.0).abs() < 0.02, "{above}");
+    let report = run(&ctx, &args(Mode::Faithful, NegativesOver::AllItems, 1)).unwrap();
+    assert_eq!(report.details.modes["faithful"].negative_range, 1616);
+}
+
+#[test]
+fn datetimes_print_like_pandas() {
+    assert_eq!(datetime(0), "1970-01-01 00:00:00");
+    assert_eq!(datetime(874724710), "1997-09-20 03:05:10");
+    assert_eq!(datetime(951782400), "2000-02-29 00:00:00");
+}
+
+/// The position of the first line at or after `from` that contains `needle`.
+fn find(lines: &[String], from: usize, needle: &str) -> usize {
+    lines[from..]
+        .iter()
+        .position(|l| l.contains(needle))
+        .map(|p| from + p)
+        .unwrap_or_else(|| panic!("no {needle:?} after line {from}:\n{}", lines.join("\n")))
+}
+
+#[test]
+fn the_port_prints_the_notebooks_cells_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::for_tests(dir.path());
+    let report = run(&ctx, &args(Mode::Faithful, NegativesOver::AllItems, 2)).unwrap();
+    let lines = &report.details.transcript;
+    // the notebook's cells, in its order
+    let order = [
+        "## 1 | Load Dataset",
+        "## 2 | Preprocessing",
+        "## 3 | Splitting Dataset in time",
+        "## 4 | Rating Filter",
+        "sample of the training set",
+        "## 5 | Create Torch Dataset",
+        "demo batch of 2",
+        "'user_ids'",
+        "shape [2, 1]",
+        "'item_ids'",
+        "shape [2, 11]",
+        "'labels'",
+        "shape [2, 11]",
+        "## 6 | Model Definition",
+        "Embedding(751, 16)), item_tower: SimpleTower(Embedding(1616, 16))",
+        "model forward on the demo batch",
+        "'logits'",
+        "shape [2, 11]",
+        "## 7 | Preparing Loaders",
+        "## 8 | Modeling Iteration",
+        "epoch  1",
+        "epoch  2",
+        "## 9 | Generating user recommendations",
+        "test users (95 in all)",
+        "9.3 | Extract Weights",
+        "([751, 16], [1616, 16])",
+        "9.4 | Scalar product: scores [95, 1616]",
+        "9.5 | Get highest scores",
+        "'ids'",
+        "shape [5, 10]",
+        "'scores'",
+        "shape [5, 10]",
+        "## 9.6 | Recommendations Matrix",
+        "## Metrics",
+        "notebook (published)",
+        "dssm, faithful (test)",
+    ];
+    let mut at = 0;
+    for needle in order {
+        at = find(lines, at, needle) + 1;
+    }
+    // the training sample: a header and five rows of user, item, rating, date time
+    let s = find(lines, 0, "sample of the training set");
+    for row in &lines[s + 2..s + 7] {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells.len(), 6, "{row}");
+        assert!(cells[4].len() == 10 && cells[5].len() == 8 && cells[5].contains(':'));
+    }
+    // the demo batch's labels: 1 then ten 0s, for each of the two rows
+    let l = find(lines, 0, "'labels'");
+    for row in &lines[l + 1..l + 3] {
+        assert_eq!(row.trim(), "[1., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0.],");
+    }
+    // the test users' head: the notebook's 2, 233, 736, 49, 600
+    let t = find(lines, 0, "test users (95 in all)");
+    let head: Vec<&str> = lines[t + 2..t + 7]
+        .iter()
+        .map(|r| r.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(head, ["2", "233", "736", "49", "600"]);
+    // numpy's abbreviated matrix: three rows, "...", three rows, each with 3 + 3 columns
+    let m = find(lines, 0, "9.4 | Scalar product");
+    assert!(lines[m + 1].starts_with("[[") && lines[m + 7].ends_with("]]"));
+    assert_eq!(lines[m + 4].trim(), "...");
+    for row in lines[m + 1..m + 8].iter().filter(|r| r.trim() != "...") {
+        let numbers = row
+            .split_whitespace()
+            .filter(|c| c.trim_matches(['[', ']']).parse::<f64>().is_ok())
+            .count();
+        assert_eq!(numbers, 6, "{row}");
+    }
+    // the unsorted top 10: ascending scores within each of the five rows
+    let sc = find(lines, m, "'scores'");
+    for row in &lines[sc + 1..sc + 6] {
+        let v: Vec<f64> = row
+            .trim()
+            .trim_matches(['[', ']', ','])
+            .split(',')
+            .map(|x| x.trim().parse().unwrap())
+            .collect();
+        assert_eq!(v.len(), 10);
+        assert!(v.windows(2).all(|w| w[0] <= w[1]), "{row}");
+    }
+}
+
+#[test]
+fn negatives_over_names_are_the_flag_values() {
+    use clap::ValueEnum;
+    for v in NegativesOver::value_variants() {
+        assert_eq!(v.to_possible_value().unwrap().get_name(), v.name());
+    }
+    assert_eq!(NegativesOver::value_variants().len(), 2);
 }
