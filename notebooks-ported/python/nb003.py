@@ -1,6 +1,6 @@
 """PyTorch twin of `recsys notebook 003`: two-tower DSSM on MovieLens 100k.
 
-Same pipeline and the same torch draws, in the same order, as notebooks-ported/nb003.rs:
+Same pipeline and the same torch draws, in the same order, as notebooks-ported/nb003/:
 pandas preprocessing (MinCountFilter(20), TimeSplitter(0.2) with ties to test and cold
 users/items dropped, LowRatingFilter(4), sorted label encoders); torch.manual_seed(seed); the
 demo batch of 2 over train is drawn first (randperm(n_train), randint for its negatives), then
