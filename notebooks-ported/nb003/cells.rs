@@ -68,23 +68,7 @@ pub struct ScoreSummary {
 
 /// `2000-04-25 23:05:32` for a unix time in seconds (UTC, as `pd.to_datetime(unit='s')`).
 pub fn datetime(unix_s: i64) -> String {
-    let (days, secs) = (unix_s.div_euclid(86400), unix_s.rem_euclid(86400));
-    // civil-from-days (H. Hinnant)
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    recsys::data::time::format_utc(unix_s)
 }
 
 /// "Let's take a look at a sample from the training set": its first rows.
