@@ -142,6 +142,19 @@ pub const USERS_INTERESTS: [&[&str]; 15] = [
 /// Dimension of the user and movie vectors.
 pub const EMBEDDING_DIM: usize = 2;
 
+/// Print one of the notebook's outputs and check it, character for character, against what
+/// the notebook printed.
+fn print_exact(
+    ctx: &Context,
+    checks: &mut Vec<Check>,
+    quantity: &str,
+    notebook: impl std::fmt::Display,
+    printed: &str,
+) {
+    say!(ctx, "{printed}");
+    checks.push(Check::exact(quantity, notebook, printed));
+}
+
 /// Run the port.
 pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let started = Instant::now();
@@ -156,12 +169,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         .map(|&(i, n)| format!("{}: {n}", py_str(toy.name(i))))
         .collect();
     let line = format!("popular_interests=Counter({{{}}})", counter.join(", "));
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "popular_interests",
         printed::POPULAR_INTERESTS,
         &line,
-    ));
+    );
 
     for (user, expected) in [
         (0, printed::POPULAR_NEW_USER_0),
@@ -187,41 +201,45 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         "unique_interests={}",
         py_list(toy.unique.iter().map(|s| py_str(s)))
     );
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "unique_interests",
         printed::UNIQUE_INTERESTS,
         &line,
-    ));
+    );
 
     let line = format!(
         "user_1_interest_vector: {}",
         py_list(toy.interest_vector(0).iter())
     );
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "user_1_interest_vector",
         printed::USER_1_INTEREST_VECTOR,
         &line,
-    ));
+    );
     let line = py_list((0..5).map(|u| py_list(toy.interest_vector(u).iter())));
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "user_interest_vectors[:5]",
         printed::FIRST_FIVE_VECTORS,
         &line,
-    ));
+    );
 
     let line = format!(
         "user_similarities[0]={}",
         py_list(toy.data.user_similarities(0).into_iter().map(py_float))
     );
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "user_similarities[0]",
         printed::USER_SIMILARITIES_0,
         &line,
-    ));
+    );
 
     let line = py_list(
         toy.data
@@ -229,58 +247,64 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
             .into_iter()
             .map(|(u, s)| format!("({u}, {})", py_float(s))),
     );
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "most_similar_users_to(0)",
         printed::MOST_SIMILAR_USERS_0,
         &line,
-    ));
+    );
 
     let text = toy.pprint_scores(&toy.data.user_based_suggestions(0, false));
-    say!(ctx, "{text}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "user_based_suggestions(0)",
         printed::USER_BASED_0,
         &text,
-    ));
+    );
 
     // ---- 3. Item-based collaborative filtering ----
     let line = format!(
         "user_interest_vectors[0]={}",
         py_list(toy.interest_vector(0).iter())
     );
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "user_interest_vectors[0]",
         printed::USER_INTEREST_VECTORS_0,
         &line,
-    ));
+    );
     let column: Vec<u8> = (0..toy.data.n_users())
         .map(|u| u8::from(toy.data.has(u, 0)))
         .collect();
     let line = format!("interest_user_matrix[0]={}", py_list(column.iter()));
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "interest_user_matrix[0]",
         printed::INTEREST_USER_MATRIX_0,
         &line,
-    ));
+    );
 
     let line = py_list(toy.data.item_similarities(0).into_iter().map(py_float));
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "interest_similarities[0]",
         printed::INTEREST_SIMILARITIES_0,
         &line,
-    ));
+    );
     let similar: Vec<(usize, f64)> = toy.data.most_similar_items(0);
     let text = toy.pprint_scores(&similar);
-    say!(ctx, "{text}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        &mut checks,
         "most_similar_interests_to(0)",
         printed::MOST_SIMILAR_INTERESTS_0,
         &text,
-    ));
+    );
 
     // The notebook's filter tests `suggestions not in users_interests[user_id]` (the list, not
     // the interest), which is always true: its list keeps user 0's own interests.

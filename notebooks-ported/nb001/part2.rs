@@ -17,7 +17,7 @@ use super::expected::*;
 use super::movies::*;
 use super::outcome::{EpochLoss, Part2, PcaEnds, TestLoss};
 use super::sgd::VectorModel;
-use super::Args;
+use super::{print_exact, Args};
 
 /// Run part 2, pushing its rows of the reproduce table on `checks`.
 pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
@@ -30,15 +30,15 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
             .take(5)
             .map(|(id, title)| format!("({}, {})", py_str(&id.to_string()), py_str(title))),
     );
-    say!(ctx, "{line}");
-    checks.push(Check::exact("first 5 movies", printed::FIRST_MOVIES, &line));
+    print_exact(ctx, checks, "first 5 movies", printed::FIRST_MOVIES, &line);
     let line = py_list(ratings.iter().take(5).map(Rating::py_repr));
-    say!(ctx, "{line}");
-    checks.push(Check::exact(
+    print_exact(
+        ctx,
+        checks,
         "first 5 ratings",
         printed::FIRST_RATINGS,
         &line,
-    ));
+    );
     let n_users = ratings
         .iter()
         .map(|r| r.user_id)
