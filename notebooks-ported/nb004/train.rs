@@ -35,7 +35,7 @@ impl TrainingRun {
 
 /// The notebook's training cell: Adam 1e-3, `ReduceLROnPlateau('min', factor=0.3, patience=2)`
 /// stepped with the LAST batch's loss, printing that loss every epoch (every 10th epoch when not
-/// `print_every_epoch`). One host read per epoch.
+/// `print_every_epoch`). Two host reads per epoch (the last batch loss and the mean), none per step.
 pub fn train_recommender_net(
     ctx: &Context,
     net: &RecommenderNet,

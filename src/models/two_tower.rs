@@ -240,7 +240,7 @@ pub fn train_epoch(
         |batch| Ok(batch_loss(model, batch)),
         |_| on_step(),
     )?;
-    Ok(f64::try_from(&losses.total)? / batches.len() as f64)
+    losses.mean()
 }
 
 /// Mean batch loss over one unshuffled pass, without gradients (fresh negatives are drawn).

@@ -67,7 +67,10 @@ impl Optimizer for nn::Optimizer {
     }
 
     fn step(&mut self) -> Result<()> {
-        densify_sparse_grads(&self.trainable_variables())?;
+        // Only the feature `fast` makes sparse gradients (see the module notes).
+        if cfg!(feature = "fast") {
+            densify_sparse_grads(&self.trainable_variables())?;
+        }
         nn::Optimizer::step(self);
         Ok(())
     }

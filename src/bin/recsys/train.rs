@@ -224,6 +224,15 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                 };
                 draws.view([n, args.negatives]).to_device(device)
             });
+            // The candidates' labels, [positive, negatives...] = [1, 0, ...], made once.
+            let labels = negs.as_ref().map(|negs| {
+                let labels = Tensor::zeros(
+                    [args.batch.min(n), negs.size()[1] + 1],
+                    (Kind::Float, device),
+                );
+                let _ = labels.narrow(1, 0, 1).fill_(1.0);
+                labels
+            });
             let epoch_losses = train::epoch(
                 &mut opt,
                 train::ranges(n, args.batch),
@@ -231,20 +240,18 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                     let idx = perm.narrow(0, start, len);
                     let u = u_all.index_select(0, &idx);
                     let i = i_all.index_select(0, &idx);
-                    match &negs {
-                        None => model.pair_loss(&u, &i, &r_all.index_select(0, &idx)),
-                        Some(negs) => {
+                    match (&negs, &labels) {
+                        (Some(negs), Some(labels)) => {
                             let cand =
                                 Tensor::cat(&[i.unsqueeze(1), negs.narrow(0, start, len)], 1);
                             let uu = u.unsqueeze(1).expand_as(&cand);
-                            let labels = Tensor::zeros(cand.size(), (Kind::Float, device));
-                            let _ = labels.narrow(1, 0, 1).fill_(1.0);
                             model.pair_loss(
                                 &uu.reshape([-1]),
                                 &cand.reshape([-1]),
-                                &labels.reshape([-1]),
+                                &labels.narrow(0, 0, len).reshape([-1]),
                             )
                         }
+                        _ => model.pair_loss(&u, &i, &r_all.index_select(0, &idx)),
                     }
                 },
                 |so_far| {

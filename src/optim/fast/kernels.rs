@@ -135,7 +135,7 @@ pub(super) fn fused_update(
     let Some(sqrt_buf) = sqrt_buf else {
         bail!("Adam: the three-pass step has no sqrt buffer");
     };
-    check_f32(sqrt_buf, n, "the sqrt buffer")?;
+    check_f32(sqrt_buf, n, || "the sqrt buffer".into())?;
     {
         // SAFETY: checked above; the buffer is the optimizer's own, and no other handle to it
         // exists.
@@ -165,7 +165,7 @@ pub(super) fn fused_update(
 
 /// Checks that `t` is a contiguous `f32` CPU tensor of `n` elements: what [`f32_slice`] and
 /// [`f32_slice_mut`] need. `what` names it in the error.
-pub(super) fn check_f32(t: &Tensor, n: usize, what: &str) -> Result<()> {
+pub(super) fn check_f32(t: &Tensor, n: usize, what: impl Fn() -> String) -> Result<()> {
     ensure!(
         t.defined()
             && t.device() == Device::Cpu
@@ -177,7 +177,8 @@ pub(super) fn check_f32(t: &Tensor, n: usize, what: &str) -> Result<()> {
          converting or moving the model",
         t.kind(),
         t.device(),
-        t.size()
+        t.size(),
+        what = what(),
     );
     Ok(())
 }

@@ -136,9 +136,7 @@ impl Adam {
 
     /// `zero_grad`, `loss.backward()`, `step`.
     pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
-        self.zero_grad()?;
-        loss.f_backward()?;
-        self.step()
+        super::Optimizer::backward_step(self, loss)
     }
 
     /// One Adam update of every parameter that has a gradient. Fails, updating nothing, when a
@@ -153,7 +151,7 @@ impl Adam {
             // Check everything first: an error leaves every parameter as it was.
             let mut grads = Vec::with_capacity(self.params.len());
             for (i, p) in self.params.iter().enumerate() {
-                check_f32(p, self.sizes[i], &format!("parameter {i}"))?;
+                check_f32(p, self.sizes[i], || format!("parameter {i}"))?;
                 let grad = p.grad();
                 grads.push(if !grad.defined() {
                     None
@@ -161,11 +159,9 @@ impl Adam {
                     Some(Grad::Sparse(SparseRows::of(&grad, p)?))
                 } else {
                     let grad = grad.contiguous();
-                    check_f32(
-                        &grad,
-                        self.sizes[i],
-                        &format!("the gradient of parameter {i}"),
-                    )?;
+                    check_f32(&grad, self.sizes[i], || {
+                        format!("the gradient of parameter {i}")
+                    })?;
                     Some(Grad::Dense(grad))
                 });
             }
@@ -250,11 +246,9 @@ impl SparseRows {
         );
         let index = Vec::<i64>::try_from(index.flatten(0, -1))?;
         let values = grad.internal_values().contiguous();
-        check_f32(
-            &values,
-            index.len() * size[1] as usize,
-            "a sparse gradient's rows",
-        )?;
+        check_f32(&values, index.len() * size[1] as usize, || {
+            "a sparse gradient's rows".into()
+        })?;
         ensure!(
             index.iter().all(|&r| (0..size[0]).contains(&r)),
             "Adam: sparse gradient row out of range"
