@@ -6,6 +6,7 @@
 //! - [`data`]: ratings tables (shipped copies, downloads, user files), checksums, fingerprints.
 //! - [`prep`]: binarization, id maps, row filters, train/test splits, sequences.
 //! - [`models`]: the networks, one file each.
+//! - [`classic`]: baselines and classic models (popularity, kNN, EASE, ALS, BPR, biases, SVD).
 //! - [`train`]: learning-rate schedules and what a training loop shares.
 //! - [`optim`]: the optimizers.
 //! - [`eval`]: every metric and evaluation protocol.
@@ -13,6 +14,7 @@
 //! - [`report`]: a port's numbers beside the notebook's, and plots.
 //! - [`runtime`]: what every command shares: device, seed, output, progress.
 
+pub mod classic;
 pub mod data;
 pub mod eval;
 pub mod models;

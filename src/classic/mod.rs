@@ -1,0 +1,91 @@
+//! Classic recommenders: the baselines and the well-tuned shallow models that a teacher sets
+//! beside the neural ones (the field's lesson is that they are often hard to beat).
+//!
+//! Ranking (implicit feedback), behind [`Ranker`]: random, most popular, item-kNN and user-kNN,
+//! EASE^R, implicit ALS and BPR-MF. Rating prediction (explicit feedback), behind
+//! [`RatingPredictor`]: global mean, user and item biases (Surprise's `BaselineOnly`), biased
+//! matrix factorization trained by SGD (Funk-SVD, Surprise's `SVD`), and the other predictors of
+//! Surprise's table.
+//!
+//! Every model is fitted from a [`TrainSet`] in model indices (`0..n_users`, `0..n_items`);
+//! the callers map original ids to indices and back ([`crate::prep::IdMap`]). Random draws come
+//! from libtorch's generator, so `tch::manual_seed` makes a fit reproducible.
+
+use anyhow::{bail, Result};
+use tch::Tensor;
+
+/// Training interactions in model indices, one value per row: the rating (explicit feedback)
+/// or 1 (implicit feedback).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSet {
+    /// Users are `0..n_users`.
+    pub n_users: i64,
+    /// Items are `0..n_items`.
+    pub n_items: i64,
+    /// User index of each row.
+    pub users: Vec<i64>,
+    /// Item index of each row.
+    pub items: Vec<i64>,
+    /// Rating, or 1 for implicit feedback, of each row.
+    pub values: Vec<f32>,
+}
+
+impl TrainSet {
+    /// Check that the three columns have the same length and every index is in range.
+    pub fn new(
+        n_users: i64,
+        n_items: i64,
+        users: Vec<i64>,
+        items: Vec<i64>,
+        values: Vec<f32>,
+    ) -> Result<TrainSet> {
+        if users.len() != items.len() || users.len() != values.len() {
+            bail!(
+                "train set columns differ in length: {} users, {} items, {} values",
+                users.len(),
+                items.len(),
+                values.len()
+            );
+        }
+        if let Some(u) = users.iter().find(|&&u| !(0..n_users).contains(&u)) {
+            bail!("user index {u} is outside 0..{n_users}");
+        }
+        if let Some(i) = items.iter().find(|&&i| !(0..n_items).contains(&i)) {
+            bail!("item index {i} is outside 0..{n_items}");
+        }
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            bail!("train value {v} is not finite");
+        }
+        Ok(TrainSet {
+            n_users,
+            n_items,
+            users,
+            items,
+            values,
+        })
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+}
+
+/// A model that ranks items for users (implicit feedback).
+pub trait Ranker {
+    /// Scores of every item for each of `users` (model indices): a float tensor
+    /// `[users.len(), n_items]` on the CPU, higher is better. Seen items are not masked here;
+    /// the evaluation protocol excludes them.
+    fn scores(&self, users: &[i64]) -> Result<Tensor>;
+}
+
+/// A model that predicts ratings (explicit feedback).
+pub trait RatingPredictor {
+    /// The predicted rating of each pair `(users[j], items[j])` (model indices).
+    fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>>;
+}
