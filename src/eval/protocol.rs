@@ -141,8 +141,20 @@ pub fn full_ranking(
     n_items: usize,
     k: usize,
 ) -> Result<RankingMetrics> {
+    let lists = full_ranking_lists(cases, scores, n_items, k)?;
+    ranking_metrics(&lists, &truth(cases), k, Some(&all_items(n_items)))
+}
+
+/// The top-`k` lists of the full-ranking protocol, keyed by user: each test user's `scores`
+/// row ranked with the history excluded ([`top_k_excluding`]).
+pub fn full_ranking_lists(
+    cases: &[TestUser],
+    scores: &[Vec<f32>],
+    n_items: usize,
+    k: usize,
+) -> Result<Lists> {
     check_scores(cases, scores, n_items)?;
-    let lists: Lists = cases
+    Ok(cases
         .iter()
         .zip(scores)
         .map(|(c, s)| {
@@ -150,8 +162,7 @@ pub fn full_ranking(
             let top = top_k_excluding(s, seen, k);
             (c.user, top.into_iter().map(|i| i as i64).collect())
         })
-        .collect();
-    ranking_metrics(&lists, &truth(cases), k, Some(&all_items(n_items)))
+        .collect())
 }
 
 /// The outcome of [`sampled_ranking`].

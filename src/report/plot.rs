@@ -41,11 +41,35 @@ pub fn bar_chart(
     values: &[f64],
     y_label: &str,
 ) -> Result<()> {
+    bars(path, title, labels, values, None, y_label)
+}
+
+/// A bar chart with an error bar (± `errors[i]`, e.g. one standard deviation) on each bar.
+pub fn bar_chart_with_errors(
+    path: &Path,
+    title: &str,
+    labels: &[String],
+    values: &[f64],
+    errors: &[f64],
+    y_label: &str,
+) -> Result<()> {
+    bars(path, title, labels, values, Some(errors), y_label)
+}
+
+fn bars(
+    path: &Path,
+    title: &str,
+    labels: &[String],
+    values: &[f64],
+    errors: Option<&[f64]>,
+    y_label: &str,
+) -> Result<()> {
     ensure_font();
     let err = || plot_err(path);
     let root = BitMapBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err())?;
-    let y_max = values.iter().cloned().fold(0.0, f64::max) * 1.08 + 1e-9;
+    let top = |i: usize| values[i] + errors.map_or(0.0, |e| e.get(i).copied().unwrap_or(0.0));
+    let y_max = (0..values.len()).map(top).fold(0.0, f64::max) * 1.08 + 1e-9;
     let n = labels.len().max(1);
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 24))
@@ -64,7 +88,13 @@ pub fn bar_chart(
             _ => String::new(),
         })
         .x_label_style(("sans-serif", 13))
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| {
+            if y_max < 10.0 {
+                format!("{v:.2}")
+            } else {
+                format!("{v:.0}")
+            }
+        })
         .draw()
         .map_err(err())?;
     chart
@@ -75,6 +105,19 @@ pub fn bar_chart(
                 .data(values.iter().enumerate().map(|(i, v)| (i, *v))),
         )
         .map_err(err())?;
+    if let Some(errors) = errors {
+        let whiskers = values.iter().zip(errors).enumerate().map(|(i, (v, e))| {
+            ErrorBar::new_vertical(
+                SegmentValue::CenterOf(i),
+                (v - e).max(0.0),
+                *v,
+                v + e,
+                BLACK.stroke_width(2),
+                12,
+            )
+        });
+        chart.draw_series(whiskers).map_err(err())?;
+    }
     root.present().map_err(err())?;
     Ok(())
 }
