@@ -89,3 +89,14 @@ pub trait RatingPredictor {
     /// The predicted rating of each pair `(users[j], items[j])` (model indices).
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>>;
 }
+
+/// What the ranking models share: the dense interaction matrix, its memory cap, user checks.
+pub mod dense;
+/// EASE^R, the closed-form item-item model.
+pub mod ease;
+/// Item-kNN and user-kNN with shrunk cosine similarity.
+pub mod knn;
+/// The most-popular ranker.
+pub mod popularity;
+/// The random ranker.
+pub mod random;
