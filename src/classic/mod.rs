@@ -90,6 +90,10 @@ pub trait RatingPredictor {
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>>;
 }
 
+/// Implicit ALS with conjugate-gradient solves, batched in tch.
+pub mod als;
+/// BPR-MF trained by SGD on sampled triples.
+pub mod bpr;
 /// What the ranking models share: the dense interaction matrix, its memory cap, user checks.
 pub mod dense;
 /// EASE^R, the closed-form item-item model.
@@ -100,3 +104,6 @@ pub mod knn;
 pub mod popularity;
 /// The random ranker.
 pub mod random;
+/// NDCG@10 of the ranking models on ml-100k: ignored tests that print docs/classic.md's tables.
+#[cfg(test)]
+mod ranking_quality;
