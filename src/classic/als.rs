@@ -3,11 +3,12 @@
 //! `Σ_ui c_ui (p_ui − x_u·y_i)² + λ(|X|² + |Y|²)`, with preference `p_ui = 1` for a train pair
 //! (else 0) and confidence `c_ui = 1 + α r_ui` (else 1).
 //!
-//! Each half step solves, for every user at once, `(YᵀC_uY + λI) x_u = YᵀC_u p_u`, using
-//! `YᵀC_uY = YᵀY + Yᵀ(C_u − I)Y`: `YᵀY` is shared, and the second term touches only the user's
-//! own items. The systems are solved by conjugate gradient, as implicit does, warm-started from
-//! the current factors, all rows of a side batched in tch tensor operations (a row's CG step
-//! costs `O(nnz_u f + f²)`); `cg_steps ≥ factors` solves them exactly, up to rounding.
+//! Each half step solves, for every user, `(YᵀC_uY + λI) x_u = YᵀC_u p_u`, using
+//! `YᵀC_uY = YᵀY + Yᵀ(C_u − I)Y`: `YᵀY` is computed once per half step (a tch matrix
+//! product), and the second term touches only the user's own items. The systems are solved by
+//! conjugate gradient, as implicit does, warm-started from the current factors, in a plain Rust
+//! loop over the rows (a CG step costs `O(nnz_u f + f²)`); `cg_steps ≥ factors` solves them
+//! exactly, up to rounding.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use anyhow::{bail, Result};
 use tch::{Kind, Tensor};
 
 use crate::classic::dense::select_rows;
+use crate::classic::vector::{axpy, dot, mat_vec};
 use crate::classic::{Ranker, TrainSet};
 
 /// Settings of implicit ALS; the defaults are implicit 0.7's.
@@ -65,30 +67,36 @@ impl Config {
     }
 }
 
-/// One side of the train pairs, for solving that side's factors: row (the side being solved)
-/// and column (the fixed side) of each distinct pair, and its `α r`.
+/// One side of the train pairs, for solving that side's factors, in compressed rows: the
+/// columns (the fixed side) of row `r` are `cols[start[r]..start[r + 1]]`, each with `α r_ui`.
 struct Side {
-    n_rows: i64,
-    rows: Tensor,
-    cols: Tensor,
-    /// `c − 1 = α r` per pair, `[nnz, 1]`.
-    extra_confidence: Tensor,
+    start: Vec<usize>,
+    cols: Vec<usize>,
+    /// `c − 1 = α r` per pair.
+    extra_confidence: Vec<f32>,
 }
 
 impl Side {
     fn new(n_rows: i64, pairs: &BTreeMap<(i64, i64), f32>, transpose: bool, alpha: f64) -> Side {
-        let (mut rows, mut cols, mut values) = (vec![], vec![], vec![]);
-        for (&(u, i), &v) in pairs {
-            let (r, c) = if transpose { (i, u) } else { (u, i) };
-            rows.push(r);
-            cols.push(c);
-            values.push(v);
+        let mut rows: Vec<(usize, usize, f32)> = pairs
+            .iter()
+            .map(|(&(u, i), &v)| {
+                let (r, c) = if transpose { (i, u) } else { (u, i) };
+                (r as usize, c as usize, (f64::from(v) * alpha) as f32)
+            })
+            .collect();
+        rows.sort_by_key(|&(r, c, _)| (r, c));
+        let mut start = vec![0; n_rows as usize + 1];
+        for &(r, _, _) in &rows {
+            start[r + 1] += 1;
+        }
+        for r in 0..n_rows as usize {
+            start[r + 1] += start[r];
         }
         Side {
-            n_rows,
-            rows: Tensor::from_slice(&rows),
-            cols: Tensor::from_slice(&cols),
-            extra_confidence: (Tensor::from_slice(&values) * alpha).unsqueeze(1),
+            start,
+            cols: rows.iter().map(|&(_, c, _)| c).collect(),
+            extra_confidence: rows.iter().map(|&(_, _, w)| w).collect(),
         }
     }
 
@@ -102,43 +110,64 @@ impl Side {
     }
 }
 
-/// `num / den` where `den > 0`, else 0: a converged row (zero residual) stops moving.
-fn ratio(num: &Tensor, den: &Tensor) -> Tensor {
-    let live = den.gt(1e-20);
-    num * live.to_kind(Kind::Float) / den.where_self(&live, &den.ones_like())
+/// The half step: the factors of `side`'s rows (`x`, row-major, updated in place) given the
+/// `fixed` factors of its columns, by `cg_steps` of conjugate gradient from the current `x` on
+/// `(YᵀY + λI + Yᵀ(C − I)Y) x = YᵀC p`, one row at a time (implicit's `least_squares_cg`).
+fn solve_side(x: &mut [f32], fixed: &Tensor, side: &Side, reg: f64, cg_steps: usize) -> Result<()> {
+    let f = fixed.size()[1] as usize;
+    let gram = fixed.tr().mm(fixed) + Tensor::eye(f as i64, tch::kind::FLOAT_CPU) * reg;
+    let gram = Vec::<f32>::try_from(gram.flatten(0, -1))?;
+    let y = Vec::<f32>::try_from(fixed.flatten(0, -1))?;
+    let row = |i: usize| &y[i * f..(i + 1) * f];
+    let (mut r, mut p, mut ap) = (vec![0f32; f], vec![0f32; f], vec![0f32; f]);
+    for (u, xu) in x.chunks_exact_mut(f).enumerate() {
+        let pairs = side.start[u]..side.start[u + 1];
+        let items = || {
+            side.cols[pairs.clone()]
+                .iter()
+                .zip(&side.extra_confidence[pairs.clone()])
+        };
+        // r = b − A x, with b = Σ c y_i and A x = (YᵀY + λI) x + Σ (c − 1)(y_i·x) y_i
+        mat_vec(&gram, xu, &mut r);
+        r.iter_mut().for_each(|v| *v = -*v);
+        for (&i, &w) in items() {
+            axpy(1.0 + w - w * dot(row(i), xu), row(i), &mut r);
+        }
+        p.copy_from_slice(&r);
+        let mut rs = dot(&r, &r);
+        for _ in 0..cg_steps {
+            if rs < 1e-20 {
+                break;
+            }
+            mat_vec(&gram, &p, &mut ap);
+            for (&i, &w) in items() {
+                axpy(w * dot(row(i), &p), row(i), &mut ap);
+            }
+            let step = rs / dot(&p, &ap);
+            axpy(step, &p, xu);
+            axpy(-step, &ap, &mut r);
+            let rs_new = dot(&r, &r);
+            let beta = rs_new / rs;
+            p.iter_mut()
+                .zip(&r)
+                .for_each(|(pk, rk)| *pk = rk + beta * *pk);
+            rs = rs_new;
+        }
+    }
+    Ok(())
 }
 
-/// The half step: the factors of `side`'s rows given the `fixed` factors of its columns, by
-/// `cg_steps` of conjugate gradient from `current` on `(YᵀY + λI + Yᵀ(C − I)Y) x = YᵀC p`.
-fn solve_side(current: &Tensor, fixed: &Tensor, side: &Side, reg: f64, cg_steps: usize) -> Tensor {
-    let f = fixed.size()[1];
-    let gram = fixed.tr().mm(fixed) + Tensor::eye(f, tch::kind::FLOAT_CPU) * reg;
-    let y = fixed.index_select(0, &side.cols);
-    // A p for every row at once: p (YᵀY + λI) plus, per pair, (c − 1)(y·p) y
-    let times_a = |p: &Tensor| {
-        let dots = (p.index_select(0, &side.rows) * &y).sum_dim_intlist(1, true, Kind::Float);
-        p.mm(&gram)
-            .index_add(0, &side.rows, &(&y * (dots * &side.extra_confidence)))
-    };
-    let b = Tensor::zeros([side.n_rows, f], tch::kind::FLOAT_CPU).index_add(
-        0,
-        &side.rows,
-        &(&y * (&side.extra_confidence + 1.0)),
-    );
-    let mut x = current.copy();
-    let mut r = b - times_a(&x);
-    let mut p = r.copy();
-    let mut rs = (&r * &r).sum_dim_intlist(1, true, Kind::Float);
-    for _ in 0..cg_steps {
-        let ap = times_a(&p);
-        let step = ratio(&rs, &(&p * &ap).sum_dim_intlist(1, true, Kind::Float));
-        x += &step * &p;
-        r -= &step * &ap;
-        let rs_new = (&r * &r).sum_dim_intlist(1, true, Kind::Float);
-        p = &r + ratio(&rs_new, &rs) * &p;
-        rs = rs_new;
-    }
-    x
+/// [`solve_side`] from the factors `x` (`[rows, f]` f32): the new factors.
+fn solve_tensor(
+    x: &Tensor,
+    fixed: &Tensor,
+    side: &Side,
+    reg: f64,
+    cg_steps: usize,
+) -> Result<Tensor> {
+    let mut v = Vec::<f32>::try_from(x.flatten(0, -1))?;
+    solve_side(&mut v, fixed, side, reg, cg_steps)?;
+    Ok(Tensor::from_slice(&v).view_as(x))
 }
 
 /// A fitted implicit-ALS model: scores are `x_u · y_i`.
@@ -160,12 +189,11 @@ impl Als {
         let users = Side::new(train.n_users, &pairs, false, config.alpha);
         let items = Side::new(train.n_items, &pairs, true, config.alpha);
         let init = |n| Tensor::rand([n, config.factors], tch::kind::FLOAT_CPU) * 0.01;
-        let mut x = init(train.n_users);
-        let mut y = init(train.n_items);
+        let (mut x, mut y) = (init(train.n_users), init(train.n_items));
         let reg = config.regularization;
         for _ in 0..config.iterations {
-            x = solve_side(&x, &y, &users, reg, config.cg_steps);
-            y = solve_side(&y, &x, &items, reg, config.cg_steps);
+            x = solve_tensor(&x, &y, &users, reg, config.cg_steps)?;
+            y = solve_tensor(&y, &x, &items, reg, config.cg_steps)?;
         }
         Ok(Als {
             user_factors: x,
@@ -236,29 +264,31 @@ mod tests {
         let x = Tensor::rand([6, 3], tch::kind::FLOAT_CPU);
         // users given items, then items given users; 3 CG steps solve a 3 x 3 system
         let users = Side::new(6, &pairs, false, alpha);
-        let got = solve_side(
+        let got = solve_tensor(
             &Tensor::zeros([6, 3], tch::kind::FLOAT_CPU),
             &y,
             &users,
             reg,
             3,
-        );
+        )
+        .unwrap();
         let want = dense_solve(&r, &y, alpha, reg);
         let diff = f64::try_from((got.to_kind(Kind::Double) - &want).abs().max()).unwrap();
         assert!(diff < 1e-4, "users: {got} vs {want}");
         let items = Side::new(5, &pairs, true, alpha);
-        let got = solve_side(&y, &x, &items, reg, 3);
+        let got = solve_tensor(&y, &x, &items, reg, 3).unwrap();
         let want = dense_solve(&r.tr(), &x, alpha, reg);
         let diff = f64::try_from((got.to_kind(Kind::Double) - &want).abs().max()).unwrap();
         assert!(diff < 1e-4, "items: {got} vs {want}");
         // one CG step is not yet the solution
-        let one = solve_side(
+        let one = solve_tensor(
             &Tensor::zeros([6, 3], tch::kind::FLOAT_CPU),
             &y,
             &users,
             reg,
             1,
-        );
+        )
+        .unwrap();
         let want = dense_solve(&r, &y, alpha, reg);
         assert!(f64::try_from((one.to_kind(Kind::Double) - want).abs().max()).unwrap() > 1e-3);
     }

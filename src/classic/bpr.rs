@@ -12,6 +12,7 @@ use anyhow::{bail, Result};
 use tch::{Kind, Tensor};
 
 use crate::classic::dense::select_rows;
+use crate::classic::vector::{dot, two_rows};
 use crate::classic::{Ranker, TrainSet};
 
 /// Settings of BPR-MF; the defaults are implicit 0.7's.
@@ -68,35 +69,6 @@ pub struct Bpr {
     pub item_factors: Tensor,
     /// `[n_items]`.
     pub item_biases: Tensor,
-}
-
-/// `Σ a_k b_k` in eight lanes, so that the compiler vectorises it.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            lanes[k] += x[k] * y[k];
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
-}
-
-/// The rows `a` and `b` (distinct) of a row-major matrix with `f` columns, both mutable.
-fn two_rows(m: &mut [f32], f: usize, a: usize, b: usize) -> (&mut [f32], &mut [f32]) {
-    if a < b {
-        let (lo, hi) = m.split_at_mut(b * f);
-        (&mut lo[a * f..(a + 1) * f], &mut hi[..f])
-    } else {
-        let (lo, hi) = m.split_at_mut(a * f);
-        (&mut hi[..f], &mut lo[b * f..(b + 1) * f])
-    }
 }
 
 impl Bpr {
@@ -248,12 +220,7 @@ mod tests {
     }
 
     #[test]
-    fn helpers_and_bad_settings() {
-        let a: Vec<f32> = (0..19).map(|k| k as f32).collect();
-        assert_eq!(dot(&a, &a), (0..19).map(|k| (k * k) as f32).sum::<f32>());
-        let mut m: Vec<f32> = (0..6).map(|k| k as f32).collect();
-        let (x, y) = two_rows(&mut m, 2, 2, 0);
-        assert_eq!((x.to_vec(), y.to_vec()), (vec![4.0, 5.0], vec![0.0, 1.0]));
+    fn bad_settings_are_refused() {
         let (train, _) = planted();
         let bad = Config {
             learning_rate: f32::NAN,

@@ -107,3 +107,5 @@ pub mod random;
 /// NDCG@10 of the ranking models on ml-100k: ignored tests that print docs/classic.md's tables.
 #[cfg(test)]
 mod ranking_quality;
+/// The f32 vector kernels of the plain-loop models (ALS, BPR).
+pub mod vector;
