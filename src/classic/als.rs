@@ -4,11 +4,14 @@
 //! (else 0) and confidence `c_ui = 1 + α r_ui` (else 1).
 //!
 //! Each half step solves, for every user, `(YᵀC_uY + λI) x_u = YᵀC_u p_u`, using
-//! `YᵀC_uY = YᵀY + Yᵀ(C_u − I)Y`: `YᵀY` is computed once per half step (a tch matrix
-//! product), and the second term touches only the user's own items. The systems are solved by
-//! conjugate gradient, as implicit does, warm-started from the current factors, in a plain Rust
-//! loop over the rows (a CG step costs `O(nnz_u f + f²)`); `cg_steps ≥ factors` solves them
-//! exactly, up to rounding.
+//! `YᵀC_uY = YᵀY + Yᵀ(C_u − I)Y`: `YᵀY` is computed once per half step, and the second term
+//! touches only the user's own items. The systems are solved by conjugate gradient, as
+//! implicit does, warm-started from the current factors, in a plain Rust loop over the rows (a
+//! CG step costs `O(nnz_u f + f²)`); `cg_steps ≥ factors` solves them exactly, up to rounding.
+//!
+//! The loop calls no libtorch operation: between two of libtorch's parallel (OpenMP) operations
+//! its idle worker threads spin, and on a busy machine they took the Rust loop's CPU, making the
+//! fit 4x slower (docs/classic.md).
 
 use std::collections::BTreeMap;
 
@@ -110,14 +113,26 @@ impl Side {
     }
 }
 
-/// The half step: the factors of `side`'s rows (`x`, row-major, updated in place) given the
-/// `fixed` factors of its columns, by `cg_steps` of conjugate gradient from the current `x` on
-/// `(YᵀY + λI + Yᵀ(C − I)Y) x = YᵀC p`, one row at a time (implicit's `least_squares_cg`).
-fn solve_side(x: &mut [f32], fixed: &Tensor, side: &Side, reg: f64, cg_steps: usize) -> Result<()> {
-    let f = fixed.size()[1] as usize;
-    let gram = fixed.tr().mm(fixed) + Tensor::eye(f as i64, tch::kind::FLOAT_CPU) * reg;
-    let gram = Vec::<f32>::try_from(gram.flatten(0, -1))?;
-    let y = Vec::<f32>::try_from(fixed.flatten(0, -1))?;
+/// `YᵀY + λI` of the `f`-column row-major `y`, row-major.
+fn gram(y: &[f32], f: usize, reg: f64) -> Vec<f32> {
+    let mut g = vec![0f32; f * f];
+    for y_i in y.chunks_exact(f) {
+        for (g_a, &y_ia) in g.chunks_exact_mut(f).zip(y_i) {
+            axpy(y_ia, y_i, g_a);
+        }
+    }
+    for a in 0..f {
+        g[a * f + a] += reg as f32;
+    }
+    g
+}
+
+/// The half step: the factors of `side`'s rows (`x`, `[rows, f]` row-major, updated in place)
+/// given the factors `y` of its columns, by `cg_steps` of conjugate gradient from the current
+/// `x` on `(YᵀY + λI + Yᵀ(C − I)Y) x = YᵀC p`, one row at a time (implicit's
+/// `least_squares_cg`).
+fn solve_side(x: &mut [f32], y: &[f32], f: usize, side: &Side, reg: f64, cg_steps: usize) {
+    let gram = gram(y, f, reg);
     let row = |i: usize| &y[i * f..(i + 1) * f];
     let (mut r, mut p, mut ap) = (vec![0f32; f], vec![0f32; f], vec![0f32; f]);
     for (u, xu) in x.chunks_exact_mut(f).enumerate() {
@@ -154,20 +169,6 @@ fn solve_side(x: &mut [f32], fixed: &Tensor, side: &Side, reg: f64, cg_steps: us
             rs = rs_new;
         }
     }
-    Ok(())
-}
-
-/// [`solve_side`] from the factors `x` (`[rows, f]` f32): the new factors.
-fn solve_tensor(
-    x: &Tensor,
-    fixed: &Tensor,
-    side: &Side,
-    reg: f64,
-    cg_steps: usize,
-) -> Result<Tensor> {
-    let mut v = Vec::<f32>::try_from(x.flatten(0, -1))?;
-    solve_side(&mut v, fixed, side, reg, cg_steps)?;
-    Ok(Tensor::from_slice(&v).view_as(x))
 }
 
 /// A fitted implicit-ALS model: scores are `x_u · y_i`.
@@ -188,16 +189,19 @@ impl Als {
         let pairs = Side::pairs(train);
         let users = Side::new(train.n_users, &pairs, false, config.alpha);
         let items = Side::new(train.n_items, &pairs, true, config.alpha);
-        let init = |n| Tensor::rand([n, config.factors], tch::kind::FLOAT_CPU) * 0.01;
-        let (mut x, mut y) = (init(train.n_users), init(train.n_items));
+        let f = config.factors;
+        let init = |n| Tensor::rand([n, f], tch::kind::FLOAT_CPU) * 0.01;
+        let (x, y) = (init(train.n_users), init(train.n_items));
+        let mut x = Vec::<f32>::try_from(x.flatten(0, -1))?;
+        let mut y = Vec::<f32>::try_from(y.flatten(0, -1))?;
         let reg = config.regularization;
         for _ in 0..config.iterations {
-            x = solve_tensor(&x, &y, &users, reg, config.cg_steps)?;
-            y = solve_tensor(&y, &x, &items, reg, config.cg_steps)?;
+            solve_side(&mut x, &y, f as usize, &users, reg, config.cg_steps);
+            solve_side(&mut y, &x, f as usize, &items, reg, config.cg_steps);
         }
         Ok(Als {
-            user_factors: x,
-            item_factors: y,
+            user_factors: Tensor::from_slice(&x).view([train.n_users, f]),
+            item_factors: Tensor::from_slice(&y).view([train.n_items, f]),
         })
     }
 }
@@ -234,6 +238,20 @@ mod tests {
             }
         }
         TrainSet::new(6, 5, users, items, values).unwrap()
+    }
+
+    /// [`solve_side`] on tensors: the new factors of `x` given `fixed`.
+    fn solve_tensor(
+        x: &Tensor,
+        fixed: &Tensor,
+        side: &Side,
+        reg: f64,
+        steps: usize,
+    ) -> Result<Tensor> {
+        let mut v = Vec::<f32>::try_from(x.flatten(0, -1))?;
+        let y = Vec::<f32>::try_from(fixed.flatten(0, -1))?;
+        solve_side(&mut v, &y, x.size()[1] as usize, side, reg, steps);
+        Ok(Tensor::from_slice(&v).view_as(x))
     }
 
     /// `(Yᵀ C_r Y + λI)⁻¹ Yᵀ C_r p_r` for every row `r` of `values` (`[rows, cols]`), in f64.

@@ -7,7 +7,9 @@
 //! ```sh
 //! cargo test --release --lib classic::ranking_quality -- --ignored --nocapture
 //! ```
-//! `CLASSIC_SEEDS=0,1,2` picks the seeds (default 0).
+//! `CLASSIC_SEEDS=0,1,2` picks the seeds (default 0), `CLASSIC_THREADS` libtorch's threads
+//! (default 1, the fair match for `scripts/peers-ranking.py --threads 1`; an idle OpenMP
+//! thread spinning beside the Rust loops of ALS and BPR costs them time on a busy machine).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -79,20 +81,37 @@ fn seeds() -> Vec<i64> {
         .collect()
 }
 
-/// Fits with `fit` under `tch::manual_seed(seed)`, prints one row: NDCG@10 and fit seconds.
+/// The CPU seconds of all this process's threads so far (Linux: the first field of each
+/// thread's `/proc/self/task/*/schedstat`, nanoseconds on a CPU); 0 where it cannot be read.
+/// On a shared machine it measures the work, where the wall time also counts the waiting.
+fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let nanos: u64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    nanos as f64 / 1e9
+}
+
+/// Fits with `fit` under `tch::manual_seed(seed)`, prints one row: NDCG@10, fit wall seconds
+/// and fit CPU seconds.
 fn row<M: Ranker>(name: &str, split: &Split, seed: i64, fit: impl Fn(&TrainSet) -> Result<M>) {
     tch::manual_seed(seed);
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_seconds());
     let model = fit(&split.train).unwrap();
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     let ndcg = ndcg_at_10(&model, split).unwrap();
-    println!("| {name} | {seed} | {ndcg:.4} | {secs:.3} |");
+    println!("| {name} | {seed} | {ndcg:.4} | {secs:.3} | {cpu:.3} |");
 }
 
 #[test]
 #[ignore = "prints the defaults' NDCG@10 and fit time on ml-100k for docs/classic.md"]
 fn defaults_on_ml100k() {
-    println!("| model | seed | NDCG@10 | fit s |\n|---|---|---|---|");
+    println!("| model | seed | NDCG@10 | fit s | fit CPU s |\n|---|---|---|---|---|");
     for seed in seeds() {
         let split = ml100k_split(seed).unwrap();
         row("Random", &split, seed, |t| {
@@ -122,7 +141,7 @@ fn defaults_on_ml100k() {
 #[test]
 #[ignore = "prints the tuning grid on ml-100k for docs/classic.md"]
 fn tuning_grid_on_ml100k() {
-    println!("| model | setting | seed | NDCG@10 | fit s |\n|---|---|---|---|---|");
+    println!("| model | setting | seed | NDCG@10 | fit s | fit CPU s |\n|---|---|---|---|---|---|");
     for seed in seeds() {
         let split = ml100k_split(seed).unwrap();
         for lambda in [50.0, 200.0, 500.0, 1000.0, 2000.0] {
