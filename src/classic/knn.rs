@@ -64,8 +64,9 @@ impl Config {
 pub fn cosine_top_k(m: &Tensor, k: usize, shrink: f64) -> Tensor {
     let dots = m.matmul(&m.tr());
     let norms = dots.diag(0).sqrt();
-    let sim =
-        (dots / (norms.unsqueeze(1) * norms.unsqueeze(0) + shrink)).fill_diagonal_(0.0, false);
+    // a vector without interactions has norm 0, and with shrink 0 its similarities 0 / 0
+    let denominator = (norms.unsqueeze(1) * norms.unsqueeze(0) + shrink).clamp_min(1e-12);
+    let sim = (dots / denominator).fill_diagonal_(0.0, false);
     let n = sim.size()[1];
     if k as i64 >= n {
         return sim;
@@ -259,6 +260,18 @@ mod tests {
         assert!(ItemKnn::fit(&tiny(), &zero).is_err());
         let model = ItemKnn::fit(&tiny(), &Config::item_default()).unwrap();
         assert!(model.scores(&[3]).is_err());
+        // item 3 has no interactions: with shrink 0 its similarities are 0, not NaN
+        let lonely = TrainSet::new(2, 4, vec![0, 1], vec![0, 1], vec![1.0; 2]).unwrap();
+        let no_shrink = Config {
+            k: 9,
+            shrink: 0.0,
+            binary: true,
+        };
+        let s = ItemKnn::fit(&lonely, &no_shrink)
+            .unwrap()
+            .scores(&[0, 1])
+            .unwrap();
+        assert_eq!(Vec::<f32>::try_from(s.flatten(0, -1)).unwrap(), [0.0; 8]);
         let huge = TrainSet::new(1, 40_000, vec![0], vec![0], vec![1.0]).unwrap();
         let err = ItemKnn::fit(&huge, &Config::item_default())
             .unwrap_err()

@@ -153,7 +153,16 @@ fn tuning_grid_on_ml100k() {
                 ease::Ease::fit(t, &c)
             });
         }
-        for (k, shrink) in [(20, 0.0), (50, 0.0), (50, 10.0), (100, 10.0), (200, 10.0)] {
+        for (k, shrink) in [
+            (20, 0.0),
+            (50, 0.0),
+            (30, 10.0),
+            (50, 10.0),
+            (100, 10.0),
+            (200, 10.0),
+            (50, 50.0),
+            (200, 50.0),
+        ] {
             let c = knn::Config {
                 k,
                 shrink,
@@ -169,9 +178,11 @@ fn tuning_grid_on_ml100k() {
         }
         for (factors, regularization, alpha) in [
             (100, 0.01, 1.0),
-            (100, 1.0, 5.0),
             (100, 10.0, 5.0),
             (100, 10.0, 20.0),
+            (100, 30.0, 20.0),
+            (100, 100.0, 20.0),
+            (100, 30.0, 40.0),
             (50, 10.0, 10.0),
             (50, 30.0, 20.0),
             (200, 30.0, 20.0),
@@ -185,13 +196,22 @@ fn tuning_grid_on_ml100k() {
             let name = format!("Als | factors {factors}, reg {regularization}, alpha {alpha}");
             row(&name, &split, seed, |t| als::Als::fit(t, &c));
         }
-        for (learning_rate, iterations) in [(0.01, 100), (0.05, 100), (0.05, 200), (0.1, 100)] {
+        for (learning_rate, regularization, iterations) in [
+            (0.01, 0.01, 100),
+            (0.05, 0.01, 100),
+            (0.1, 0.01, 100),
+            (0.05, 0.01, 200),
+            (0.05, 0.001, 200),
+            (0.05, 0.03, 200),
+        ] {
             let c = bpr::Config {
                 learning_rate,
+                regularization,
                 iterations,
                 ..Default::default()
             };
-            let name = format!("Bpr | lr {learning_rate}, iterations {iterations}");
+            let name =
+                format!("Bpr | lr {learning_rate}, reg {regularization}, iterations {iterations}");
             row(&name, &split, seed, |t| bpr::Bpr::fit(t, &c));
         }
     }
