@@ -26,7 +26,7 @@ use crate::classic::{Ranker, TrainSet};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Latent dimension (default 100).
-    pub factors: i64,
+    pub factors: usize,
     /// λ, the L2 penalty on both factor matrices (default 0.01).
     pub regularization: f64,
     /// α in the confidence `1 + α r` (default 1.0).
@@ -51,7 +51,7 @@ impl Default for Config {
 
 impl Config {
     fn check(&self) -> Result<()> {
-        if self.factors < 1 {
+        if self.factors == 0 {
             bail!("ALS: factors must be at least 1, got {}", self.factors);
         }
         if !self.regularization.is_finite() || self.regularization < 0.0 {
@@ -190,18 +190,18 @@ impl Als {
         let users = Side::new(train.n_users, &pairs, false, config.alpha);
         let items = Side::new(train.n_items, &pairs, true, config.alpha);
         let f = config.factors;
-        let init = |n| Tensor::rand([n, f], tch::kind::FLOAT_CPU) * 0.01;
+        let init = |n| Tensor::rand([n, f as i64], tch::kind::FLOAT_CPU) * 0.01;
         let (x, y) = (init(train.n_users), init(train.n_items));
         let mut x = Vec::<f32>::try_from(x.flatten(0, -1))?;
         let mut y = Vec::<f32>::try_from(y.flatten(0, -1))?;
         let reg = config.regularization;
         for _ in 0..config.iterations {
-            solve_side(&mut x, &y, f as usize, &users, reg, config.cg_steps);
-            solve_side(&mut y, &x, f as usize, &items, reg, config.cg_steps);
+            solve_side(&mut x, &y, f, &users, reg, config.cg_steps);
+            solve_side(&mut y, &x, f, &items, reg, config.cg_steps);
         }
         Ok(Als {
-            user_factors: Tensor::from_slice(&x).view([train.n_users, f]),
-            item_factors: Tensor::from_slice(&y).view([train.n_items, f]),
+            user_factors: Tensor::from_slice(&x).view([train.n_users, f as i64]),
+            item_factors: Tensor::from_slice(&y).view([train.n_items, f as i64]),
         })
     }
 }

@@ -7,16 +7,17 @@ use tch::{Kind, Tensor};
 
 use crate::classic::TrainSet;
 
-/// The largest dense matrix a classic model builds: 4 GiB.
-pub const MAX_DENSE_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
+/// The most memory the dense matrices of one classic model may take: 4 GB.
+pub const MAX_DENSE_BYTES: f64 = 4e9;
 
-/// Fails with one line naming `what` and its size when a dense `rows × cols` matrix of
-/// `bytes_per_value`-byte values would exceed [`MAX_DENSE_BYTES`].
-pub fn check_dense_size(what: &str, rows: i64, cols: i64, bytes_per_value: i64) -> Result<()> {
-    let bytes = rows as f64 * cols as f64 * bytes_per_value as f64;
+/// Fails with one line naming `what` and its size when dense `rows × cols` matrices taking
+/// `bytes_per_entry` bytes per entry in all (e.g. 12 for three f32 copies) would exceed
+/// [`MAX_DENSE_BYTES`].
+pub fn check_dense_size(what: &str, rows: i64, cols: i64, bytes_per_entry: i64) -> Result<()> {
+    let bytes = rows as f64 * cols as f64 * bytes_per_entry as f64;
     if bytes > MAX_DENSE_BYTES {
         bail!(
-            "{what} would be a dense {rows} x {cols} matrix of {:.1} GB, over the 4 GB cap",
+            "{what}: dense {rows} x {cols} matrices of {:.1} GB in all, over the 4 GB cap",
             bytes / 1e9
         );
     }

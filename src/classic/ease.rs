@@ -44,7 +44,7 @@ impl Ease {
             bail!("EASE: lambda must be finite and > 0, got {}", config.lambda);
         }
         check_dense_size(
-            "EASE's item x item Gram matrix",
+            "EASE (item x item Gram, inverse and weights)",
             train.n_items,
             train.n_items,
             24,

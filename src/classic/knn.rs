@@ -90,7 +90,7 @@ impl ItemKnn {
     pub fn fit(train: &TrainSet, config: &Config) -> Result<ItemKnn> {
         config.check()?;
         check_dense_size(
-            "item-kNN's item x item similarity",
+            "item-kNN (item x item similarities)",
             train.n_items,
             train.n_items,
             12,
@@ -122,7 +122,7 @@ impl UserKnn {
     pub fn fit(train: &TrainSet, config: &Config) -> Result<UserKnn> {
         config.check()?;
         check_dense_size(
-            "user-kNN's user x user similarity",
+            "user-kNN (user x user similarities)",
             train.n_users,
             train.n_users,
             12,
