@@ -22,14 +22,15 @@ use crate::classic::dense::select_rows;
 use crate::classic::vector::{axpy, dot, mat_vec};
 use crate::classic::{Ranker, TrainSet};
 
-/// Settings of implicit ALS; the defaults are implicit 0.7's.
+/// Settings of implicit ALS. The defaults are implicit 0.7's with `regularization` and `alpha`
+/// tuned on ml-100k (docs/classic.md); [`Config::implicit`] is implicit's own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Latent dimension (default 100).
     pub factors: usize,
-    /// λ, the L2 penalty on both factor matrices (default 0.01).
+    /// λ, the L2 penalty on both factor matrices (default 100; implicit's 0.01).
     pub regularization: f64,
-    /// α in the confidence `1 + α r` (default 1.0).
+    /// α in the confidence `1 + α r` (default 20; implicit's 1).
     pub alpha: f64,
     /// Alternations, each a user then an item half step (default 15).
     pub iterations: usize,
@@ -40,6 +41,17 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
+            regularization: 100.0,
+            alpha: 20.0,
+            ..Config::implicit()
+        }
+    }
+}
+
+impl Config {
+    /// implicit 0.7's defaults: 100 factors, λ 0.01, α 1, 15 iterations, 3 CG steps.
+    pub fn implicit() -> Config {
+        Config {
             factors: 100,
             regularization: 0.01,
             alpha: 1.0,
@@ -47,9 +59,7 @@ impl Default for Config {
             cg_steps: 3,
         }
     }
-}
 
-impl Config {
     fn check(&self) -> Result<()> {
         if self.factors == 0 {
             bail!("ALS: factors must be at least 1, got {}", self.factors);

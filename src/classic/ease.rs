@@ -12,7 +12,7 @@ use crate::classic::{Ranker, TrainSet};
 /// Settings of EASE^R.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// The L2 penalty λ on `B` (default 500, tuned on ml-100k, docs/classic.md).
+    /// The L2 penalty λ on `B` (default 300, tuned on ml-100k, docs/classic.md).
     pub lambda: f64,
     /// Fit the binary matrix (default `true`) rather than the train values.
     pub binary: bool,
@@ -21,7 +21,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            lambda: 500.0,
+            lambda: 300.0,
             binary: true,
         }
     }

@@ -19,10 +19,10 @@ use crate::classic::{Ranker, TrainSet};
 /// Settings of both kNN rankers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// Neighbours kept per item (user). Default 50 for item-kNN ([`Config::item_default`]),
+    /// Neighbours kept per item (user). Default 200 for item-kNN ([`Config::item_default`]),
     /// 50 for user-kNN ([`Config::user_default`]).
     pub k: usize,
-    /// Added to the product of the norms in the cosine's denominator (default 10), so that
+    /// Added to the product of the norms in the cosine's denominator (default 0), so that
     /// similarities resting on few common users (items) shrink towards 0.
     pub shrink: f64,
     /// Similarity on the binary matrix (default `true`) rather than on the train values.
@@ -33,8 +33,8 @@ impl Config {
     /// The item-kNN defaults (tuned on ml-100k, docs/classic.md).
     pub fn item_default() -> Config {
         Config {
-            k: 50,
-            shrink: 10.0,
+            k: 200,
+            shrink: 0.0,
             binary: true,
         }
     }
@@ -43,7 +43,7 @@ impl Config {
     pub fn user_default() -> Config {
         Config {
             k: 50,
-            shrink: 10.0,
+            shrink: 0.0,
             binary: true,
         }
     }

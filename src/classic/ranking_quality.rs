@@ -135,6 +135,12 @@ fn defaults_on_ml100k() {
         row("Bpr", &split, seed, |t| {
             bpr::Bpr::fit(t, &Default::default())
         });
+        row("Als (implicit's settings)", &split, seed, |t| {
+            als::Als::fit(t, &als::Config::implicit())
+        });
+        row("Bpr (implicit's settings)", &split, seed, |t| {
+            bpr::Bpr::fit(t, &bpr::Config::implicit())
+        });
     }
 }
 
