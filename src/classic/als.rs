@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Result};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use crate::classic::dense::select_rows;
 use crate::classic::vector::{axpy, dot, mat_vec};
@@ -225,6 +225,7 @@ impl Ranker for Als {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Kind;
 
     /// 6 users x 5 items with values (0: no interaction).
     const R: [[f32; 5]; 6] = [

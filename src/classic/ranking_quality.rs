@@ -11,7 +11,7 @@
 //! (default 1, the fair match for `scripts/peers-ranking.py --threads 1`; an idle OpenMP
 //! thread spinning beside the Rust loops of ALS and BPR costs them time on a busy machine).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -48,7 +48,7 @@ fn ml100k_split(seed: i64) -> Result<Split> {
     let mut truth = Truth::new();
     for &r in &test_rows {
         let (u, i) = pair(r);
-        truth.entry(u).or_insert_with(HashSet::new).insert(i);
+        truth.entry(u).or_default().insert(i);
     }
     let n = tu.len();
     let train = TrainSet::new(943, 1682, tu, ti, vec![1.0; n])?;
