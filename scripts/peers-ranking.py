@@ -11,7 +11,8 @@ as wall seconds and as CPU seconds of the process (all threads), the steadier fi
 machine.
 
 Usage: scripts/peers-ranking.py [--seed 0] [--threads 0] [--data data/ml-100k/u.data]
-Needs numpy, scipy, torch and implicit (`pip install implicit`).
+Needs numpy, scipy, torch and implicit (`pip install implicit`), e.g. the project's .venv:
+.venv/bin/python scripts/peers-ranking.py --threads 1 (docs/classic.md's comparison).
 """
 
 import argparse
@@ -70,6 +71,8 @@ def main():
     except ImportError:
         sys.exit("error: implicit is not importable; pip install implicit")
 
+    if not os.path.isfile(args.data):
+        sys.exit(f"error: --data {args.data}: no such file (ml-100k's u.data)")
     users, items, n_users, n_items = load(args.data)
     tr, te = split(users, items, args.seed)
     ones = np.ones(len(tr), dtype=np.float32)
