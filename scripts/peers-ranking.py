@@ -24,9 +24,12 @@ import time
 # implicit's advice: a multithreaded BLAS slows its ALS down
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np
-import scipy.sparse as sp
-import torch
+try:
+    import numpy as np
+    import scipy.sparse as sp
+    import torch
+except ImportError as e:
+    sys.exit(f"error: {e}; run this with the project's Python (.venv/bin/python)")
 
 
 def load(path):
