@@ -209,6 +209,9 @@ impl Als {
             solve_side(&mut x, &y, f, &users, reg, config.cg_steps);
             solve_side(&mut y, &x, f, &items, reg, config.cg_steps);
         }
+        if !x.iter().chain(&y).all(|v| v.is_finite()) {
+            bail!("ALS diverged (non-finite factors): raise regularization or lower alpha");
+        }
         Ok(Als {
             user_factors: Tensor::from_slice(&x).view([train.n_users, f as i64]),
             item_factors: Tensor::from_slice(&y).view([train.n_items, f as i64]),

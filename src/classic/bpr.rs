@@ -83,7 +83,8 @@ pub struct Bpr {
 
 impl Bpr {
     /// Initialises the factors uniformly in `[−0.5, 0.5) / factors` from libtorch's generator
-    /// (users, then items; biases 0), then runs `iterations` epochs.
+    /// (users, then items; biases 0), then runs `iterations` epochs. Fails when the factors
+    /// end non-finite (a learning rate too large).
     pub fn fit(train: &TrainSet, config: &Config) -> Result<Bpr> {
         config.check()?;
         if train.is_empty() {
@@ -131,6 +132,9 @@ impl Bpr {
                 bias[i] += lr * (z - reg * bias[i]);
                 bias[j] += lr * (-z - reg * bias[j]);
             }
+        }
+        if !user.iter().chain(&item).chain(&bias).all(|v| v.is_finite()) {
+            bail!("BPR diverged (non-finite factors): lower learning_rate");
         }
         let matrix = |v: &[f32], rows: i64| Tensor::from_slice(v).view([rows, f as i64]);
         Ok(Bpr {
@@ -232,6 +236,14 @@ mod tests {
     #[test]
     fn bad_settings_are_refused() {
         let (train, _) = planted();
+        let huge = Config {
+            factors: 4,
+            learning_rate: 1e30,
+            iterations: 3,
+            ..Config::default()
+        };
+        let err = Bpr::fit(&train, &huge).unwrap_err().to_string();
+        assert!(err.contains("diverged"), "{err}");
         let bad = Config {
             learning_rate: f32::NAN,
             ..Config::default()
