@@ -90,7 +90,7 @@ pub trait RatingPredictor {
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>>;
 }
 
-/// Implicit ALS with conjugate-gradient solves, batched in tch.
+/// Implicit ALS with conjugate-gradient solves, as implicit does them.
 pub mod als;
 /// BPR-MF trained by SGD on sampled triples.
 pub mod bpr;
