@@ -89,3 +89,23 @@ pub trait RatingPredictor {
     /// The predicted rating of each pair `(users[j], items[j])` (model indices).
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>>;
 }
+
+/// Implicit ALS with conjugate-gradient solves, as implicit does them.
+pub mod als;
+/// BPR-MF trained by SGD on sampled triples.
+pub mod bpr;
+/// What the ranking models share: the dense interaction matrix, its memory cap, user checks.
+pub mod dense;
+/// EASE^R, the closed-form item-item model.
+pub mod ease;
+/// Item-kNN and user-kNN with shrunk cosine similarity.
+pub mod knn;
+/// The most-popular ranker.
+pub mod popularity;
+/// The random ranker.
+pub mod random;
+/// NDCG@10 of the ranking models on ml-100k: ignored tests that print docs/classic.md's tables.
+#[cfg(test)]
+mod ranking_quality;
+/// The f32 vector kernels of the plain-loop models (ALS, BPR).
+pub mod vector;

@@ -1,0 +1,155 @@
+//! EASE^R (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", 2019): an item-item
+//! weight matrix `B` with a zero diagonal that reconstructs the interaction matrix, `X ≈ X B`,
+//! under an L2 penalty λ. Its closed form: `P = (XᵀX + λI)⁻¹`, `B = I − P · diag(1 / diag(P))`
+//! (column `j` of `P` divided by `P_jj`, negated), `diag(B) = 0`. Scores are `X B`.
+
+use anyhow::{bail, Result};
+use tch::{Kind, Tensor};
+
+use crate::classic::dense::{check_dense_size, interaction_matrix, select_rows};
+use crate::classic::{Ranker, TrainSet};
+
+/// Settings of EASE^R.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The L2 penalty λ on `B` (default 300, tuned on ml-100k, docs/classic.md).
+    pub lambda: f64,
+    /// Fit the binary matrix (default `true`) rather than the train values.
+    pub binary: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            lambda: 300.0,
+            binary: true,
+        }
+    }
+}
+
+/// A fitted EASE^R model.
+#[derive(Debug)]
+pub struct Ease {
+    /// `[n_users, n_items]` interactions.
+    x: Tensor,
+    /// `[n_items, n_items]` item weights, zero diagonal.
+    b: Tensor,
+}
+
+impl Ease {
+    /// Solves the closed form in f64; refuses a λ that is not positive and more items than a
+    /// 4 GB f64 Gram matrix holds.
+    pub fn fit(train: &TrainSet, config: &Config) -> Result<Ease> {
+        if !config.lambda.is_finite() || config.lambda <= 0.0 {
+            bail!("EASE: lambda must be finite and > 0, got {}", config.lambda);
+        }
+        check_dense_size(
+            "EASE (item x item Gram, inverse and weights)",
+            train.n_items,
+            train.n_items,
+            24,
+        )?;
+        let x = interaction_matrix(train, config.binary)?;
+        let xd = x.to_kind(Kind::Double);
+        let eye = Tensor::eye(train.n_items, (Kind::Double, tch::Device::Cpu));
+        let p = Tensor::linalg_inv(&(xd.tr().matmul(&xd) + &eye * config.lambda));
+        let b = (-(&p / p.diag(0).unsqueeze(0))).fill_diagonal_(0.0, false);
+        Ok(Ease {
+            x,
+            b: b.to_kind(Kind::Float),
+        })
+    }
+
+    /// The `[n_items, n_items]` weight matrix `B`.
+    pub fn weights(&self) -> &Tensor {
+        &self.b
+    }
+}
+
+impl Ranker for Ease {
+    fn scores(&self, users: &[i64]) -> Result<Tensor> {
+        Ok(select_rows(&self.x, users)?.matmul(&self.b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_column_is_the_ridge_regression_on_the_other_columns() {
+        // 6 users x 5 items. Without the diagonal constraint's trick, column j of B solves
+        // min |x_j - X_{-j} b|² + λ|b|²: b = (X_{-j}ᵀ X_{-j} + λI)⁻¹ X_{-j}ᵀ x_j.
+        let dense = [
+            [1., 1., 0., 0., 1.],
+            [0., 1., 1., 0., 0.],
+            [1., 0., 1., 1., 0.],
+            [0., 0., 1., 1., 1.],
+            [1., 1., 1., 0., 0.],
+            [0., 1., 0., 1., 1.],
+        ];
+        let (mut users, mut items) = (vec![], vec![]);
+        for (u, row) in dense.iter().enumerate() {
+            for (i, &v) in row.iter().enumerate() {
+                if v > 0.0 {
+                    users.push(u as i64);
+                    items.push(i as i64);
+                }
+            }
+        }
+        let n = users.len();
+        let train = TrainSet::new(6, 5, users, items, vec![1.0; n]).unwrap();
+        let lambda = 2.0;
+        let model = Ease::fit(
+            &train,
+            &Config {
+                lambda,
+                binary: true,
+            },
+        )
+        .unwrap();
+        let b = Vec::<Vec<f32>>::try_from(model.weights()).unwrap();
+
+        let x = Tensor::from_slice(&dense.concat()).view([6, 5]);
+        for j in 0..5i64 {
+            let others: Vec<i64> = (0..5).filter(|&c| c != j).collect();
+            let xo = x.index_select(1, &Tensor::from_slice(&others));
+            let eye = Tensor::eye(4, (Kind::Double, tch::Device::Cpu));
+            let lhs = xo.tr().matmul(&xo) + eye * lambda;
+            let rhs = xo.tr().matmul(&x.select(1, j).unsqueeze(1));
+            let want =
+                Vec::<f64>::try_from(Tensor::linalg_solve(&lhs, &rhs, true).squeeze()).unwrap();
+            assert_eq!(b[j as usize][j as usize], 0.0);
+            for (o, w) in others.iter().zip(want) {
+                let got = f64::from(b[*o as usize][j as usize]);
+                assert!((got - w).abs() < 1e-5, "B[{o}][{j}] = {got}, want {w}");
+            }
+        }
+        // scores are X B
+        let s = Vec::<f32>::try_from(model.scores(&[2]).unwrap().squeeze()).unwrap();
+        let want: Vec<f32> = (0..5)
+            .map(|j| [0, 2, 3].iter().map(|&i| b[i][j]).sum())
+            .collect();
+        for (g, w) in s.iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn bad_lambda_and_too_many_items_are_refused() {
+        let train = TrainSet::new(1, 3, vec![0], vec![0], vec![1.0]).unwrap();
+        let zero = Config {
+            lambda: 0.0,
+            binary: true,
+        };
+        assert!(Ease::fit(&train, &zero)
+            .unwrap_err()
+            .to_string()
+            .contains("lambda"));
+        let huge = TrainSet::new(1, 20_000, vec![0], vec![0], vec![1.0]).unwrap();
+        let err = Ease::fit(&huge, &Config::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("20000 x 20000"), "{err}");
+    }
+}

@@ -1,0 +1,281 @@
+//! Neighbourhood rankers on the interaction matrix: item-kNN and user-kNN with shrunk cosine
+//! similarity, as implicit's `CosineRecommender` and the kNN baselines of the ranking
+//! benchmarks compute them.
+//!
+//! The similarity of two columns (items) or two rows (users) `a`, `b` of the interaction matrix
+//! is `a·b / (|a| |b| + shrink)`, a vector's similarity to itself is 0, and each item (user)
+//! keeps only its `k` most similar neighbours. Item-kNN scores item `j` for user `u` by the sum,
+//! over the user's items `i`, of `x_ui` times the similarity of `j` among `i`'s neighbours;
+//! user-kNN by the sum, over `u`'s neighbours `v`, of their similarity times `x_vj`. Both are
+//! one dense matrix product, so the similarity matrix must fit under
+//! [`crate::classic::dense::MAX_DENSE_BYTES`].
+
+use anyhow::{bail, Result};
+use tch::{Kind, Tensor};
+
+use crate::classic::dense::{check_dense_size, interaction_matrix, select_rows};
+use crate::classic::{Ranker, TrainSet};
+
+/// Settings of both kNN rankers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Neighbours kept per item (user). Default 200 for item-kNN ([`Config::item_default`]),
+    /// 50 for user-kNN ([`Config::user_default`]).
+    pub k: usize,
+    /// Added to the product of the norms in the cosine's denominator (default 0), so that
+    /// similarities resting on few common users (items) shrink towards 0.
+    pub shrink: f64,
+    /// Similarity on the binary matrix (default `true`) rather than on the train values.
+    pub binary: bool,
+}
+
+impl Config {
+    /// The item-kNN defaults (tuned on ml-100k, docs/classic.md).
+    pub fn item_default() -> Config {
+        Config {
+            k: 200,
+            shrink: 0.0,
+            binary: true,
+        }
+    }
+
+    /// The user-kNN defaults (tuned on ml-100k, docs/classic.md).
+    pub fn user_default() -> Config {
+        Config {
+            k: 50,
+            shrink: 0.0,
+            binary: true,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.k == 0 {
+            bail!("kNN: k must be at least 1, got 0");
+        }
+        if !self.shrink.is_finite() || self.shrink < 0.0 {
+            bail!("kNN: shrink must be finite and >= 0, got {}", self.shrink);
+        }
+        Ok(())
+    }
+}
+
+/// The shrunk cosine similarities between the rows of `m` (`[n, d]` f32), self-similarity 0,
+/// each row keeping its `k` largest entries (the others 0).
+pub fn cosine_top_k(m: &Tensor, k: usize, shrink: f64) -> Tensor {
+    let dots = m.matmul(&m.tr());
+    let norms = dots.diag(0).sqrt();
+    // a vector without interactions has norm 0, and with shrink 0 its similarities 0 / 0
+    let denominator = (norms.unsqueeze(1) * norms.unsqueeze(0) + shrink).clamp_min(1e-12);
+    let sim = (dots / denominator).fill_diagonal_(0.0, false);
+    let n = sim.size()[1];
+    if k as i64 >= n {
+        return sim;
+    }
+    let (values, indices) = sim.topk(k as i64, 1, true, false);
+    sim.zeros_like().scatter(1, &indices, &values)
+}
+
+/// Item-kNN: the user's items vote for their neighbours.
+#[derive(Debug)]
+pub struct ItemKnn {
+    /// `[n_users, n_items]` interactions.
+    x: Tensor,
+    /// `[n_items, n_items]`: row `i` holds item `i`'s neighbours.
+    sim: Tensor,
+}
+
+impl ItemKnn {
+    /// Builds the interaction matrix and the item-item neighbourhoods; refuses more items
+    /// than a 4 GB similarity matrix holds.
+    pub fn fit(train: &TrainSet, config: &Config) -> Result<ItemKnn> {
+        config.check()?;
+        check_dense_size(
+            "item-kNN (item x item similarities)",
+            train.n_items,
+            train.n_items,
+            12,
+        )?;
+        let x = interaction_matrix(train, config.binary)?;
+        let sim = cosine_top_k(&x.tr(), config.k, config.shrink);
+        Ok(ItemKnn { x, sim })
+    }
+}
+
+impl Ranker for ItemKnn {
+    fn scores(&self, users: &[i64]) -> Result<Tensor> {
+        Ok(select_rows(&self.x, users)?.matmul(&self.sim))
+    }
+}
+
+/// User-kNN: the user's neighbours vote with their items.
+#[derive(Debug)]
+pub struct UserKnn {
+    /// `[n_users, n_items]` interactions.
+    x: Tensor,
+    /// `[n_users, n_users]`: row `u` holds user `u`'s neighbours.
+    sim: Tensor,
+}
+
+impl UserKnn {
+    /// Builds the interaction matrix and the user-user neighbourhoods; refuses more users
+    /// than a 4 GB similarity matrix holds.
+    pub fn fit(train: &TrainSet, config: &Config) -> Result<UserKnn> {
+        config.check()?;
+        check_dense_size(
+            "user-kNN (user x user similarities)",
+            train.n_users,
+            train.n_users,
+            12,
+        )?;
+        let x = interaction_matrix(train, config.binary)?;
+        let sim = cosine_top_k(&x, config.k, config.shrink);
+        Ok(UserKnn { x, sim })
+    }
+}
+
+impl Ranker for UserKnn {
+    fn scores(&self, users: &[i64]) -> Result<Tensor> {
+        Ok(select_rows(&self.sim, users)?
+            .matmul(&self.x)
+            .to_kind(Kind::Float))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// u0: items 0, 1; u1: items 0, 1, 2; u2: items 2, 3.
+    fn tiny() -> TrainSet {
+        TrainSet::new(
+            3,
+            4,
+            vec![0, 0, 1, 1, 1, 2, 2],
+            vec![0, 1, 0, 1, 2, 2, 3],
+            vec![1.0; 7],
+        )
+        .unwrap()
+    }
+
+    fn rows(model: &dyn Ranker) -> Vec<Vec<f32>> {
+        let s = model.scores(&[0, 1, 2]).unwrap();
+        (0..3).map(|u| Vec::try_from(s.get(u)).unwrap()).collect()
+    }
+
+    fn assert_close(got: &[Vec<f32>], want: &[[f64; 4]; 3]) {
+        for (g, w) in got.iter().zip(want) {
+            for (a, b) in g.iter().zip(w) {
+                assert!((f64::from(*a) - b).abs() < 1e-6, "{got:?} != {want:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn item_knn_by_hand() {
+        // Item columns: i0 = i1 = {u0, u1}, i2 = {u1, u2}, i3 = {u2}; norms √2, √2, √2, 1.
+        // With shrink 1: s01 = 2/3, s02 = s12 = 1/3, s23 = 1/(√2 + 1), s03 = s13 = 0.
+        let (a, b, c) = (2.0 / 3.0, 1.0 / 3.0, 1.0 / (2f64.sqrt() + 1.0));
+        let all = ItemKnn::fit(
+            &tiny(),
+            &Config {
+                k: 9,
+                shrink: 1.0,
+                binary: true,
+            },
+        )
+        .unwrap();
+        // u0 = row 0 + row 1 of the similarity, u1 = rows 0 + 1 + 2, u2 = rows 2 + 3
+        assert_close(
+            &rows(&all),
+            &[
+                [a, a, 2.0 * b, 0.0],
+                [a + b, a + b, 2.0 * b, c],
+                [b, b, c, c],
+            ],
+        );
+        // one neighbour each: 0 -> 1, 1 -> 0, 2 -> 3, 3 -> 2
+        let one = ItemKnn::fit(
+            &tiny(),
+            &Config {
+                k: 1,
+                shrink: 1.0,
+                binary: true,
+            },
+        )
+        .unwrap();
+        assert_close(
+            &rows(&one),
+            &[[a, a, 0.0, 0.0], [a, a, 0.0, c], [0.0, 0.0, c, c]],
+        );
+    }
+
+    #[test]
+    fn user_knn_by_hand() {
+        // User rows: norms √2, √3, √2; u0·u1 = 2, u1·u2 = 1, u0·u2 = 0. With shrink 1:
+        // s01 = 2/(√6 + 1), s12 = 1/(√6 + 1). One neighbour each: 0 -> 1, 1 -> 0, 2 -> 1.
+        let d = 6f64.sqrt() + 1.0;
+        let (s01, s12) = (2.0 / d, 1.0 / d);
+        let one = UserKnn::fit(
+            &tiny(),
+            &Config {
+                k: 1,
+                shrink: 1.0,
+                binary: true,
+            },
+        )
+        .unwrap();
+        assert_close(
+            &rows(&one),
+            &[
+                [s01, s01, s01, 0.0],
+                [s01, s01, 0.0, 0.0],
+                [s12, s12, s12, 0.0],
+            ],
+        );
+        let all = UserKnn::fit(
+            &tiny(),
+            &Config {
+                k: 2,
+                shrink: 1.0,
+                binary: true,
+            },
+        )
+        .unwrap();
+        assert_close(
+            &rows(&all),
+            &[
+                [s01, s01, s01, 0.0],
+                [s01, s01, s12, s12],
+                [s12, s12, s12, 0.0],
+            ],
+        );
+    }
+
+    #[test]
+    fn bad_settings_and_users_are_refused() {
+        let zero = Config {
+            k: 0,
+            ..Config::item_default()
+        };
+        assert!(ItemKnn::fit(&tiny(), &zero).is_err());
+        let model = ItemKnn::fit(&tiny(), &Config::item_default()).unwrap();
+        assert!(model.scores(&[3]).is_err());
+        // item 3 has no interactions: with shrink 0 its similarities are 0, not NaN
+        let lonely = TrainSet::new(2, 4, vec![0, 1], vec![0, 1], vec![1.0; 2]).unwrap();
+        let no_shrink = Config {
+            k: 9,
+            shrink: 0.0,
+            binary: true,
+        };
+        let s = ItemKnn::fit(&lonely, &no_shrink)
+            .unwrap()
+            .scores(&[0, 1])
+            .unwrap();
+        assert_eq!(Vec::<f32>::try_from(s.flatten(0, -1)).unwrap(), [0.0; 8]);
+        let huge = TrainSet::new(1, 40_000, vec![0], vec![0], vec![1.0]).unwrap();
+        let err = ItemKnn::fit(&huge, &Config::item_default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("40000 x 40000"), "{err}");
+    }
+}
