@@ -89,3 +89,8 @@ pub trait RatingPredictor {
     /// The predicted rating of each pair `(users[j], items[j])` (model indices).
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>>;
 }
+
+/// Global mean and Surprise's `BaselineOnly` (user and item biases by ALS).
+pub mod baseline;
+/// Funk-SVD: biased matrix factorization by SGD, Surprise's `SVD`.
+pub mod funk_svd;
