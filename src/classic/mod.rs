@@ -94,3 +94,9 @@ pub trait RatingPredictor {
 pub mod baseline;
 /// Funk-SVD: biased matrix factorization by SGD, Surprise's `SVD`.
 pub mod funk_svd;
+/// Surprise's `NMF`: non-negative factorization by multiplicative updates.
+pub mod nmf;
+/// Surprise's `NormalPredictor`: random ratings from the train distribution.
+pub mod normal;
+/// Surprise's `KNNBasic`: user-based k-NN with the MSD similarity.
+pub mod surprise_knn;
