@@ -153,6 +153,7 @@ fn surprise_table_on_ml100k() {
     let folds: Vec<_> = (0..5).map(|f| fold(&data, &perm, f)).collect();
     println!("model                 RMSE    MAE     RMSE per fold                         fit s  (mean of 5 folds)");
     let mut per_fold: HashMap<&str, Vec<f64>> = HashMap::new();
+    let mut fold0: HashMap<&str, Box<dyn RatingPredictor>> = HashMap::new();
     for (name, fit) in models() {
         let (mut rmses, mut maes, mut secs) = (vec![], vec![], vec![]);
         for (f, (train, users, items, truth)) in folds.iter().enumerate() {
@@ -163,6 +164,9 @@ fn surprise_table_on_ml100k() {
             let (rmse, mae) = rmse_mae(&model.predict(users, items).unwrap(), truth);
             rmses.push(rmse);
             maes.push(mae);
+            if f == 0 {
+                fold0.insert(name, model);
+            }
         }
         let folds: Vec<String> = rmses.iter().map(|r| format!("{r:.4}")).collect();
         println!(
@@ -181,6 +185,72 @@ fn surprise_table_on_ml100k() {
         "FunkSvd (shuffled) RMSE 95% CI over folds [{lo:.4}, {hi:.4}]; paired t-test against \
          BaselineOnly over folds: t = {:.2}, p = {:.2e}",
         t.statistic, t.p_value
+    );
+    per_user_comparison(
+        &folds[0],
+        fold0["FunkSvd (shuffled)"].as_ref(),
+        fold0["BaselineOnly"].as_ref(),
+    );
+}
+
+/// Fold 0, FunkSvd against BaselineOnly user by user: each test user's RMSE under both, the
+/// mean difference with its 95% CI, the paired t and Wilcoxon tests, and how alike the two
+/// models order all items for the first 20 test users (Kendall's tau-b).
+fn per_user_comparison(
+    (train, users, items, truth): &(TrainSet, Vec<i64>, Vec<i64>, Vec<f64>),
+    svd: &dyn RatingPredictor,
+    base: &dyn RatingPredictor,
+) {
+    let (p_svd, p_base) = (
+        svd.predict(users, items).unwrap(),
+        base.predict(users, items).unwrap(),
+    );
+    let mut sq: HashMap<i64, (f64, f64, f64)> = HashMap::new();
+    for j in 0..users.len() {
+        let e = sq.entry(users[j]).or_default();
+        e.0 += (p_svd[j] - truth[j]).powi(2);
+        e.1 += (p_base[j] - truth[j]).powi(2);
+        e.2 += 1.0;
+    }
+    let mut test_users: Vec<i64> = sq.keys().copied().collect();
+    test_users.sort();
+    let rmse = |pick: fn(&(f64, f64, f64)) -> f64| -> Vec<f64> {
+        test_users
+            .iter()
+            .map(|u| (pick(&sq[u]) / sq[u].2).sqrt())
+            .collect()
+    };
+    let (a, b) = (rmse(|e| e.0), rmse(|e| e.1));
+    let diff: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+    let (lo, hi) = stats::confidence_interval(&diff, 0.95).unwrap();
+    let t = stats::paired_t_test(&a, &b).unwrap();
+    let w = stats::wilcoxon_signed_rank(&a, &b).unwrap();
+    println!(
+        "fold 0, {} test users: per-user RMSE FunkSvd − BaselineOnly = {:.4} (95% CI [{lo:.4}, \
+         {hi:.4}]); paired t = {:.2}, p = {:.2e}; Wilcoxon T = {}, p = {:.2e}",
+        test_users.len(),
+        stats::mean(&diff),
+        t.statistic,
+        t.p_value,
+        w.statistic,
+        w.p_value
+    );
+    let all_items: Vec<i64> = (0..train.n_items).collect();
+    let taus: Vec<f64> = test_users[..20]
+        .iter()
+        .map(|&u| {
+            let us = vec![u; all_items.len()];
+            let x = svd.predict(&us, &all_items).unwrap();
+            let y = base.predict(&us, &all_items).unwrap();
+            stats::kendall_tau_b(&x, &y).unwrap()
+        })
+        .collect();
+    println!(
+        "Kendall's tau-b between FunkSvd's and BaselineOnly's orderings of all items, first 20 \
+         test users: mean {:.3}, min {:.3}, max {:.3}",
+        stats::mean(&taus),
+        taus.iter().copied().fold(f64::INFINITY, f64::min),
+        taus.iter().copied().fold(f64::NEG_INFINITY, f64::max)
     );
 }
 

@@ -110,9 +110,8 @@ impl FunkSvd {
     pub fn fit(train: &TrainSet, config: &FunkSvdConfig) -> Result<FunkSvd> {
         let base = GlobalMean::fit(train)?;
         let sane = |x: f64| x.is_finite() && x >= 0.0;
-        if !(sane(config.lr) && sane(config.reg) && sane(config.init_std))
-            || !config.init_mean.is_finite()
-        {
+        let finite_mean = config.init_mean.is_finite();
+        if !(sane(config.lr) && sane(config.reg) && sane(config.init_std) && finite_mean) {
             bail!(
                 "Funk-SVD needs finite lr, reg, init_std >= 0 and a finite init_mean (got lr {}, \
                  reg {}, init_std {}, init_mean {})",

@@ -115,9 +115,8 @@ impl Nmf {
     /// Fit by `n_epochs` multiplicative updates from uniform factors.
     pub fn fit(train: &TrainSet, config: &NmfConfig) -> Result<Nmf> {
         let base = GlobalMean::fit(train)?;
-        if !(config.init_low >= 0.0 && config.init_high >= config.init_low)
-            || !config.init_high.is_finite()
-        {
+        let (low, high) = (config.init_low, config.init_high);
+        if !(low >= 0.0 && high >= low && high.is_finite()) {
             bail!(
                 "NMF needs 0 <= init_low <= init_high (got {} and {})",
                 config.init_low,
