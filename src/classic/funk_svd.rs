@@ -67,23 +67,31 @@ impl Default for FunkSvdConfig {
     }
 }
 
-/// A fitted Funk-SVD (Surprise's `SVD`).
+/// Biases and factors of a fitted matrix factorization, Surprise's `SVD` or `NMF`, and their
+/// shared estimate.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FunkSvd {
+pub struct Factorization {
     /// The mean, the scale and who is known.
     pub base: GlobalMean,
     /// Whether the biases are part of the estimate.
     pub biased: bool,
     /// Factors per user and per item.
     pub n_factors: usize,
-    /// User biases `b_u`.
+    /// User biases `b_u` (zero when not biased).
     pub user_bias: Vec<f64>,
-    /// Item biases `b_i`.
+    /// Item biases `b_i` (zero when not biased).
     pub item_bias: Vec<f64>,
     /// User factors, row-major `[n_users, n_factors]`.
     pub user_factors: Vec<f64>,
     /// Item factors, row-major `[n_items, n_factors]`.
     pub item_factors: Vec<f64>,
+}
+
+/// A fitted Funk-SVD (Surprise's `SVD`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunkSvd {
+    /// Its biases and factors.
+    pub factors: Factorization,
 }
 
 /// Train rows user by user, users in order of their first row, rows of a user in row order:
@@ -123,7 +131,7 @@ impl FunkSvd {
         }
         let k = config.n_factors;
         let (n_users, n_items) = (train.n_users as usize, train.n_items as usize);
-        let mut model = FunkSvd {
+        let mut model = Factorization {
             user_factors: normal_draws(n_users * k, config.init_mean, config.init_std)?,
             item_factors: normal_draws(n_items * k, config.init_mean, config.init_std)?,
             user_bias: vec![0.0; n_users],
@@ -174,11 +182,13 @@ impl FunkSvd {
                 bail!("Funk-SVD diverged (a bias is not finite); lower the learning rate {lr}");
             }
         }
-        Ok(model)
+        Ok(FunkSvd { factors: model })
     }
+}
 
+impl Factorization {
     /// `q_iᵀ p_u`.
-    fn dot(&self, u: usize, i: usize) -> f64 {
+    pub fn dot(&self, u: usize, i: usize) -> f64 {
         let k = self.n_factors;
         let pu = &self.user_factors[u * k..(u + 1) * k];
         let qi = &self.item_factors[i * k..(i + 1) * k];
@@ -187,7 +197,13 @@ impl FunkSvd {
 }
 
 impl RatingPredictor for FunkSvd {
-    /// Surprise's `SVD.estimate`: μ, plus `b_u` if the user is known, plus `b_i` if the item
+    fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>> {
+        self.factors.predict(users, items)
+    }
+}
+
+impl RatingPredictor for Factorization {
+    /// Surprise's `SVD.estimate` (and `NMF.estimate`): μ, plus `b_u` if the user is known, plus `b_i` if the item
     /// is known, plus `q_iᵀ p_u` if both are; unbiased: `q_iᵀ p_u`, or μ when either is
     /// unknown. Clipped into the rating scale.
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>> {
@@ -251,11 +267,13 @@ mod tests {
         //        b_u = 0.15 + 0.1(−2.7 − 0.5·0.15) = −0.1275; b_i1 = 0.1·(−2.7) = −0.27;
         //        p = 0.55 + 0.1(−2.7·0.5 − 0.5·0.55) = 0.3875;
         //        q1 = 0.5 + 0.1(−2.7·0.55 − 0.5·0.5) = 0.3265.
-        assert!(close(m.user_bias[0], -0.1275));
-        assert!(close(m.item_bias[0], 0.15) && close(m.item_bias[1], -0.27));
-        assert!(m.user_factors.iter().all(|&p| close(p, 0.3875)));
-        assert!(m.item_factors[..2].iter().all(|&q| close(q, 0.55)));
-        assert!(m.item_factors[2..].iter().all(|&q| close(q, 0.3265)));
+        assert!(close(m.factors.user_bias[0], -0.1275));
+        assert!(close(m.factors.item_bias[0], 0.15) && close(m.factors.item_bias[1], -0.27));
+        assert!(m.factors.user_factors.iter().all(|&p| close(p, 0.3875)));
+        assert!(m.factors.item_factors[..2].iter().all(|&q| close(q, 0.55)));
+        assert!(m.factors.item_factors[2..]
+            .iter()
+            .all(|&q| close(q, 0.3265)));
         let p = m.predict(&[0, 0], &[0, 1]).unwrap();
         // 3 − 0.1275 + 0.15 + 2·0.3875·0.55 = 3.44875; 3 − 0.1275 − 0.27 + 2·0.3875·0.3265.
         assert!(close(p[0], 3.44875), "{}", p[0]);
@@ -317,7 +335,10 @@ mod tests {
         );
         // User 30 has no ratings: unknown, so μ + b_i only.
         let unknown = a.predict(&[30], &[4]).unwrap()[0];
-        assert!(close(unknown, mean.clip(mean.mean + a.item_bias[4])));
+        assert!(close(
+            unknown,
+            mean.clip(mean.mean + a.factors.item_bias[4])
+        ));
     }
 
     #[test]
@@ -329,7 +350,7 @@ mod tests {
             ..Default::default()
         };
         let m = FunkSvd::fit(&train, &config).unwrap();
-        let x = &m.user_factors;
+        let x = &m.factors.user_factors;
         assert_eq!(x.len(), 5000);
         let mean = x.iter().sum::<f64>() / 5000.0;
         let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4999.0).sqrt();

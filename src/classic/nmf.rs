@@ -18,7 +18,7 @@ use anyhow::{bail, Result};
 use tch::{Device, Kind, Tensor};
 
 use super::baseline::GlobalMean;
-use super::funk_svd::by_user_order;
+use super::funk_svd::{by_user_order, Factorization};
 use super::{RatingPredictor, TrainSet};
 
 /// Settings of [`Nmf`]; the defaults are Surprise's `NMF()`.
@@ -66,23 +66,11 @@ impl Default for NmfConfig {
     }
 }
 
-/// A fitted `NMF`.
+/// A fitted `NMF`: non-negative factors (and biases when biased).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Nmf {
-    /// The mean, the scale and who is known.
-    pub base: GlobalMean,
-    /// Whether the biases are part of the estimate.
-    pub biased: bool,
-    /// Factors per user and per item.
-    pub n_factors: usize,
-    /// User biases (zero unless biased).
-    pub user_bias: Vec<f64>,
-    /// Item biases (zero unless biased).
-    pub item_bias: Vec<f64>,
-    /// Non-negative user factors, row-major `[n_users, n_factors]`.
-    pub user_factors: Vec<f64>,
-    /// Non-negative item factors, row-major `[n_items, n_factors]`.
-    pub item_factors: Vec<f64>,
+    /// Its biases and factors.
+    pub factors: Factorization,
 }
 
 /// `n` draws from `uniform(low, high)` by libtorch's generator, as `f64`.
@@ -128,7 +116,7 @@ impl Nmf {
         }
         let k = config.n_factors;
         let (n_users, n_items) = (train.n_users as usize, train.n_items as usize);
-        let mut m = Nmf {
+        let mut m = Factorization {
             user_factors: uniform_draws(n_users * k, config.init_low, config.init_high)?,
             item_factors: uniform_draws(n_items * k, config.init_low, config.init_high)?,
             user_bias: vec![0.0; n_users],
@@ -184,49 +172,15 @@ impl Nmf {
         {
             bail!("NMF diverged (a factor is not finite)");
         }
-        Ok(m)
-    }
-
-    /// `q_iᵀ p_u`.
-    fn dot(&self, u: usize, i: usize) -> f64 {
-        let k = self.n_factors;
-        let pu = &self.user_factors[u * k..(u + 1) * k];
-        let qi = &self.item_factors[i * k..(i + 1) * k];
-        pu.iter().zip(qi).map(|(p, q)| p * q).sum()
+        Ok(Nmf { factors: m })
     }
 }
 
 impl RatingPredictor for Nmf {
-    /// Surprise's `NMF.estimate`, clipped: biased as Funk-SVD's; unbiased `q_iᵀ p_u` for a
-    /// known user and item, else the global mean.
+    /// Surprise's `NMF.estimate`, clipped: unbiased, `q_iᵀ p_u` for a known user and item,
+    /// else the global mean; biased, as Funk-SVD's.
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>> {
-        self.base.check(users, items)?;
-        Ok(users
-            .iter()
-            .zip(items)
-            .map(|(&u, &i)| {
-                let (known_u, known_i) = (self.base.knows_user(u), self.base.knows_item(i));
-                let (u, i) = (u as usize, i as usize);
-                let estimate = if self.biased {
-                    let mut est = self.base.mean;
-                    if known_u {
-                        est += self.user_bias[u];
-                    }
-                    if known_i {
-                        est += self.item_bias[i];
-                    }
-                    if known_u && known_i {
-                        est += self.dot(u, i);
-                    }
-                    est
-                } else if known_u && known_i {
-                    self.dot(u, i)
-                } else {
-                    self.base.mean
-                };
-                self.base.clip(estimate)
-            })
-            .collect())
+        self.factors.predict(users, items)
     }
 }
 
@@ -250,11 +204,11 @@ mod tests {
         // User 1: num 2, denom 0.155. Item 0: num 0.5·2 + 0.5·4 = 3,
         // denom 2·0.125 + 2·0.06·0.5 = 0.31. Unknown user 2 and item 1 keep 0.5.
         let expect = [0.5 * 1.0 / 0.155, 0.5 * 2.0 / 0.155, 0.5];
-        for (got, want) in m.user_factors.iter().zip(expect) {
+        for (got, want) in m.factors.user_factors.iter().zip(expect) {
             assert!((got - want).abs() < 1e-12, "{got} {want}");
         }
-        assert!((m.item_factors[0] - 0.5 * 3.0 / 0.31).abs() < 1e-12);
-        assert_eq!(m.item_factors[1], 0.5);
+        assert!((m.factors.item_factors[0] - 0.5 * 3.0 / 0.31).abs() < 1e-12);
+        assert_eq!(m.factors.item_factors[1], 0.5);
         // Known pairs clip into [2, 4]; an unknown user gets the global mean 3.
         assert_eq!(m.predict(&[0, 2], &[0, 0]).unwrap(), vec![4.0, 3.0]);
     }
@@ -274,10 +228,11 @@ mod tests {
         let train = TrainSet::new(20, 15, users, items, values).unwrap();
         tch::manual_seed(2);
         let m = Nmf::fit(&train, &NmfConfig::default()).unwrap();
-        assert!(m
+        let f = &m.factors;
+        assert!(f
             .user_factors
             .iter()
-            .chain(&m.item_factors)
+            .chain(&f.item_factors)
             .all(|&x| x >= 0.0));
         let p = m.predict(&train.users, &train.items).unwrap();
         let rmse = (p
