@@ -51,14 +51,14 @@ impl GlobalMean {
         })
     }
 
-    /// Whether user `u` has train ratings.
+    /// Whether user `u` has train ratings (false outside the index range).
     pub fn knows_user(&self, u: i64) -> bool {
-        self.user_counts[u as usize] > 0
+        usize::try_from(u).is_ok_and(|u| self.user_counts.get(u).is_some_and(|&n| n > 0))
     }
 
-    /// Whether item `i` has train ratings.
+    /// Whether item `i` has train ratings (false outside the index range).
     pub fn knows_item(&self, i: i64) -> bool {
-        self.item_counts[i as usize] > 0
+        usize::try_from(i).is_ok_and(|i| self.item_counts.get(i).is_some_and(|&n| n > 0))
     }
 
     /// An estimate clipped into the rating scale, as Surprise's `predict(clip=True)`.
@@ -208,6 +208,7 @@ mod tests {
         assert_eq!(m.user_counts, vec![2, 1, 1, 0]);
         assert_eq!(m.item_counts, vec![2, 2, 0]);
         assert!(m.knows_user(2) && !m.knows_user(3) && !m.knows_item(2));
+        assert!(!m.knows_user(-1) && !m.knows_user(4) && !m.knows_item(99));
         assert_eq!(m.predict(&[3, 0], &[2, 1]).unwrap(), vec![3.25, 3.25]);
         assert_eq!((m.clip(7.0), m.clip(-1.0), m.clip(2.5)), (5.0, 1.0, 2.5));
     }

@@ -181,9 +181,12 @@ pub fn student_t_cdf(t: f64, df: f64) -> f64 {
     }
 }
 
-/// The `p` quantile of Student's t with `df` degrees of freedom (`0 < p < 1`), by bisection on
-/// [`student_t_cdf`] to full precision.
+/// The `p` quantile of Student's t with `df` degrees of freedom, by bisection on
+/// [`student_t_cdf`] to full precision; NaN unless `0 < p < 1` and `df > 0`.
 pub fn student_t_quantile(p: f64, df: f64) -> f64 {
+    if !(p > 0.0 && p < 1.0 && df > 0.0) {
+        return f64::NAN;
+    }
     if p < 0.5 {
         return -student_t_quantile(1.0 - p, df);
     }
@@ -407,6 +410,7 @@ mod tests {
         close(student_t_quantile(0.9, 3.0), 1.637744353696209, 1e-12);
         close(student_t_quantile(0.05, 7.0), -1.8945786050900066, 1e-12);
         close(student_t_two_sided_p(2.5, 4.0), 0.06676654481198814, 1e-12);
+        assert!(student_t_quantile(1.0, 3.0).is_nan() && student_t_quantile(0.5, 0.0).is_nan());
     }
 
     #[test]
