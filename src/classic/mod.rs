@@ -92,14 +92,22 @@ pub trait RatingPredictor {
 
 /// Implicit ALS with conjugate-gradient solves, as implicit does them.
 pub mod als;
+/// Global mean and Surprise's `BaselineOnly` (user and item biases by ALS).
+pub mod baseline;
 /// BPR-MF trained by SGD on sampled triples.
 pub mod bpr;
 /// What the ranking models share: the dense interaction matrix, its memory cap, user checks.
 pub mod dense;
 /// EASE^R, the closed-form item-item model.
 pub mod ease;
+/// Funk-SVD: biased matrix factorization by SGD, Surprise's `SVD`.
+pub mod funk_svd;
 /// Item-kNN and user-kNN with shrunk cosine similarity.
 pub mod knn;
+/// Surprise's `NMF`: non-negative factorization by multiplicative updates.
+pub mod nmf;
+/// Surprise's `NormalPredictor`: random ratings from the train distribution.
+pub mod normal;
 /// The most-popular ranker.
 pub mod popularity;
 /// The random ranker.
@@ -107,5 +115,7 @@ pub mod random;
 /// NDCG@10 of the ranking models on ml-100k: ignored tests that print docs/classic.md's tables.
 #[cfg(test)]
 mod ranking_quality;
+/// Surprise's `KNNBasic`: user-based k-NN with the MSD similarity.
+pub mod surprise_knn;
 /// The f32 vector kernels of the plain-loop models (ALS, BPR).
 pub mod vector;

@@ -11,3 +11,5 @@ pub mod pca;
 pub mod protocol;
 pub mod recs;
 pub mod sampled;
+/// Mean, sd, confidence intervals, paired t and Wilcoxon tests, Kendall's tau-b.
+pub mod stats;

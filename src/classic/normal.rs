@@ -1,0 +1,74 @@
+//! Surprise 1.1's `NormalPredictor` (its "Random" row): each prediction a fresh draw from
+//! `normal(μ, σ)`, with μ and σ the train ratings' mean and maximum-likelihood standard
+//! deviation (divided by n, not n − 1), clipped into the rating scale. The draws come from
+//! libtorch's generator, so `tch::manual_seed` makes them reproducible.
+
+use anyhow::Result;
+use tch::{Device, Kind, Tensor};
+
+use super::baseline::GlobalMean;
+use super::{RatingPredictor, TrainSet};
+
+/// A fitted `NormalPredictor`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormalPredictor {
+    /// The mean μ, the scale and who is known.
+    pub base: GlobalMean,
+    /// `σ = sqrt(Σ (r − μ)² / n)` over the train ratings.
+    pub sd: f64,
+}
+
+impl NormalPredictor {
+    /// The train mean and standard deviation. Nothing to configure.
+    pub fn fit(train: &TrainSet) -> Result<NormalPredictor> {
+        let base = GlobalMean::fit(train)?;
+        let ss: f64 = train
+            .values
+            .iter()
+            .map(|&r| (f64::from(r) - base.mean).powi(2))
+            .sum();
+        let sd = (ss / train.len() as f64).sqrt();
+        Ok(NormalPredictor { base, sd })
+    }
+}
+
+impl RatingPredictor for NormalPredictor {
+    /// One draw per pair, whoever the user and item are (indices are still checked).
+    fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>> {
+        self.base.check(users, items)?;
+        let draws = Tensor::randn([users.len() as i64], (Kind::Double, Device::Cpu)) * self.sd
+            + self.base.mean;
+        let draws = Vec::<f64>::try_from(&draws)?;
+        Ok(draws.into_iter().map(|x| self.base.clip(x)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mle_sd_clipped_draws() {
+        // Ratings 1, 2, 4, 5: μ = 3, σ = sqrt((4 + 1 + 1 + 4) / 4) = sqrt(2.5).
+        let train = TrainSet::new(
+            2,
+            2,
+            vec![0, 0, 1, 1],
+            vec![0, 1, 0, 1],
+            vec![1., 2., 4., 5.],
+        )
+        .unwrap();
+        let m = NormalPredictor::fit(&train).unwrap();
+        assert_eq!((m.base.mean, m.sd), (3.0, 2.5f64.sqrt()));
+        tch::manual_seed(1);
+        let n = 20_000;
+        let p = m.predict(&vec![0; n], &vec![1; n]).unwrap();
+        assert!(p.iter().all(|&x| (1.0..=5.0).contains(&x)));
+        // P(draw < 1) = Φ(−2/σ) = Φ(−1.2649) = 0.1030: that share is clipped to exactly 1.
+        let at_min = p.iter().filter(|&&x| x == 1.0).count() as f64 / n as f64;
+        assert!((at_min - 0.1030).abs() < 0.01, "{at_min}");
+        tch::manual_seed(1);
+        assert_eq!(m.predict(&vec![0; n], &vec![1; n]).unwrap(), p);
+        assert!(m.predict(&[2], &[0]).is_err());
+    }
+}
