@@ -132,11 +132,9 @@ pub fn pandas_head(df: &DataFrame, columns: &[(&str, &str)], n: usize) -> Result
             .collect::<Vec<_>>()
             .join("  ")
     };
-    let mut out = vec![line(&|c| names[c].clone())];
-    for r in 0..rows {
-        out.push(line(&|c| table[c][r].clone()));
-    }
-    Ok(out)
+    let header = line(&|c| names[c].clone());
+    let body = (0..rows).map(|r| line(&|c| table[c][r].clone()));
+    Ok(std::iter::once(header).chain(body).collect())
 }
 
 /// A float column's cells with one number of decimals for all: the most any value needs in
