@@ -4,8 +4,9 @@
 //! keep the test rows whose user and item are known, then train matrix factorization with
 //! BCE-with-logits: first on positives only, then with one uniform random negative per
 //! positive. Each model is evaluated by Recall@5/10/30 (plus NDCG and HitRate) on each test
-//! user's positives ranked among 100 sampled negatives. The notebook's TODO, Neural Matrix
-//! Factorization, is built and evaluated the same way.
+//! user's positives ranked among 100 sampled negatives. The cells print in the notebook's
+//! order under its section headings. After the notebook's flow, under a heading that says so,
+//! its TODO, Neural Matrix Factorization, is built and evaluated the same way ([`beyond`]).
 //!
 //! Faithful mode (the default) keeps the notebook's quirks and says where each one acts:
 //! timestamps divided by 1000 (every date falls in January 1970) in the machine's local time
@@ -13,6 +14,9 @@
 //! that is a running mean over all steps so far, and test negatives that may be items the user
 //! liked in train. `--corrected` fixes them; `--compare-modes` runs both.
 
+mod args;
+pub mod beyond;
+pub mod cells;
 pub mod data;
 pub mod expected;
 mod modes;
@@ -20,24 +24,26 @@ pub mod outcome;
 mod train;
 pub mod twin;
 
+pub use args::Args;
 pub use twin::Nb000;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use tch::nn;
 use tch::{Device, Kind, Tensor};
 
 use recsys::eval::sampled::{NegativePool, SampledCandidates};
 use recsys::models::mf::MatrixFactorization;
-use recsys::models::neumf::{NeuMF, NeuMFConfig};
 use recsys::prep::{self, IdMap};
 use recsys::report::Report;
 use recsys::train::negatives;
 use recsys::{report::plot, say, Context};
 
-use data::{parse_date, parse_utc_offset, positives_by_user};
+use beyond::TrainingSets;
+use cells::Out;
+use data::positives_by_user;
 use outcome::{DataFingerprint, Details, ModelRuns, Outcome, Settings, TrainingData};
 use train::{evaluate, train_fn};
 
@@ -47,51 +53,6 @@ pub const DEFAULT_SEED: u64 = 0;
 pub const KS: [usize; 3] = [5, 10, 30];
 /// Negatives sampled per test user.
 pub const TEST_NEGATIVES: usize = 100;
-
-/// Options of `recsys notebook 000`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct Args {
-    /// Epochs of training without sampling (the notebook's n_epochs).
-    #[arg(long, default_value_t = 20)]
-    pub epochs: usize,
-    /// Epochs of training with sampled negatives (the notebook ran 10; a TODO there says 20).
-    #[arg(long, default_value_t = 10)]
-    pub sampled_epochs: usize,
-    /// Training batch size.
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: i64,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// Embedding size of MF (and predictive factors of NeuMF).
-    #[arg(long, default_value_t = 20)]
-    pub factors: i64,
-    /// Local time zone of the notebook's machine, ±HH:MM: `datetime.fromtimestamp` converts
-    /// to local time, and the notebook's printed dates and counts come out with +01:00.
-    #[arg(long, default_value = "+01:00", allow_hyphen_values = true)]
-    pub utc_offset: String,
-    /// The split date: train before it, test from it on (local time, on the notebook's /1000
-    /// time scale in both modes; the corrected mode moves it to the same instant in real time).
-    #[arg(long, default_value = "1970-01-18")]
-    pub split_date: String,
-    /// Corrected mode: mean loss of each epoch, real timestamps, test negatives drawn only
-    /// from items the user never interacted with.
-    #[arg(long)]
-    pub corrected: bool,
-    /// Run the faithful and the corrected mode and print their numbers side by side.
-    #[arg(long, conflicts_with = "corrected")]
-    pub compare_modes: bool,
-    /// Train only matrix factorization, as the notebook does (skip NeuMF).
-    #[arg(long)]
-    pub no_neumf: bool,
-    /// Number of MLP layers in NeuMF (widths halve down to --factors).
-    #[arg(long, default_value_t = 3)]
-    pub neumf_layers: usize,
-    /// libtorch threads on the CPU. These models are small: one thread is fastest, and more
-    /// threads spin against each other when the machine is busy.
-    #[arg(long, default_value_t = 1)]
-    pub threads: i32,
-}
 
 /// Faithful to the notebook, or with its quirks fixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -112,7 +73,7 @@ impl Mode {
 
 /// Run the port.
 pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
-    validate(args)?;
+    args::validate(args)?;
     if ctx.device == Device::Cpu {
         tch::set_num_threads(args.threads);
     }
@@ -136,31 +97,16 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     Ok(report(ctx, args, vec![faithful, corrected], started))
 }
 
-fn validate(args: &Args) -> Result<()> {
-    if args.batch_size < 1 {
-        bail!("--batch-size must be at least 1, got {}", args.batch_size);
-    }
-    if args.factors < 1 {
-        bail!("--factors must be at least 1, got {}", args.factors);
-    }
-    if !(args.lr > 0.0 && args.lr.is_finite()) {
-        bail!("--lr must be a positive number, got {}", args.lr);
-    }
-    if args.neumf_layers < 1 || args.neumf_layers > 8 {
-        bail!(
-            "--neumf-layers must be between 1 and 8, got {}",
-            args.neumf_layers
-        );
-    }
-    if args.threads < 1 {
-        bail!("--threads must be at least 1, got {}", args.threads);
-    }
-    parse_utc_offset(&args.utc_offset)?;
-    parse_date(&args.split_date)?;
-    Ok(())
+/// One mode's run: the notebook's cells in its order, then what lies beyond the notebook.
+fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
+    let out = Out::new(ctx);
+    let mut outcome = run_cells(&out, args, mode)?;
+    outcome.transcript = out.lines();
+    Ok(outcome)
 }
 
-fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
+fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
+    let ctx = out.ctx;
     let seed = ctx.manual_seed(DEFAULT_SEED);
     let device = ctx.device;
     let prefix = match mode {
@@ -170,7 +116,7 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
     let mut plots = Vec::new();
 
     // ## Read the data; ## Split the data (on its last day)
-    let split = data::read_and_split(ctx, args, mode, &prefix, &mut plots)?;
+    let split = data::read_and_split(out, args, mode, &prefix, &mut plots)?;
     let (train, test) = (split.train, split.test);
 
     // Map users and items of train to 0..n, in order of first appearance.
@@ -182,14 +128,25 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
         "item_id",
         "items_mapped",
     )?;
-    say!(ctx, "{:?}", (n_users, n_items));
+    say!(out, "{:?}", (n_users, n_items));
 
     // Keep the test rows whose user and item are known in train.
-    say!(ctx, "Test n obs before merge = {}", test.height());
+    say!(out, "Test n obs before merge = {}", test.height());
     let test_valid = prep::keep_known(&test, &train)?;
-    say!(ctx, "Test n obs after merge = {}", test_valid.height());
+    say!(out, "Test n obs after merge = {}", test_valid.height());
+
+    // ## Model: the notebook defines MF here and leaves NeuMF as "# TODO".
+    say!(out, "## Model");
+    say!(out, "### Matrix Factorization");
+    say!(
+        out,
+        "### Neural Matrix Factorization: \"# TODO\" in the notebook; the port builds it after \
+         the notebook's flow (\"{}\")",
+        beyond::HEADING
+    );
 
     // ## Evaluation: each test user's positives among 100 sampled negatives
+    say!(out, "## Evaluation");
     let (test_users, test_positives) = positives_by_user(&test_valid, &user_ids, &item_ids)?;
     let train_users: Vec<i64> = prep::i64_values(&train, "users_mapped")?.collect();
     let train_items: Vec<i64> = prep::i64_values(&train, "items_mapped")?.collect();
@@ -221,7 +178,7 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
         })
         .sum::<usize>();
     say!(
-        ctx,
+        out,
         "{} test users; {} sampled negatives are items the user liked in train{}",
         candidates.len(),
         liked_in_train,
@@ -264,36 +221,50 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
         batches_sampled: (2 * n_train + args.batch_size - 1) / args.batch_size,
     };
 
-    // ## Model: matrix factorization, untrained
+    // The untrained model ("init random model")
     let make_mf =
         |vs: &nn::VarStore| MatrixFactorization::new(&vs.root(), n_users, n_items, args.factors);
     say!(
-        ctx,
+        out,
         "MatrixFactorization(n_factors={}, n_users={n_users}, n_items={n_items}), untrained:",
         args.factors
     );
     let vs = nn::VarStore::new(device);
     let model = make_mf(&vs);
-    let mf_untrained = evaluate(ctx, &model, &candidates, &pairs)?;
+    let mf_untrained = evaluate(out, &model, &candidates, &pairs)?;
 
-    // ## Training: without sampling (every target is 1)
+    // ## Training
+    say!(out, "## Training");
     say!(
-        ctx,
+        out,
         "lr = {}, batch_size = {}, n_epochs = {}",
         args.lr,
         args.batch_size,
         args.epochs
     );
+    // ### Train without sampling (every target is 1), then the notebook's loss plot
+    say!(out, "### Train without sampling");
     let vs = nn::VarStore::new(device);
     let model = make_mf(&vs);
-    let mf_unsampled_log = train_fn(ctx, &model, &vs, args, args.epochs, &unsampled, mode, "MF")?;
-    let mf_plot_losses = mf_unsampled_log.printed.clone();
-    let mf_unsampled = evaluate(ctx, &model, &candidates, &pairs)?;
+    let mf_unsampled_log = train_fn(out, &model, &vs, args, args.epochs, &unsampled, mode, "MF")?;
+    let losses = ctx.write_output_with(&format!("{prefix}loss-per-epoch.png"), |p| {
+        plot::line_chart(
+            p,
+            "MF without sampling",
+            "epoch",
+            beyond::loss_name(mode),
+            &[("MF without sampling", &mf_unsampled_log.printed)],
+        )
+    })?;
+    say!(out, "plot: {}", losses.display());
+    plots.push(losses.display().to_string());
+    let mf_unsampled = evaluate(out, &model, &candidates, &pairs)?;
 
     // ### Train with sampling: one uniform random (user, item) negative per train interaction.
+    say!(out, "### Train with sampling");
     let (neg_users, neg_items) = negatives::uniform_negatives(n_users, n_items, n_train, device);
     say!(
-        ctx,
+        out,
         "{n_train} uniform random negatives drawn (they may hit real positives, as in the notebook)"
     );
     let sampled = TrainingData {
@@ -310,7 +281,7 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
     let vs = nn::VarStore::new(device);
     let model = make_mf(&vs);
     let mf_sampled_log = train_fn(
-        ctx,
+        out,
         &model,
         &vs,
         args,
@@ -319,8 +290,8 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
         mode,
         "MF sampled",
     )?;
-    say!(ctx, "{:?}", mf_sampled_log.printed);
-    let mf_sampled = evaluate(ctx, &model, &candidates, &pairs)?;
+    say!(out, "{:?}", mf_sampled_log.printed);
+    let mf_sampled = evaluate(out, &model, &candidates, &pairs)?;
     let mf = ModelRuns {
         untrained: mf_untrained,
         unsampled_training: mf_unsampled_log,
@@ -328,80 +299,30 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
         sampled_training: mf_sampled_log,
         trained_sampled: mf_sampled,
     };
+    say!(out, "## Conclusions (empty in the notebook)");
 
-    // ### Neural Matrix Factorization (the notebook's TODO), evaluated the same way.
+    // Beyond the notebook: NeuMF (its TODO), then every run's losses in a second plot.
     let neumf = if args.no_neumf {
         None
     } else {
-        let config = NeuMFConfig {
-            factors: args.factors,
-            mlp_layers: args.neumf_layers,
-            embedding_std: 0.01,
+        say!(out, "{}", beyond::HEADING);
+        let data = TrainingSets {
+            unsampled: &unsampled,
+            sampled: &sampled,
         };
-        say!(
-            ctx,
-            "NeuMF(factors={}, mlp_layers={}), untrained:",
-            config.factors,
-            config.mlp_layers
-        );
-        let vs = nn::VarStore::new(device);
-        let model = NeuMF::new(&vs.root(), n_users, n_items, config);
-        let untrained = evaluate(ctx, &model, &candidates, &pairs)?;
-        say!(ctx, "NeuMF, training without sampling:");
-        let vs = nn::VarStore::new(device);
-        let model = NeuMF::new(&vs.root(), n_users, n_items, config);
-        let unsampled_training = train_fn(
-            ctx,
-            &model,
-            &vs,
+        let runs = beyond::neumf(
+            out,
             args,
-            args.epochs,
-            &unsampled,
             mode,
-            "NeuMF",
+            (n_users, n_items),
+            &data,
+            &candidates,
+            &pairs,
         )?;
-        let trained_unsampled = evaluate(ctx, &model, &candidates, &pairs)?;
-        say!(ctx, "NeuMF, training with sampling (the same negatives):");
-        let vs = nn::VarStore::new(device);
-        let model = NeuMF::new(&vs.root(), n_users, n_items, config);
-        let sampled_training = train_fn(
-            ctx,
-            &model,
-            &vs,
-            args,
-            args.sampled_epochs,
-            &sampled,
-            mode,
-            "NeuMF sampled",
-        )?;
-        let trained_sampled = evaluate(ctx, &model, &candidates, &pairs)?;
-        Some(ModelRuns {
-            untrained,
-            unsampled_training,
-            trained_unsampled,
-            sampled_training,
-            trained_sampled,
-        })
+        Some(runs)
     };
-
-    // The loss plot: the notebook's (MF without sampling) and the other runs beside it.
-    let loss_name = match mode {
-        Mode::Faithful => "avg loss after epoch (running mean)",
-        Mode::Corrected => "mean loss of epoch",
-    };
-    let mut series: Vec<(&str, &[f64])> = vec![
-        ("MF without sampling", &mf_plot_losses),
-        ("MF with sampling", &mf.sampled_training.printed),
-    ];
-    if let Some(n) = &neumf {
-        series.push(("NeuMF without sampling", &n.unsampled_training.printed));
-        series.push(("NeuMF with sampling", &n.sampled_training.printed));
-    }
-    let losses = ctx.write_output_with(&format!("{prefix}loss-per-epoch.png"), |p| {
-        plot::line_chart(p, "Training loss", "epoch", loss_name, &series)
-    })?;
-    say!(ctx, "plot: {}", losses.display());
-    plots.push(losses.display().to_string());
+    let all = beyond::all_losses_plot(out, &prefix, mode, &mf, neumf.as_ref())?;
+    plots.push(all.display().to_string());
 
     Ok(Outcome {
         mode,
@@ -410,6 +331,7 @@ fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
         mf,
         neumf,
         plots,
+        transcript: Vec::new(),
     })
 }
 

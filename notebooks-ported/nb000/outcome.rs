@@ -85,6 +85,9 @@ pub struct Outcome {
     pub mf: ModelRuns,
     pub neumf: Option<ModelRuns>,
     pub plots: Vec<String>,
+    /// Every line the mode printed, in order (for the tests; not in the JSON report).
+    #[serde(skip)]
+    pub transcript: Vec<String>,
 }
 
 /// Training pairs with 0/1 targets, kept on the device for the whole run.

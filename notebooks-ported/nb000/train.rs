@@ -6,18 +6,20 @@ use anyhow::Result;
 use recsys::eval::sampled::{SampledCandidates, SampledMetrics};
 use recsys::models::mf::{self, PairScorer};
 use recsys::optim::Adam;
-use recsys::{runtime::progress, say, Context};
+use recsys::{runtime::progress, say};
 use tch::{nn, Device, Kind, Tensor};
 
+use super::cells::Out;
 use super::outcome::{TrainLog, TrainingData};
 use super::{Args, Mode, KS};
 
 /// The notebook's `train_fn`: Adam and BCE-with-logits over shuffled batches, one progress bar
-/// per epoch. Batches are slices of a per-epoch `randperm` shuffle of tensors already on the
-/// device; step losses stay on the device and are read once per epoch.
+/// per epoch (on a terminal; elsewhere tqdm's last line, as the notebook shows it). Batches are
+/// slices of a per-epoch `randperm` shuffle of tensors already on the device; step losses stay
+/// on the device and are read once per epoch.
 #[allow(clippy::too_many_arguments)]
 pub fn train_fn(
-    ctx: &Context,
+    out: &Out,
     model: &dyn PairScorer,
     vs: &nn::VarStore,
     args: &Args,
@@ -32,7 +34,8 @@ pub fn train_fn(
     let mut all_steps: Vec<f64> = Vec::new();
     let (mut printed, mut epoch_means, mut running_means) = (vec![], vec![], vec![]);
     for epoch in 1..=n_epochs {
-        say!(ctx, "Running epoch {epoch}");
+        say!(out, "Running epoch {epoch}");
+        let epoch_started = Instant::now();
         let bar = progress::epoch_bar(batches as u64, label);
         let step_losses = mf::bce_epoch(
             model,
@@ -47,22 +50,23 @@ pub fn train_fn(
         all_steps.extend(losses);
         let running = all_steps.iter().sum::<f64>() / all_steps.len().max(1) as f64;
         bar.finish_with_message(format!("loss {epoch_mean:.4}"));
+        out.tqdm_done(batches as u64, epoch_started.elapsed());
         epoch_means.push(epoch_mean);
         running_means.push(running);
         match mode {
             Mode::Faithful => {
                 printed.push(running);
-                say!(ctx, "Avg loss after epoch {epoch}, is equal to {running}");
+                say!(out, "Avg loss after epoch {epoch}, is equal to {running}");
             }
             Mode::Corrected => {
                 printed.push(epoch_mean);
-                say!(ctx, "Mean loss of epoch {epoch} = {epoch_mean}");
+                say!(out, "Mean loss of epoch {epoch} = {epoch_mean}");
             }
         }
     }
     if mode == Mode::Faithful && n_epochs > 1 {
         say!(
-            ctx,
+            out,
             "note (faithful): the \"avg loss after epoch\" is the mean over all steps so far \
              (epoch_loss is never reset in the notebook); the last epoch alone averaged {}",
             epoch_means.last().copied().unwrap_or(f64::NAN)
@@ -83,7 +87,7 @@ pub fn train_fn(
 /// Score every candidate pair in one forward pass and print Recall@k as the notebook does
 /// (NDCG@k and HitRate@k after it).
 pub fn evaluate(
-    ctx: &Context,
+    out: &Out,
     model: &dyn PairScorer,
     candidates: &SampledCandidates,
     pairs: &(Tensor, Tensor),
@@ -92,7 +96,7 @@ pub fn evaluate(
     let scores: Vec<f32> = Vec::try_from(scores.to_kind(Kind::Float).to_device(Device::Cpu))?;
     let metrics = candidates.evaluate(&scores, &KS)?;
     for (k, r) in metrics.ks.iter().zip(&metrics.recall) {
-        say!(ctx, "Recall@{k} = {r}");
+        say!(out, "Recall@{k} = {r}");
     }
     let fmt = |v: &[f64]| {
         v.iter()
@@ -101,7 +105,7 @@ pub fn evaluate(
             .join(" / ")
     };
     say!(
-        ctx,
+        out,
         "  NDCG@5/10/30 = {}, HitRate@5/10/30 = {}",
         fmt(&metrics.ndcg),
         fmt(&metrics.hit_rate)

@@ -6,7 +6,12 @@ test negatives (one randperm per test user), untrained MF, MF trained without sa
 randperm per epoch), uniform negatives (randint users, then items), MF trained with sampling,
 then the same three for NeuMF.
 
-    python notebooks-ported/python/nb000.py --seed 0 [--json] [--no-neumf]
+    python notebooks-ported/python/nb000.py --seed 0 [--json] [--no-neumf] [--plot-dir DIR]
+
+With --plot-dir it draws the notebook's loss plot (MF trained without sampling, printed loss
+per epoch, "o" markers) where the notebook shows it, as DIR/000-loss-per-epoch.png; without
+matplotlib (the project's virtualenv has none) it writes the plot's data as
+DIR/000-loss-per-epoch.json instead and says so.
 """
 import argparse
 import json
@@ -150,6 +155,33 @@ def train_fn(model, data, epochs, args):
             "steps_per_s": len(all_steps) / max(wall, 1e-9)}
 
 
+def loss_plot(losses, plot_dir):
+    """The notebook's loss plot: printed loss per epoch of MF trained without sampling."""
+    if plot_dir is None:
+        return
+    epochs = [i + 1 for i in range(len(losses))]
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        path = Path(plot_dir) / "000-loss-per-epoch.json"
+        path.write_text(json.dumps({"x": epochs, "y": losses, "style": "o",
+                                    "xlabel": "epoch", "ylabel": "loss", "xticks": epochs}))
+        print(f"plot: matplotlib is not installed; the plot's data written to {path}")
+        return
+    path = Path(plot_dir) / "000-loss-per-epoch.png"
+    plt.figure()
+    plt.plot(epochs, losses, "o")
+    plt.xlabel("epoch")
+    plt.ylabel("loss")
+    plt.xticks(epochs)
+    plt.savefig(path)
+    plt.close()
+    print(f"plot: {path}")
+
+
 def evaluate(model, positives, negatives):
     us, its = [], []
     for u, pos in positives.items():
@@ -194,6 +226,7 @@ def main():
     p.add_argument("--adam", choices=["torch", "libtorch"], default="torch",
                    help="torch.optim.Adam, or libtorch's formula (bit-identical to the Rust port)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--plot-dir", help="draw the notebook's loss plot into this directory")
     args = p.parse_args()
     started = time.perf_counter()
     torch.set_num_threads(args.threads)
@@ -212,6 +245,8 @@ def main():
         model = build()
         log = train_fn(model, pos_data, args.epochs, args)
         out["epochs"][f"{name}_unsampled"], out["timings"][f"{name}_unsampled"] = log["printed"], log
+        if name == "mf":
+            loss_plot(log["printed"], args.plot_dir)
         out["metrics"][f"{name}_unsampled"] = evaluate(model, positives, negatives)
         if sampled is None:
             nu, ni = torch.randint(n_users, (n,)), torch.randint(n_items, (n,))

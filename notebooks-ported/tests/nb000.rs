@@ -68,9 +68,119 @@ fn deterministic_numbers_match_the_notebook() {
     assert_eq!(mf.unsampled_training.steps, 804);
     assert_eq!(mf.sampled_training.steps, 1608);
     assert!(mf.unsampled_training.steps_per_s > 0.0);
-    // Everything the notebook writes: two plots.
+    // Everything the notebook writes: two plots; and every run's losses beside them.
     assert!(dir.path().join("000-interactions-per-day.png").exists());
     assert!(dir.path().join("000-loss-per-epoch.png").exists());
+    assert!(dir.path().join("000-loss-per-epoch-all.png").exists());
+}
+
+/// The first line at or after `from` that contains `needle`.
+fn find(lines: &[String], from: usize, needle: &str) -> usize {
+    lines[from..]
+        .iter()
+        .position(|l| l.contains(needle))
+        .map(|p| from + p)
+        .unwrap_or_else(|| panic!("no {needle:?} after line {from}:\n{}", lines.join("\n")))
+}
+
+/// The notebook's section headings and printed cells come in its order (2 epochs without
+/// sampling, 1 with), its loss plot before the trained recall, and NeuMF only after the
+/// notebook's flow, under a heading saying it is beyond it.
+#[test]
+fn the_port_prints_the_notebooks_cells_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::for_tests(dir.path());
+    let mut a = args(2, 1);
+    a.no_neumf = false;
+    let report = nb000::run(&ctx, &a).unwrap();
+    let lines = &report.details.modes[0].transcript;
+    let recall = ["Recall@5 = ", "Recall@10 = ", "Recall@30 = "];
+    let mut order = vec![
+        "## Read the data",
+        "   userId  movieId  rating  timestamp",
+        "((100836, 6), (61716, 6))",
+        "(609, 7363)",
+        "## Split the data",
+        "000-interactions-per-day.png",
+        "Question (answer TODO in the notebook)",
+        "(Timestamp('1970-01-17 23:59:44.741000'),",
+        "(532, 6236)",
+        "Test n obs before merge = 10285",
+        "Test n obs after merge = 803",
+        "## Model",
+        "### Matrix Factorization",
+        "### Neural Matrix Factorization: \"# TODO\" in the notebook",
+        "## Evaluation",
+        "untrained:",
+    ];
+    order.extend(recall);
+    order.extend([
+        "## Training",
+        "lr = 0.001, batch_size = 64, n_epochs = 2",
+        "### Train without sampling",
+        "Running epoch 1",
+        "100%|██████████| 804/804 [",
+        "Avg loss after epoch 1, is equal to ",
+        "Running epoch 2",
+        "100%|██████████| 804/804 [",
+        "Avg loss after epoch 2, is equal to ",
+        "plot: ",
+    ]);
+    order.extend(recall);
+    order.extend([
+        "### Train with sampling",
+        "Running epoch 1",
+        "100%|██████████| 1608/1608 [",
+        "Avg loss after epoch 1, is equal to ",
+    ]);
+    order.extend(recall);
+    order.extend([
+        "## Conclusions",
+        "beyond the notebook: NeuMF (the notebook's TODO)",
+        "NeuMF(factors=20, mlp_layers=3), untrained:",
+        "plot (every run, beyond the notebook): ",
+    ]);
+    let mut at = 0;
+    for needle in order {
+        at = find(lines, at, needle) + 1;
+    }
+    // ratings.head() as pandas prints it
+    let h = find(lines, 0, "   userId  movieId  rating  timestamp");
+    assert_eq!(
+        lines[h + 1..h + 6],
+        [
+            "0       1        1     4.0  964982703",
+            "1       1        3     4.0  964981247",
+            "2       1        6     4.0  964982224",
+            "3       1       47     5.0  964983815",
+            "4       1       50     5.0  964982931",
+        ]
+    );
+    // the notebook's loss plot is the one file written between training and trained recall
+    let plot = find(lines, 0, "plot: ");
+    let plot = find(lines, plot + 1, "plot: ");
+    assert!(
+        lines[plot].ends_with("000-loss-per-epoch.png"),
+        "{}",
+        lines[plot]
+    );
+    // nothing of NeuMF before its heading; tqdm's last lines: 2 + 1 epochs of MF, then NeuMF's
+    let beyond = lines
+        .iter()
+        .position(|l| l == "beyond the notebook: NeuMF (the notebook's TODO)")
+        .expect("the heading, on a line of its own");
+    assert!(beyond > find(lines, 0, "## Conclusions"));
+    assert!(lines[..beyond].iter().all(|l| !l.contains("NeuMF(")));
+    let bars = |n: &str, range: &[String]| {
+        range
+            .iter()
+            .filter(|l| l.starts_with(&format!("100%|██████████| {n}/{n} [")))
+            .count()
+    };
+    assert_eq!(bars("804", &lines[..beyond]), 2);
+    assert_eq!(bars("1608", &lines[..beyond]), 1);
+    assert_eq!(bars("804", &lines[beyond..]), 2);
+    assert_eq!(bars("1608", &lines[beyond..]), 1);
 }
 
 /// Under UTC the per-day counts move, which is why the offset is a setting.
