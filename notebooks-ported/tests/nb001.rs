@@ -314,3 +314,34 @@ fn the_port_prints_the_notebooks_cells_in_order() {
     });
     assert!(alone.starts_with("(--prior-runs 0: the training cell runs alone"));
 }
+
+/// Part 1 is deterministic: the twin (`nb001.py --toy-only`, fresh Python) prints the port's
+/// text character for character. Like the parity tests, it needs the project's Python.
+#[test]
+fn parity_toy_section_identical_in_the_twin() {
+    let script = crate::compare::twin_path("001").unwrap();
+    let (twin, _) = crate::compare::run_python_json(
+        &script,
+        &["--toy-only".to_string(), "--json".to_string()],
+    )
+    .unwrap_or_else(|e| panic!("the twin of 001 needs the project's Python: {e:#}"));
+    let toy = twin["toy"].as_object().expect("the twin's \"toy\" outputs");
+    let dir = tempfile::tempdir().unwrap();
+    let short = Args {
+        epochs: 1,
+        prior_runs: 0,
+        ..args()
+    };
+    let report = nb001::run(&ctx(&dir), &short).unwrap();
+    let mut compared = 0;
+    for c in report.checks.iter().filter(|c| toy.contains_key(&c.quantity)) {
+        assert_eq!(toy[&c.quantity].as_str().unwrap(), c.this_run, "{}", c.quantity);
+        compared += 1;
+    }
+    assert_eq!(compared, 14, "the toy section's 14 printed outputs");
+    let t = ToyInterests::new();
+    assert_eq!(
+        toy["item_based_suggestions(0) corrected"].as_str().unwrap(),
+        t.pprint_scores(&t.data.item_based_suggestions(0, false))
+    );
+}
