@@ -12,7 +12,12 @@ a seeded run prints the same counts and (up to float rounding) the same losses a
           pooling model with the pointwise loss (3 epochs); MRR, LRAP, popularity baselines;
           then CBOW, GRU, LSTM with cross-entropy (each after torch.manual_seed(seed + 1000 k)).
 
-Usage: python nb002.py [--seed 0] [--part both|1|2] [--seq-epochs 10] [--json]
+The notebook draws no plot; its exercise asks for the train and test RMSE curves, which the
+port draws as nb002_cf_rmse.png. `--plots DIR` writes the same curves as DIR/nb002_cf_rmse.json
+(title, axis labels, epochs, one list per line of the port's chart) for any plotting tool: the
+project's Python has no matplotlib.
+
+Usage: python nb002.py [--seed 0] [--part both|1|2] [--seq-epochs 10] [--plots DIR] [--json]
 """
 
 import argparse
@@ -32,6 +37,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def log(*a):
     print(*a, file=sys.stderr if ARGS.json else sys.stdout)
+
+
+def save_plot_data(name, title, xlabel, ylabel, series):
+    """One of the port's charts as data: ARGS.plots/NAME.json (nothing without --plots)."""
+    if not ARGS.plots:
+        return
+    Path(ARGS.plots).mkdir(parents=True, exist_ok=True)
+    n = max(len(v) for v in series.values())
+    chart = {"title": title, "x_label": xlabel, "y_label": ylabel, "x": list(range(1, n + 1)), "series": series}
+    path = Path(ARGS.plots) / f"{name}.json"
+    path.write_text(json.dumps(chart) + "\n")
+    log(f"plot data: {path}")
 
 
 def load():
@@ -96,6 +113,7 @@ def part1(df, seed, out):
     out["epochs"] = losses
     out["metrics"].update(rmse=rmse, baseline_rmse=baseline)
 
+    rmse = {}
     for wd in (1e-3, 0.0):
         net = Bilinear(nu, ni, 20)
         net.global_bias = torch.nn.Parameter(torch.full((1,), mean.item()))
@@ -111,6 +129,14 @@ def part1(df, seed, out):
             log(f"wd {wd} epoch {epoch:2}: mean batch MSE {loss:.4f}, train RMSE {a:.4f}, test RMSE {b:.4f}")
         out["metrics"][f"cf_test_rmse_wd{wd}"] = curve[-1][2]
         out["losses"][f"cf_wd{wd}"] = [c[0] for c in curve]
+        rmse[wd] = curve
+    (wd, no_wd) = rmse[1e-3], rmse[0.0]
+    save_plot_data("nb002_cf_rmse", "CollaborativeFilteringModel: RMSE per epoch", "epoch", "RMSE", {
+        "train, weight decay 1e-3": [c[1] for c in wd],
+        "test, weight decay 1e-3": [c[2] for c in wd],
+        "train, no weight decay": [c[1] for c in no_wd],
+        "test, no weight decay": [c[2] for c in no_wd],
+    })
 
 
 # ---- part 2 -------------------------------------------------------------------------------
@@ -290,6 +316,7 @@ if __name__ == "__main__":
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--part", choices=["1", "2", "both"], default="both")
     ap.add_argument("--seq-epochs", type=int, default=10)
+    ap.add_argument("--plots", metavar="DIR", help="write the data of the port's plot as JSON into DIR")
     ap.add_argument("--json", action="store_true")
     ARGS = ap.parse_args()
     torch.set_num_threads(1)
