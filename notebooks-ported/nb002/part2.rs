@@ -208,7 +208,10 @@ pub fn part2(
 /// `train.__dict__` of Spotlight's `SequenceInteractions`, as the notebook's cell shows it.
 pub fn sequences_dict(seqs: &Sequences) -> String {
     ipython_dict(&[
-        ("sequences", int_array(&seqs.items, &[seqs.len(), seqs.max_len])),
+        (
+            "sequences",
+            int_array(&seqs.items, &[seqs.len(), seqs.max_len]),
+        ),
         ("user_ids", int_array(&seqs.user_ids, &[seqs.len()])),
         ("max_sequence_length", seqs.max_len.to_string()),
         ("num_items", seqs.num_items.to_string()),

@@ -261,8 +261,8 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         &[
             "# 1. Recommending What's popular",
             "popular_interests=Counter({'Python': 4, 'R': 4,", // In [3]
-            "[('Python', 4),",                                  // In [8]
-            "[('R', 4), ('Big Data', 3),",                      // In [9]
+            "[('Python', 4),",                                 // In [8]
+            "[('R', 4), ('Big Data', 3),",                     // In [9]
             "# 2. User-based collaborative filtering",
             "unique_interests=['Big Data', 'C++',", // In [10]
             "user_1_interest_vector: [1, 0, 1,",    // In [11]
@@ -271,16 +271,16 @@ fn the_port_prints_the_notebooks_cells_in_order() {
             "[(9, 0.5669467095138409), (1,",        // In [19]
             "[('MapReduce', 0.5669467095138409),",  // In [21]
             "# 3. Item-based collaborative filtering",
-            "user_interest_vectors[0]=[1, 0, 1,",     // In [22]
-            "interest_user_matrix[0]=[1, 0, 0, 0,",   // In [28]
-            "[1.0, 0.0, 0.4082482904638631,",         // In [29]
-            "[('Hadoop', 0.8164965809277261),",       // In [31]
-            "[('Spark', 4.146264369941973),",         // In [33]
+            "user_interest_vectors[0]=[1, 0, 1,",   // In [22]
+            "interest_user_matrix[0]=[1, 0, 0, 0,", // In [28]
+            "[1.0, 0.0, 0.4082482904638631,",       // In [29]
+            "[('Hadoop', 0.8164965809277261),",     // In [31]
+            "[('Spark', 4.146264369941973),",       // In [33]
             "# 4. Matrix Factorization for Recommendation",
-            "[('1', 'Toy Story (1995)'), ('2',",      // In [36]
+            "[('1', 'Toy Story (1995)'), ('2',", // In [36]
             "[Rating(user_id='196', movies_id='242', rating=3.0),", // In [37]
-            "{'50': [], '181': []}",                  // In [39]
-            "4.358491 Star Wars (1977)",              // In [42]
+            "{'50': [], '181': []}",             // In [39]
+            "4.358491 Star Wars (1977)",         // In [42]
             "4.007890 Return of the Jedi (1983)",
             "## 4(a). Create a baseline model",
             "1.2609526646939684", // In [45]
@@ -301,11 +301,14 @@ fn the_port_prints_the_notebooks_cells_in_order() {
     assert!(note.contains("--prior-runs 0 runs the cell alone"));
     // In [8] and In [21] are pprinted one pair a line, In [9] fits on one
     assert_eq!(lines[at[2] + 4], " ('probability', 3)]");
-    assert_eq!(lines[at[10] + 13], " ('programming languages', 0.1543033499620919)]");
+    assert_eq!(
+        lines[at[10] + 13],
+        " ('programming languages', 0.1543033499620919)]"
+    );
     assert!(lines[at[3]].ends_with("('statistics', 3)]"));
     // every bar line reads "avg loss: avg_loss=<float>: n/n"
-    for k in at[27]..=at[31] {
-        assert!(lines[k].starts_with("avg loss: avg_loss="), "{}", lines[k]);
+    for line in &lines[at[27]..=at[31]] {
+        assert!(line.starts_with("avg loss: avg_loss="), "{line}");
     }
     // without prior runs the note says how the default differs
     let alone = nb001::part2::prior_runs_note(&Args {
@@ -320,11 +323,9 @@ fn the_port_prints_the_notebooks_cells_in_order() {
 #[test]
 fn parity_toy_section_identical_in_the_twin() {
     let script = crate::compare::twin_path("001").unwrap();
-    let (twin, _) = crate::compare::run_python_json(
-        &script,
-        &["--toy-only".to_string(), "--json".to_string()],
-    )
-    .unwrap_or_else(|e| panic!("the twin of 001 needs the project's Python: {e:#}"));
+    let (twin, _) =
+        crate::compare::run_python_json(&script, &["--toy-only".to_string(), "--json".to_string()])
+            .unwrap_or_else(|e| panic!("the twin of 001 needs the project's Python: {e:#}"));
     let toy = twin["toy"].as_object().expect("the twin's \"toy\" outputs");
     let dir = tempfile::tempdir().unwrap();
     let short = Args {
@@ -334,8 +335,17 @@ fn parity_toy_section_identical_in_the_twin() {
     };
     let report = nb001::run(&ctx(&dir), &short).unwrap();
     let mut compared = 0;
-    for c in report.checks.iter().filter(|c| toy.contains_key(&c.quantity)) {
-        assert_eq!(toy[&c.quantity].as_str().unwrap(), c.this_run, "{}", c.quantity);
+    for c in report
+        .checks
+        .iter()
+        .filter(|c| toy.contains_key(&c.quantity))
+    {
+        assert_eq!(
+            toy[&c.quantity].as_str().unwrap(),
+            c.this_run,
+            "{}",
+            c.quantity
+        );
         compared += 1;
     }
     assert_eq!(compared, 14, "the toy section's 14 printed outputs");

@@ -439,10 +439,7 @@ pub(super) fn lines_in_order(transcript: &[String], needles: &[&str]) -> (Vec<St
             .position(|l| l.contains(needle))
             .map(|p| at + p)
             .unwrap_or_else(|| {
-                panic!(
-                    "no {needle:?} after line {at}:\n{}",
-                    lines[at..].join("\n")
-                )
+                panic!("no {needle:?} after line {at}:\n{}", lines[at..].join("\n"))
             });
         found.push(k);
         at = k + 1;
@@ -477,7 +474,7 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         &[
             "## Part 1: Explicit feedback",
             "<Interactions dataset (944 users x 1683 items x 100000 interactions)>", // In [3]
-            "train.__dict__ =", // In [4]
+            "train.__dict__ =",                                                      // In [4]
             "{'num_users': 944,",
             " 'num_items': 1683,",
             " 'user_ids': array([",
@@ -485,46 +482,60 @@ fn the_port_prints_the_notebooks_cells_in_order() {
             " 'ratings': array([",
             " 'timestamps': array([",
             " 'weights': None}",
-            "As an example, user ", // In [5]
-            "len(train) / len(dataset) = 0.8", // In [6]
-            "rmse_score(model, test) = ", // In [7]
-            "y_pred =", // In [9]
-            "X_train[:5], y_train[:5] =", // In [10]
+            "As an example, user ",               // In [5]
+            "len(train) / len(dataset) = 0.8",    // In [6]
+            "rmse_score(model, test) = ",         // In [7]
+            "y_pred =",                           // In [9]
+            "X_train[:5], y_train[:5] =",         // In [10]
             "our_rmse(y_test, y_pred) = tensor(", // In [11]
             "Yes, I got the same thing.",
             "our_rmse(y_test, torch.ones_like(y_test) * y_train.mean()) = tensor(", // In [12]
-            "CollaborativeFilteringModel(embedding 20)", // the exercise
+            "CollaborativeFilteringModel(embedding 20)",                            // the exercise
             "## Part 2: Implicit feedback",
             "sequence_mrr_score(model, test).mean() = ", // In [17]
-            "train = <Sequence interactions dataset (", // In [18]
-            "train.__dict__ =",                         // In [19]
+            "train = <Sequence interactions dataset (",  // In [18]
+            "train.__dict__ =",                          // In [19]
             "{'sequences': array([[",
             " 'user_ids': array([",
             " 'max_sequence_length': 10,",
             " 'num_items': 1683}",
-            "target.shape = (", // In [20]
-            "y_pred.round(2) =", // In [21]
+            "target.shape = (",                                         // In [20]
+            "y_pred.round(2) =",                                        // In [21]
             "label_ranking_average_precision_score(target, y_pred) = ", // In [22]
-            "most-popular baseline LRAP = ", // In [23]
-            "softmax-popularity baseline LRAP = ", // In [24]
-            "cbow: epoch losses",               // the exercise
+            "most-popular baseline LRAP = ",                            // In [23]
+            "softmax-popularity baseline LRAP = ",                      // In [24]
+            "cbow: epoch losses",                                       // the exercise
         ],
     );
     // In [4]: each array shows its first and last three values; timestamps wrap as in the notebook
     for k in [at[5], at[6], at[7]] {
-        assert!(lines[k].contains(", ..., ") && lines[k].ends_with(","), "{}", lines[k]);
+        assert!(
+            lines[k].contains(", ..., ") && lines[k].ends_with(","),
+            "{}",
+            lines[k]
+        );
         assert_eq!(numbers(&lines[k]), 6, "{}", lines[k]);
     }
     assert!(lines[at[7]].contains("dtype=float32)"));
-    assert!(lines[at[8] + 1].starts_with("        ") && lines[at[8] + 1].ends_with("], dtype=int32),"));
+    assert!(
+        lines[at[8] + 1].starts_with("        ") && lines[at[8] + 1].ends_with("], dtype=int32),")
+    );
     // In [9]: y_pred, float32 values padded to one width, wrapped after five
     let y = &lines[at[13] + 1];
-    assert!(y.starts_with("array([") && y.contains(", ..., ") && numbers(y) == 5, "{y}");
+    assert!(
+        y.starts_with("array([") && y.contains(", ..., ") && numbers(y) == 5,
+        "{y}"
+    );
     assert!(lines[at[13] + 2].ends_with("], dtype=float32)"));
     // In [10]: five (user, item) rows, then five whole-number ratings
     let x = &lines[at[14] + 1..at[14] + 7];
-    assert!(x[0].starts_with("(tensor([[") && x[4].ends_with("]]),"), "{x:?}");
-    assert!(x[1..4].iter().all(|r| r.starts_with("         [") && numbers(r) == 2));
+    assert!(
+        x[0].starts_with("(tensor([[") && x[4].ends_with("]]),"),
+        "{x:?}"
+    );
+    assert!(x[1..4]
+        .iter()
+        .all(|r| r.starts_with("         [") && numbers(r) == 2));
     assert!(x[5].starts_with(" tensor([") && x[5].ends_with(".]))") && numbers(x[5].as_str()) == 5);
     // In [19]: the sequences, 3 + 3 rows of 3 + 3 ids, then the user ids
     let s = &lines[at[23]..at[23] + 7];
@@ -535,7 +546,10 @@ fn the_port_prints_the_notebooks_cells_in_order() {
     assert!(s[6].ends_with("]], dtype=int32),"));
     // In [21]: probabilities rounded to 2 decimals, 3 + 3 rows of 3 + 3
     let p = &lines[at[28] + 1..at[28] + 8];
-    assert!(p[0].starts_with("array([[") && p[6].ends_with("]], dtype=float32)"), "{p:?}");
+    assert!(
+        p[0].starts_with("array([[") && p[6].ends_with("]], dtype=float32)"),
+        "{p:?}"
+    );
     assert_eq!(p[3].trim(), "...,");
     for row in p.iter().filter(|r| r.trim() != "...,") {
         assert_eq!(numbers(row), 6, "{row}");
