@@ -1,5 +1,9 @@
 """PyTorch twin of `recsys notebook 002` (the Spotlight homework), without Spotlight.
 
+It also prints the notebook's cells that show arrays (`train.__dict__`, `y_pred`, `X_train[:5]`,
+the sequences' `train.__dict__`, `y_pred.round(2)`) with numpy's and torch's own reprs; `--json`
+returns them under "cells".
+
 Same pipeline as the Rust port, with every random draw made through torch in the same order, so
 a seeded run prints the same counts and (up to float rounding) the same losses and metrics:
 
@@ -51,6 +55,19 @@ def save_plot_data(name, title, xlabel, ylabel, series):
     log(f"plot data: {path}")
 
 
+def ipython_dict(entries):
+    """A dict of reprs as Jupyter shows it when it does not fit on one line: one entry a line,
+    a value's continuation lines indented by one more space."""
+    items = [f"{k!r}: " + repr(v).replace("\n", "\n ") for k, v in entries.items()]
+    return "{" + ",\n ".join(items) + "}"
+
+
+def show(out, name, text):
+    """Print one of the notebook's cells as the port prints it, and keep it for --json."""
+    log(f"{name} =\n{text}")
+    out["cells"][name] = text
+
+
 def load():
     df = pd.read_csv(ROOT / "data/ml-100k/u.data", sep="\t", names=["user_id", "item_id", "rating", "timestamp"])
     return df
@@ -99,6 +116,10 @@ def part1(df, seed, out):
     t = lambda s, dt=torch.long: torch.tensor(s.to_numpy(), dtype=dt)
     tu, ti, tr_r = t(tr.user_id), t(tr.item_id), t(tr.rating, torch.float32)
     eu, ei, te_r = t(te.user_id), t(te.item_id), t(te.rating, torch.float32)
+    as32 = lambda col, dt=np.int32: col.to_numpy().astype(dt)
+    show(out, "train.__dict__", ipython_dict({
+        "num_users": nu, "num_items": ni, "user_ids": as32(tr.user_id), "item_ids": as32(tr.item_id),
+        "ratings": as32(tr.rating, np.float32), "timestamps": as32(tr.timestamp), "weights": None}))
 
     model = Bilinear(nu, ni, 32)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=0.0)
@@ -106,6 +127,9 @@ def part1(df, seed, out):
     log("explicit epoch losses:", [round(x, 4) for x in losses])
     with torch.no_grad():
         pred = model(eu, ei)
+    show(out, "y_pred", repr(pred.numpy()))
+    first = (repr(torch.stack([tu[:5], ti[:5]], 1)), repr(tr_r[:5]))
+    show(out, "X_train[:5], y_train[:5]", "(" + ",\n ".join(r.replace("\n", "\n ") for r in first) + ")")
     rmse = ((te_r - pred) ** 2).mean().sqrt().item()
     mean = tr_r.mean()
     baseline = ((te_r - mean) ** 2).mean().sqrt().item()
@@ -161,13 +185,14 @@ def murmurhash3_32(key, seed):
 
 def to_sequences(df, max_len=10, step=10):
     df = df.sort_values(["user_id", "timestamp"], kind="stable")
-    rows = []
-    for _, items in df.groupby("user_id", sort=True)["item_id"]:
+    rows, users = [], []
+    for user, items in df.groupby("user_id", sort=True)["item_id"]:
         items = items.to_numpy()
         for end in range(len(items), 0, -step):
             w = items[max(end - max_len, 0):end]
             rows.append(np.concatenate([np.zeros(max_len - len(w), dtype=np.int64), w]))
-    return torch.tensor(np.array(rows), dtype=torch.long)
+            users.append(user)
+    return torch.tensor(np.array(rows), dtype=torch.long), np.array(users, dtype=np.int32)
 
 
 def mrr_of(scores, targets):
@@ -272,7 +297,7 @@ def part2(df, seed, out, seq_epochs):
     users = df.user_id.unique()
     in_test = {u: murmurhash3_32(int(u), hash_seed) % 100 / 100.0 < 0.2 for u in users}
     mask = df.user_id.map(in_test).to_numpy()
-    train, test = to_sequences(df[~mask]), to_sequences(df[mask])
+    (train, train_users), (test, _) = to_sequences(df[~mask]), to_sequences(df[mask])
     log(f"hash seed {hash_seed}; train {len(train)} sequences, test {len(test)} sequences")
     out["metrics"].update(train_sequences=len(train), test_sequences=len(test))
     prefixes, targets = test[:, :-1], test[:, -1].numpy()
@@ -283,10 +308,15 @@ def part2(df, seed, out, seq_epochs):
     with torch.no_grad():
         scores = model.next(prefixes)
     mrr = mrr_of(scores, targets)
-    lrap = lrap_of(torch.softmax(scores, -1).numpy(), targets)
+    probs = torch.softmax(scores, -1).numpy()
+    lrap = lrap_of(probs, targets)
     log(f"pooling losses {[round(x, 4) for x in losses]}; MRR {mrr}; LRAP {lrap}; {time.time() - t0:.1f} s")
     out["losses"]["pooling"] = losses
     out["metrics"].update(pooling_mrr=mrr, pooling_lrap=lrap)
+    show(out, "train.__dict__ (sequences)", ipython_dict({
+        "sequences": train.numpy().astype(np.int32), "user_ids": train_users,
+        "max_sequence_length": train.shape[1], "num_items": ni}))
+    show(out, "y_pred.round(2)", repr(probs.round(2)))
 
     last = train[:, -1].numpy()
     counts = np.bincount(last, minlength=ni).astype(float)
@@ -319,9 +349,11 @@ if __name__ == "__main__":
     ap.add_argument("--plots", metavar="DIR", help="write the data of the port's plot as JSON into DIR")
     ap.add_argument("--json", action="store_true")
     ARGS = ap.parse_args()
+    # Print summarised arrays as the notebook's numpy did: numpy 2.2 added "shape=(n,)" to them.
+    np.set_printoptions(legacy="2.1")
     torch.set_num_threads(1)
     start = time.time()
-    out = {"epochs": [], "losses": {}, "metrics": {}}
+    out = {"epochs": [], "losses": {}, "metrics": {}, "cells": {}}
     df = load()
     if ARGS.part != "2":
         part1(df, ARGS.seed, out)

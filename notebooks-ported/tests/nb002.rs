@@ -556,3 +556,51 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         assert!(row.contains("0."), "{row}");
     }
 }
+
+/// The twin prints the notebook's array cells with numpy's and torch's own reprs; where the
+/// arrays hold the same values (the split and the sequences, drawn from the same seed), the
+/// port's text is the same, character for character. Like the parity tests, it needs the
+/// project's Python.
+#[test]
+fn parity_array_cells_identical_in_the_twin() {
+    use crate::notebooks::nb002::{run, Args};
+    let script = crate::compare::twin_path("002").unwrap();
+    let flags = ["--seq-epochs", "1", "--json"].map(String::from);
+    let (twin, _) = crate::compare::run_python_json(&script, &flags)
+        .unwrap_or_else(|e| panic!("the twin of 002 needs the project's Python: {e:#}"));
+    let cell = |name: &str| twin["cells"][name].as_str().expect(name).to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let args = Args {
+        seeds: 1,
+        part: "both".into(),
+        models: vec![],
+        seq_epochs: 1,
+        quick: true,
+        threads: 1,
+    };
+    let report = run(&recsys::Context::for_tests(dir.path()), &args).unwrap();
+    let printed = |name: &str| -> Vec<String> {
+        let head = format!("{name} =\n");
+        report
+            .details
+            .transcript
+            .iter()
+            .filter_map(|t| t.strip_prefix(&head).map(str::to_string))
+            .collect()
+    };
+    let dicts = printed("train.__dict__");
+    assert_eq!(dicts.len(), 2, "part 1's and part 2's train.__dict__");
+    assert_eq!(dicts[0], cell("train.__dict__"));
+    assert_eq!(dicts[1], cell("train.__dict__ (sequences)"));
+    assert_eq!(
+        printed("X_train[:5], y_train[:5]"),
+        [cell("X_train[:5], y_train[:5]")]
+    );
+    // the predictions come from different training runs: the same layout, not the same values
+    let shape = |text: &str| -> Vec<usize> { text.lines().map(numbers).collect() };
+    assert_eq!(shape(&printed("y_pred")[0]), shape(&cell("y_pred")));
+    assert_eq!(
+        shape(&printed("y_pred.round(2)")[0]),
+        shape(&cell("y_pred.round(2)"))
+    );
+}
