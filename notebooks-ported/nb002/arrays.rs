@@ -1,8 +1,9 @@
 //! How numpy and torch print the arrays notebook 002 shows: `repr(ndarray)` of 1-d and 2-d
-//! int32 and float32 arrays (numpy 2's defaults: summarised above 1000 elements to the first and
-//! last 3 along each axis, lines wrapped at 75 characters, float32 in its shortest round-trip
-//! digits, padded to a common width), a short torch tensor, and IPython's layout of the
-//! `__dict__` and tuple cells that hold them.
+//! int32 and float32 arrays as numpy up to 2.1 prints them, the notebook's numpy (default
+//! options: summarised above 1000 elements to the first and last 3 along each axis, lines
+//! wrapped at 75 characters, float32 in its shortest round-trip digits, padded to a common
+//! width; numpy 2.2 added `shape=(n,)` to summarised arrays), a short torch tensor, and
+//! IPython's layout of the `__dict__` and tuple cells that hold them.
 
 /// numpy's `threshold`, `edgeitems` and `linewidth` print options (their defaults).
 const THRESHOLD: usize = 1000;
