@@ -32,7 +32,7 @@
 pub mod expected;
 pub mod movies;
 pub mod outcome;
-mod part2;
+pub mod part2;
 pub mod sgd;
 pub mod toy;
 pub mod twin;
@@ -45,6 +45,7 @@ use recsys::report::pyfmt::{pprint_list, py_float, py_list, py_str};
 use recsys::report::{Check, Report};
 use recsys::{say, Context};
 
+use crate::notebooks::nb003::cells::Out;
 use expected::printed;
 use outcome::Details;
 use toy::ToyInterests;
@@ -145,13 +146,13 @@ pub const EMBEDDING_DIM: usize = 2;
 /// Print one of the notebook's outputs and check it, character for character, against what
 /// the notebook printed.
 fn print_exact(
-    ctx: &Context,
+    out: &Out,
     checks: &mut Vec<Check>,
     quantity: &str,
     notebook: impl std::fmt::Display,
     printed: &str,
 ) {
-    say!(ctx, "{printed}");
+    say!(out, "{printed}");
     checks.push(Check::exact(quantity, notebook, printed));
 }
 
@@ -159,8 +160,9 @@ fn print_exact(
 pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let started = Instant::now();
     let mut checks = Vec::new();
+    let out = Out::new(ctx);
 
-    // ---- 1. Recommending what's popular ----
+    say!(out, "# 1. Recommending What's popular");
     let toy = ToyInterests::new();
     let counter: Vec<String> = toy
         .data
@@ -170,7 +172,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         .collect();
     let line = format!("popular_interests=Counter({{{}}})", counter.join(", "));
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "popular_interests",
         printed::POPULAR_INTERESTS,
@@ -188,7 +190,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
                 .map(|(s, n)| format!("({}, {n})", py_str(s)))
                 .collect::<Vec<_>>(),
         );
-        say!(ctx, "{text}");
+        say!(out, "{text}");
         checks.push(Check::exact(
             format!("most_popular_new_interests(user {user})"),
             expected,
@@ -196,13 +198,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         ));
     }
 
-    // ---- 2. User-based collaborative filtering ----
+    say!(out, "\n# 2. User-based collaborative filtering");
     let line = format!(
         "unique_interests={}",
         py_list(toy.unique.iter().map(|s| py_str(s)))
     );
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "unique_interests",
         printed::UNIQUE_INTERESTS,
@@ -214,7 +216,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         py_list(toy.interest_vector(0).iter())
     );
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "user_1_interest_vector",
         printed::USER_1_INTEREST_VECTOR,
@@ -222,7 +224,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     );
     let line = py_list((0..5).map(|u| py_list(toy.interest_vector(u).iter())));
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "user_interest_vectors[:5]",
         printed::FIRST_FIVE_VECTORS,
@@ -234,7 +236,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         py_list(toy.data.user_similarities(0).into_iter().map(py_float))
     );
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "user_similarities[0]",
         printed::USER_SIMILARITIES_0,
@@ -248,7 +250,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
             .map(|(u, s)| format!("({u}, {})", py_float(s))),
     );
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "most_similar_users_to(0)",
         printed::MOST_SIMILAR_USERS_0,
@@ -257,20 +259,20 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
 
     let text = toy.pprint_scores(&toy.data.user_based_suggestions(0, false));
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "user_based_suggestions(0)",
         printed::USER_BASED_0,
         &text,
     );
 
-    // ---- 3. Item-based collaborative filtering ----
+    say!(out, "\n# 3. Item-based collaborative filtering");
     let line = format!(
         "user_interest_vectors[0]={}",
         py_list(toy.interest_vector(0).iter())
     );
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "user_interest_vectors[0]",
         printed::USER_INTEREST_VECTORS_0,
@@ -281,7 +283,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         .collect();
     let line = format!("interest_user_matrix[0]={}", py_list(column.iter()));
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "interest_user_matrix[0]",
         printed::INTEREST_USER_MATRIX_0,
@@ -290,7 +292,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
 
     let line = py_list(toy.data.item_similarities(0).into_iter().map(py_float));
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "interest_similarities[0]",
         printed::INTEREST_SIMILARITIES_0,
@@ -299,7 +301,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let similar: Vec<(usize, f64)> = toy.data.most_similar_items(0);
     let text = toy.pprint_scores(&similar);
     print_exact(
-        ctx,
+        &out,
         &mut checks,
         "most_similar_interests_to(0)",
         printed::MOST_SIMILAR_INTERESTS_0,
@@ -311,16 +313,16 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let faithful = toy.data.item_based_suggestions(0, true);
     let corrected = toy.data.item_based_suggestions(0, false);
     if args.corrected {
-        say!(ctx, "{}", toy.pprint_scores(&corrected));
+        say!(out, "{}", toy.pprint_scores(&corrected));
         say!(
-            ctx,
+            out,
             "(corrected: user 0's own {} interests are left out)",
             USERS_INTERESTS[0].len()
         );
     } else {
-        say!(ctx, "{}", toy.pprint_scores(&faithful));
+        say!(out, "{}", toy.pprint_scores(&faithful));
         say!(
-            ctx,
+            out,
             "(notebook bug, kept: the filter tests `suggestions` instead of `suggestion`, so user 0's own interests stay in; --corrected removes them)"
         );
     }
@@ -338,8 +340,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         corrected.len(),
     ));
 
-    // ---- 4. Matrix factorization (part 2, on ml-100k) ----
-    let p = part2::part2(ctx, args, &mut checks)?;
+    say!(out, "\n# 4. Matrix Factorization for Recommendation");
+    let p = part2::part2(&out, args, &mut checks)?;
     let details = Details {
         epochs: p.epochs,
         test: p.test,
@@ -355,10 +357,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
             None => "ascending".to_string(),
             Some(s) => format!("shuffled by random.Random({s})"),
         },
+        transcript: Vec::new(),
     };
-    Ok(Report {
+    let mut report = Report {
         notebook: "001".into(),
         checks,
         details,
-    })
+    };
+    report.details.transcript = out.lines();
+    Ok(report)
 }

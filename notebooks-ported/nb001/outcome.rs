@@ -59,4 +59,7 @@ pub struct Details {
     pub pca: PcaEnds,
     pub timings: Timings,
     pub id_order: String,
+    /// Every line the run printed, in order (for the tests; not in the JSON report).
+    #[serde(skip)]
+    pub transcript: Vec<String>,
 }

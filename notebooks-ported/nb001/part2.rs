@@ -11,7 +11,9 @@ use recsys::eval::pca::Pca;
 use recsys::report::pyfmt::{py_float, py_list, py_str};
 use recsys::report::Check;
 use recsys::rng::pyrandom::PyRandom;
-use recsys::{say, Context};
+use recsys::say;
+
+use crate::notebooks::nb003::cells::Out;
 
 use super::expected::*;
 use super::movies::*;
@@ -20,7 +22,8 @@ use super::sgd::VectorModel;
 use super::{print_exact, Args};
 
 /// Run part 2, pushing its rows of the reproduce table on `checks`.
-pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
+pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
+    let ctx = out.ctx;
     // ---- 4. Matrix factorization: read u.item and u.data ----
     let movies = read_movies(ctx)?;
     let ratings = read_ratings(ctx)?;
@@ -30,10 +33,10 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
             .take(5)
             .map(|(id, title)| format!("({}, {})", py_str(&id.to_string()), py_str(title))),
     );
-    print_exact(ctx, checks, "first 5 movies", printed::FIRST_MOVIES, &line);
+    print_exact(out, checks, "first 5 movies", printed::FIRST_MOVIES, &line);
     let line = py_list(ratings.iter().take(5).map(Rating::py_repr));
     print_exact(
-        ctx,
+        out,
         checks,
         "first 5 ratings",
         printed::FIRST_RATINGS,
@@ -45,7 +48,7 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
         .collect::<std::collections::HashSet<_>>()
         .len();
     say!(
-        ctx,
+        out,
         "{} movies, {} users (the notebook asserts 1682 and 943)",
         movies.len(),
         n_users
@@ -71,7 +74,7 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
         format!("{{{}}}", entries.join(", "))
     };
     let dict = empty_lists(shown);
-    say!(ctx, "{dict}");
+    say!(out, "{dict}");
     let averages_text = |sw: &[(i64, f64)]| -> String {
         let mut sorted: Vec<(f64, String, i64)> = sw
             .iter()
@@ -85,9 +88,9 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
             .collect::<Vec<_>>()
             .join("\n")
     };
-    say!(ctx, "{}", averages_text(shown));
+    say!(out, "{}", averages_text(shown));
     if !args.corrected {
-        say!(ctx, "(notebook typo, kept: the regex searches \"Enpire Strikes Back\"; --corrected also finds The Empire Strikes Back)");
+        say!(out, "(notebook typo, kept: the regex searches \"Enpire Strikes Back\"; --corrected also finds The Empire Strikes Back)");
     }
     checks.push(Check::exact(
         "star_wars_ratings (faithful regex)",
@@ -118,8 +121,9 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
     ));
 
     // ---- 4(a). Baseline: the mean train rating ----
+    say!(out, "\n## 4(a). Create a baseline model");
     let baseline = baseline_mse(train, test);
-    say!(ctx, "{}", py_float(baseline));
+    say!(out, "{}", py_float(baseline));
     checks.push(Check::exact(
         "baseline MSE",
         printed::BASELINE_MSE,
@@ -127,15 +131,17 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
     ));
 
     // ---- 4(b). Embeddings, created in id order (see the module docs), then SGD ----
+    say!(out, "\n## 4(b). Embeddings, trained by SGD");
+    say!(out, "{}", prior_runs_note(args));
     let mut user_ids: Vec<i64> = sorted_unique(ratings.iter().map(|r| r.user_id));
     let mut movie_ids: Vec<i64> = sorted_unique(ratings.iter().map(|r| r.movie_id));
     match ctx.seed {
-        None => say!(ctx, "(vectors created in ascending id order; the notebook's order came from Python's per-process string hashes)"),
+        None => say!(out, "(vectors created in ascending id order; the notebook's order came from Python's per-process string hashes)"),
         Some(seed) => {
             let mut order_rng = PyRandom::new(i128::from(seed));
             order_rng.shuffle(&mut user_ids);
             order_rng.shuffle(&mut movie_ids);
-            say!(ctx, "(vectors created in an id order shuffled by random.Random({seed}), standing in for a Python hash seed)");
+            say!(out, "(vectors created in an id order shuffled by random.Random({seed}), standing in for a Python hash seed)");
         }
     }
     let mut model = VectorModel::new(&user_ids, &movie_ids, &mut rng);
@@ -160,21 +166,13 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
             model.epoch(&validation_idx, None, &format!("prior {run}.{epoch} v"));
         }
     }
-    if args.prior_runs > 0 {
-        say!(
-            ctx,
-            "(the notebook's losses start from trained vectors, In [50] is missing: {} earlier run(s) of the same {} epochs done first; --prior-runs 0 starts fresh)",
-            args.prior_runs,
-            args.epochs
-        );
-    }
     let mut learning_rate = args.learning_rate;
     let mut epochs = Vec::new();
     for epoch in 1..=args.epochs {
         learning_rate *= args.lr_decay;
         let tr = model.epoch(&train_idx, Some(learning_rate), &format!("train {epoch}"));
         say!(
-            ctx,
+            out,
             "avg loss: avg_loss={}: {}/{} (train, epoch {epoch}, lr {})",
             py_float(tr.shown),
             train.len(),
@@ -183,7 +181,7 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
         );
         let va = model.epoch(&validation_idx, None, &format!("valid {epoch}"));
         say!(
-            ctx,
+            out,
             "avg loss: avg_loss={}: {}/{} (validation, epoch {epoch})",
             py_float(va.shown),
             validation.len(),
@@ -232,7 +230,7 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
     }
     let te = model.epoch(&test_idx, None, "test");
     say!(
-        ctx,
+        out,
         "avg loss: avg_loss={}: {}/{} (test)",
         py_float(te.shown),
         test.len(),
@@ -246,11 +244,12 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
     let sgd_s = sgd_started.elapsed().as_secs_f64();
 
     // ---- Beyond the notebook: PCA of the movie vectors ----
+    say!(out, "\n## Beyond the notebook: PCA of the movie vectors");
     let vectors: Vec<Vec<f64>> = model.movie_vectors.iter().map(|v| v.to_vec()).collect();
     let pca = Pca::fit(&vectors, 2)?;
     let projected = pca.transform(&vectors);
     let ratio = pca.explained_variance_ratio();
-    say!(ctx, "PCA of the {} movie vectors: first component {:?}, explaining {:.1}% of the variance ({:.1}% with the second)",
+    say!(out, "PCA of the {} movie vectors: first component {:?}, explaining {:.1}% of the variance ({:.1}% with the second)",
         vectors.len(), pca.components[0].iter().map(|x| (x * 1e4).round() / 1e4).collect::<Vec<_>>(), 100.0 * ratio[0], 100.0 * (ratio[0] + ratio[1]));
     // Sorted by the first coordinate like the book's `sorted(vectors, key=lambda v: v[-1][0])`.
     let stats = rating_stats_by_movie(&ratings);
@@ -270,24 +269,24 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
     };
     if args.pca_min_ratings > 0 {
         say!(
-            ctx,
+            out,
             "(only the {} movies with at least {} ratings are listed)",
             by_first.len(),
             args.pca_min_ratings
         );
     } else {
-        say!(ctx, "(movies with few ratings keep vectors near their random start and crowd both ends; --pca-min-ratings 50 lists well-rated ones)");
+        say!(out, "(movies with few ratings keep vectors near their random start and crowd both ends; --pca-min-ratings 50 lists well-rated ones)");
     }
     say!(
-        ctx,
+        out,
         "lowest first component (coordinate, ratings, average rating, title):"
     );
     for &k in low {
-        say!(ctx, "  {}", describe(k));
+        say!(out, "  {}", describe(k));
     }
-    say!(ctx, "highest first component:");
+    say!(out, "highest first component:");
     for &k in high {
-        say!(ctx, "  {}", describe(k));
+        say!(out, "  {}", describe(k));
     }
     checks.push(Check::info(
         "PCA explained variance ratio (2 components)",
@@ -316,4 +315,21 @@ pub fn part2(ctx: &Context, args: &Args, checks: &mut Vec<Check>) -> Result<Part
         sgd_wall_s: sgd_s,
         sgd_steps_per_s: steps as f64 / sgd_s,
     })
+}
+
+/// The line that opens the SGD part: how many unprinted runs of the training cell come first,
+/// why (an inference from the notebook's execution counters), and how to run the cell alone.
+pub fn prior_runs_note(args: &Args) -> String {
+    match args.prior_runs {
+        0 => "(--prior-runs 0: the training cell runs alone, from fresh vectors; the default \
+              --prior-runs 1, inferred from the notebook's execution counters, runs it once unprinted first)"
+            .to_string(),
+        n => format!(
+            "(--prior-runs {n}: the same {} epochs run {n} time(s) unprinted before the printed run. \
+             This is inferred from the notebook's execution counters: In [50] is missing between the \
+             loop (In [49]) and the printed run (In [51]), whose first epoch (0.93) is what trained \
+             vectors give, not fresh ones (about 5). --prior-runs 0 runs the cell alone.)",
+            args.epochs
+        ),
+    }
 }

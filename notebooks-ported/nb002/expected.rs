@@ -166,6 +166,9 @@ pub fn report(dataset: &Interactions, runs: Vec<SeedRun>) -> Report<Details> {
     Report {
         notebook: "002".into(),
         checks,
-        details: Details { runs },
+        details: Details {
+            runs,
+            transcript: Vec::new(),
+        },
     }
 }

@@ -15,6 +15,7 @@
 //! through libtorch's generator (seeded with `--seed`, default 0), so the stochastic numbers are
 //! compared with bands measured over several seeds (`--seeds 5`).
 
+pub mod arrays;
 pub mod expected;
 pub mod outcome;
 mod part1;
@@ -31,6 +32,7 @@ use recsys::models::sequence::Representation;
 use recsys::report::Report;
 use recsys::{say, Context};
 
+use crate::notebooks::nb003::cells::Out;
 use outcome::{Details, Part1, Part2, SeedRun};
 
 pub use twin::Nb002;
@@ -68,29 +70,32 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         tch::set_num_threads(args.threads);
     }
     let dataset = Interactions::from_ratings(&Dataset::Ml100k.ratings(&ctx.data)?)?;
+    let out = Out::new(ctx);
     let mut runs = Vec::new();
     for k in 0..args.seeds {
         let seed = base_seed + k as u64;
         let verbose = k == 0;
         if !verbose {
-            say!(ctx, "\n== seed {seed} ==");
+            say!(out, "\n== seed {seed} ==");
         }
         let mut run = SeedRun {
             seed,
             ..Default::default()
         };
         if args.part != "2" {
-            run.part1 = Some(part1::part1(ctx, args, &dataset, seed, verbose)?);
+            run.part1 = Some(part1::part1(&out, args, &dataset, seed, verbose)?);
         }
         if args.part != "1" {
-            run.part2 = Some(part2::part2(ctx, args, &dataset, seed, verbose)?);
+            run.part2 = Some(part2::part2(&out, args, &dataset, seed, verbose)?);
         }
         runs.push(run);
     }
     if args.seeds > 1 {
-        print_seed_table(ctx, &runs);
+        print_seed_table(&out, &runs);
     }
-    Ok(expected::report(&dataset, runs))
+    let mut report = expected::report(&dataset, runs);
+    report.details.transcript = out.lines();
+    Ok(report)
 }
 
 /// LRAP of the same score vector for every test sample (the notebook's `np.tile`).
@@ -113,11 +118,12 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
     (m, var.sqrt())
 }
 
+/// The mean of the values.
 pub fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
 }
 
-fn print_seed_table(ctx: &Context, runs: &[SeedRun]) {
+fn print_seed_table(ctx: &Out, runs: &[SeedRun]) {
     let seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
     say!(ctx, "\n## Over {} seeds {:?}: mean ± sd", runs.len(), seeds);
     say!(
@@ -193,6 +199,7 @@ fn print_seed_table(ctx: &Context, runs: &[SeedRun]) {
     }
 }
 
+/// A tensor's values as a flat `Vec<f32>` on the host.
 pub fn to_f32(t: &Tensor) -> Vec<f32> {
     Vec::<f32>::try_from(
         t.to_device(Device::Cpu)
@@ -203,10 +210,7 @@ pub fn to_f32(t: &Tensor) -> Vec<f32> {
     .expect("float tensor")
 }
 
-pub fn to_f64(t: &Tensor) -> Vec<f64> {
-    to_f32(t).into_iter().map(f64::from).collect()
-}
-
+/// `[a, b, c]` with each value to `decimals` places.
 pub fn fmt_list(values: &[f64], decimals: usize) -> String {
     let parts: Vec<String> = values.iter().map(|v| format!("{v:.decimals$}")).collect();
     format!("[{}]", parts.join(", "))

@@ -55,4 +55,7 @@ pub struct ModelRun {
 #[derive(Debug, Clone, Serialize)]
 pub struct Details {
     pub runs: Vec<SeedRun>,
+    /// Every line the run printed, in order (for the tests; not in the JSON report).
+    #[serde(skip)]
+    pub transcript: Vec<String>,
 }

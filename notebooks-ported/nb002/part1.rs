@@ -13,45 +13,41 @@ use recsys::models::explicit::{
 };
 use recsys::prep::split::random::random_train_test_split;
 use recsys::report::plot::line_chart;
-use recsys::{say, Context};
+use recsys::say;
 
+use super::arrays::{
+    float32_array, int_array, ipython_dict, ipython_tuple, torch_int_rows, torch_whole_floats,
+};
 use super::outcome::Part1;
-use super::{fmt_list, to_f64, Args};
+use super::{fmt_list, to_f32, Args};
+use crate::notebooks::nb003::cells::Out;
 
 // ## Part 1: Explicit feedback
 pub fn part1(
-    ctx: &Context,
+    out: &Out,
     args: &Args,
     dataset: &Interactions,
     seed: u64,
     verbose: bool,
 ) -> Result<Part1> {
-    let dev = ctx.device;
+    let dev = out.ctx.device;
     tch::manual_seed(seed as i64);
     if verbose {
-        say!(ctx, "## Part 1: Explicit feedback (seed {seed})");
-        say!(ctx, "{dataset}");
+        say!(out, "## Part 1: Explicit feedback (seed {seed})");
+        say!(out, "{dataset}");
     }
     let (train, test) = random_train_test_split(dataset, 0.2);
     if verbose {
+        say!(out, "train.__dict__ =\n{}", interactions_dict(&train));
         say!(
-            ctx,
-            "train: num_users {}, num_items {}, user_ids {:?}..., item_ids {:?}..., ratings {:?}...",
-            train.num_users,
-            train.num_items,
-            &train.user_ids[..3],
-            &train.item_ids[..3],
-            &train.ratings[..3]
-        );
-        say!(
-            ctx,
+            out,
             "As an example, user {} gave {:.1} stars to item {}.",
             train.user_ids[0],
             train.ratings[0],
             train.item_ids[0]
         );
         say!(
-            ctx,
+            out,
             "len(train) / len(dataset) = {} ({} / {} interactions)",
             train.len() as f64 / dataset.len() as f64,
             train.len(),
@@ -72,7 +68,8 @@ pub fn part1(
     let spotlight_losses = model.fit(&tr_u, &tr_i, &tr_r)?;
     let fit_s = start.elapsed().as_secs_f64();
     let y_pred = model.predict(&te_u, &te_i);
-    let pred = to_f64(&y_pred);
+    let pred_f32 = to_f32(&y_pred);
+    let pred: Vec<f64> = pred_f32.iter().map(|&p| f64::from(p)).collect();
     let truth: Vec<f64> = test.ratings.iter().map(|&r| r as f64).collect();
     // Our RMSE (recsys::eval::metrics::rmse, f64 on the host) against a second implementation: the
     // notebook's `our_rmse`, ((y_true - y_pred) ** 2).mean() ** 0.5 on float32 tensors.
@@ -94,35 +91,36 @@ pub fn part1(
         .double_value(&[]);
     if verbose {
         say!(
-            ctx,
+            out,
             "ExplicitFactorizationModel(n_iter={epochs}) epoch losses: {}",
             fmt_list(&spotlight_losses, 4)
         );
-        say!(ctx, "Wall time: {fit_s:.2} s");
-        say!(ctx, "rmse_score(model, test) = {rmse_host:.7}");
+        say!(out, "Wall time: {fit_s:.2} s");
+        say!(out, "rmse_score(model, test) = {rmse_host:.7}");
         say!(
-            ctx,
-            "y_pred = [{:.7}, {:.7}, {:.7}, ...]",
-            pred[0],
-            pred[1],
-            pred[2]
+            out,
+            "y_pred =\n{}",
+            float32_array(&pred_f32, &[pred_f32.len()])
+        );
+        let x_train: Vec<Vec<i64>> = (0..5)
+            .map(|k| vec![train.user_ids[k], train.item_ids[k]])
+            .collect();
+        say!(
+            out,
+            "X_train[:5], y_train[:5] =\n{}",
+            ipython_tuple(&[
+                torch_int_rows(&x_train),
+                torch_whole_floats(&train.ratings[..5])
+            ])
         );
         say!(
-            ctx,
-            "X_train[:5] = {:?}, y_train[:5] = {:?}",
-            (0..5)
-                .map(|k| [train.user_ids[k], train.item_ids[k]])
-                .collect::<Vec<_>>(),
-            &train.ratings[..5]
+            out,
+            "our_rmse(y_test, y_pred) = tensor({rmse_tensor:.4})   # recsys::eval::metrics::rmse: {rmse_host:.4}"
         );
+        say!(out, "Yes, I got the same thing.");
         say!(
-            ctx,
-            "our_rmse(y_test, y_pred) = {rmse_tensor:.4} (tensor) = {rmse_host:.4} (metrics::rmse)"
-        );
-        say!(ctx, "Yes, I got the same thing.");
-        say!(
-            ctx,
-            "our_rmse(y_test, mean train rating {:.4}) = {baseline_rmse:.4}   # simplest baseline",
+            out,
+            "our_rmse(y_test, torch.ones_like(y_test) * y_train.mean()) = tensor({baseline_rmse:.4})   # simplest baseline (mean train rating {:.4})",
             mean_rating.double_value(&[])
         );
     }
@@ -142,7 +140,7 @@ pub fn part1(
         );
         let mut opt = Adam::with_weight_decay(&vs, 0.01, weight_decay)?;
         if verbose {
-            say!(ctx, "\nCollaborativeFilteringModel(embedding 20), Adam lr 0.01, weight decay {weight_decay}:");
+            say!(out, "\nCollaborativeFilteringModel(embedding 20), Adam lr 0.01, weight decay {weight_decay}:");
         }
         let start = Instant::now();
         let (mut train_rmse, mut test_rmse) = (Vec::new(), Vec::new());
@@ -161,13 +159,13 @@ pub fn part1(
                 (rmse_of(&tr_u, &tr_i, &tr_r), rmse_of(&te_u, &te_i, &te_r))
             });
             if verbose {
-                say!(ctx, "epoch {epoch:2}: mean batch MSE {loss:.4}, train RMSE {tr:.4}, test RMSE {te:.4}");
+                say!(out, "epoch {epoch:2}: mean batch MSE {loss:.4}, train RMSE {tr:.4}, test RMSE {te:.4}");
             }
             train_rmse.push(tr);
             test_rmse.push(te);
         }
         if verbose {
-            say!(ctx, "Wall time: {:.2} s", start.elapsed().as_secs_f64());
+            say!(out, "Wall time: {:.2} s", start.elapsed().as_secs_f64());
         }
         curves.push((train_rmse, test_rmse));
     }
@@ -178,7 +176,7 @@ pub fn part1(
     if verbose {
         let best = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
         say!(
-            ctx,
+            out,
             "With weight decay the test RMSE ends at {:.4}; without it the train RMSE falls to {:.4} \
              while the test RMSE ends at {:.4} (best {:.4}): the model overfits.",
             wd.1.last().copied().unwrap_or(f64::NAN),
@@ -186,7 +184,7 @@ pub fn part1(
             no_wd.1.last().copied().unwrap_or(f64::NAN),
             best(&no_wd.1)
         );
-        let path = ctx.write_output_with("nb002_cf_rmse.png", |p| {
+        let path = out.ctx.write_output_with("nb002_cf_rmse.png", |p| {
             line_chart(
                 p,
                 "CollaborativeFilteringModel: RMSE per epoch",
@@ -200,7 +198,7 @@ pub fn part1(
                 ],
             )
         })?;
-        say!(ctx, "Plot: {}", path.display());
+        say!(out, "Plot: {}", path.display());
     }
     Ok(Part1 {
         n_train: train.len(),
@@ -215,4 +213,18 @@ pub fn part1(
         cf_no_wd_train_rmse: no_wd.0,
         cf_no_wd_test_rmse: no_wd.1,
     })
+}
+
+/// `train.__dict__` of Spotlight's `Interactions`, as the notebook's cell shows it.
+pub fn interactions_dict(train: &Interactions) -> String {
+    let n = train.len();
+    ipython_dict(&[
+        ("num_users", train.num_users.to_string()),
+        ("num_items", train.num_items.to_string()),
+        ("user_ids", int_array(&train.user_ids, &[n])),
+        ("item_ids", int_array(&train.item_ids, &[n])),
+        ("ratings", float32_array(&train.ratings, &[n])),
+        ("timestamps", int_array(&train.timestamps, &[n])),
+        ("weights", "None".to_string()),
+    ])
 }

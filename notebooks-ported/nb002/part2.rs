@@ -10,22 +10,24 @@ use recsys::eval::next_item::{
     item_counts, label_ranking_average_precision, most_common_item, reciprocal_ranks, softmax,
 };
 use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
-use recsys::prep::sequence::to_sequences;
+use recsys::prep::sequence::{to_sequences, Sequences};
 use recsys::prep::split::random::user_based_train_test_split;
-use recsys::{say, Context};
+use recsys::say;
 
+use super::arrays::{float32_array, int_array, ipython_dict};
 use super::outcome::{ModelRun, Part2};
 use super::{fmt_list, lrap_constant, mean, to_f32, Args};
+use crate::notebooks::nb003::cells::Out;
 
 // ## Part 2: Implicit feedback
 pub fn part2(
-    ctx: &Context,
+    out: &Out,
     args: &Args,
     dataset: &Interactions,
     seed: u64,
     verbose: bool,
 ) -> Result<Part2> {
-    let dev = ctx.device;
+    let dev = out.ctx.device;
     tch::manual_seed(seed as i64);
     let (train, test, hash_seed) = user_based_train_test_split(dataset, 0.2);
     let distinct = |i: &Interactions| {
@@ -37,22 +39,14 @@ pub fn part2(
     let train_seqs = to_sequences(&train, 10, 10)?;
     let test_seqs = to_sequences(&test, 10, 10)?;
     if verbose {
-        say!(ctx, "\n## Part 2: Implicit feedback (seed {seed})");
+        say!(out, "\n## Part 2: Implicit feedback (seed {seed})");
         say!(
-            ctx,
+            out,
             "user_based_train_test_split (hash seed {hash_seed}): train {} interactions of {} users, test {} of {} users",
             train.len(),
             distinct(&train),
             test.len(),
             distinct(&test)
-        );
-        say!(ctx, "train = {train_seqs}");
-        say!(ctx, "test = {test_seqs}");
-        say!(
-            ctx,
-            "train.sequences[-1] = {:?} (user {})",
-            train_seqs.row(train_seqs.len() - 1),
-            train_seqs.user_ids[train_seqs.len() - 1]
         );
     }
     let train_t = train_seqs.tensor(dev);
@@ -76,12 +70,15 @@ pub fn part2(
     let mrr = mean(&reciprocal_ranks(&to_f32(&scores), num_items, &targets));
     if verbose {
         say!(
-            ctx,
+            out,
             "pooling epoch losses (pointwise): {}",
             fmt_list(&losses, 4)
         );
-        say!(ctx, "Wall time: {train_s:.2} s");
-        say!(ctx, "sequence_mrr_score(model, test).mean() = {mrr}");
+        say!(out, "Wall time: {train_s:.2} s");
+        say!(out, "sequence_mrr_score(model, test).mean() = {mrr}");
+        say!(out, "train = {train_seqs}");
+        say!(out, "test = {test_seqs}");
+        say!(out, "train.__dict__ =\n{}", sequences_dict(&train_seqs));
     }
     models.push(ModelRun {
         model: "pooling".into(),
@@ -91,20 +88,28 @@ pub fn part2(
     });
 
     // MRR again as label ranking average precision, on softmax probabilities (float32).
-    let probs: Vec<f64> = to_f32(&scores.softmax(-1, Kind::Float))
-        .into_iter()
-        .map(f64::from)
-        .collect();
+    let probs_f32 = to_f32(&scores.softmax(-1, Kind::Float));
+    let probs: Vec<f64> = probs_f32.iter().map(|&p| f64::from(p)).collect();
     let one_hot: Vec<Vec<usize>> = targets.iter().map(|&t| vec![t as usize]).collect();
     let lrap_pooling = label_ranking_average_precision(&probs, num_items, &one_hot);
     if verbose {
-        say!(ctx, "target.shape = ({}, {num_items})", targets.len());
+        say!(out, "target.shape = ({}, {num_items})", targets.len());
+        // y_pred.round(2): numpy rounds float32 halves to even.
+        let rounded: Vec<f32> = probs_f32
+            .iter()
+            .map(|&p| (p * 100.0).round_ties_even() / 100.0)
+            .collect();
         say!(
-            ctx,
+            out,
+            "y_pred.round(2) =\n{}",
+            float32_array(&rounded, &[targets.len(), num_items])
+        );
+        say!(
+            out,
             "label_ranking_average_precision_score(target, y_pred) = {lrap_pooling}"
         );
         say!(
-            ctx,
+            out,
             "Again, the same number (difference {:.1e}).",
             (lrap_pooling - mrr).abs()
         );
@@ -120,12 +125,12 @@ pub fn part2(
     let softmax_popularity = lrap_constant(&popularity, &one_hot);
     if verbose {
         say!(
-            ctx,
+            out,
             "most popular last item: {popular} ({} times); most-popular baseline LRAP = {most_popular}",
             last_train.iter().filter(|&&i| i == popular).count()
         );
         say!(
-            ctx,
+            out,
             "softmax-popularity baseline LRAP = {softmax_popularity}"
         );
     }
@@ -162,7 +167,7 @@ pub fn part2(
         ));
         if verbose {
             say!(
-                ctx,
+                out,
                 "{}: epoch losses (cross-entropy) {}; MRR {mrr:.4}; {train_s:.1} s",
                 rep.name(),
                 fmt_list(&losses, 3)
@@ -178,7 +183,7 @@ pub fn part2(
     if verbose {
         for m in &models {
             say!(
-                ctx,
+                out,
                 "{:8} MRR {:.4}  train {:6.1} s",
                 m.model,
                 m.mrr,
@@ -198,4 +203,17 @@ pub fn part2(
         softmax_popularity,
         models,
     })
+}
+
+/// `train.__dict__` of Spotlight's `SequenceInteractions`, as the notebook's cell shows it.
+pub fn sequences_dict(seqs: &Sequences) -> String {
+    ipython_dict(&[
+        (
+            "sequences",
+            int_array(&seqs.items, &[seqs.len(), seqs.max_len]),
+        ),
+        ("user_ids", int_array(&seqs.user_ids, &[seqs.len()])),
+        ("max_sequence_length", seqs.max_len.to_string()),
+        ("num_items", seqs.num_items.to_string()),
+    ])
 }

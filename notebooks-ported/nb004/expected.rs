@@ -1,7 +1,9 @@
 //! What notebook 004 printed, and its numbers set beside a run's.
 
 use recsys::models::recommender_net::Evaluation;
-use recsys::{say, Context};
+use recsys::say;
+
+use crate::notebooks::nb003::cells::Out;
 
 // Published values. The bands are mean ± 3 sd of this port over seeds 0-4 at the notebook's
 // settings (`scripts/seeds.py 004 --seeds 0-4`, see the README, notebook 004); each holds the
@@ -20,7 +22,7 @@ pub const NB_FIRST_ROWS: &str = "tensor([[ 5,  3,  4,  ..., -1, -1, -1],
 
 /// The RecommenderNet evaluations of both modes side by side, next to the notebook's.
 pub fn print_beside_notebook(
-    ctx: &Context,
+    out: &Out,
     faithful: Option<&Evaluation>,
     corrected_train: Option<&Evaluation>,
     corrected_holdout: Option<&Evaluation>,
@@ -29,9 +31,9 @@ pub fn print_beside_notebook(
         e.map(|e| format!("{:.4}", f(e)))
             .unwrap_or_else(|| "-".into())
     };
-    say!(ctx, "");
+    say!(out, "");
     say!(
-        ctx,
+        out,
         "{:<34} {:>9} {:>9} {:>10} {:>10}",
         "RecommenderNet evaluation",
         "notebook",
@@ -40,7 +42,7 @@ pub fn print_beside_notebook(
         "corrected"
     );
     say!(
-        ctx,
+        out,
         "{:<34} {:>9} {:>9} {:>10} {:>10}",
         "",
         "train",
@@ -61,7 +63,7 @@ pub fn print_beside_notebook(
         ),
     ] {
         say!(
-            ctx,
+            out,
             "{:<34} {:>9.4} {:>9} {:>10} {:>10}",
             name,
             nb,

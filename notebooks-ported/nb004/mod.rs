@@ -37,6 +37,8 @@ use recsys::report::{Check, Report};
 use recsys::runtime::device::device_name;
 use recsys::{report::plot, say, Context};
 
+use crate::notebooks::nb003::cells::Out;
+
 /// Which part-2 models to train.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Modes {
@@ -90,23 +92,25 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let device = ctx.device;
     let seed = ctx.seed_or(DEFAULT_SEED);
     let mut checks = Vec::new();
+    let out = Out::new(ctx);
     if args.threads > 0 {
         tch::set_num_threads(args.threads);
     }
     say!(
-        ctx,
+        out,
         "notebook 004 on {}, seed {seed}, {} CPU thread(s)",
         device_name(device),
         tch::get_num_threads()
     );
 
     // ## Matrix Factorization: ratings = pd.read_csv('ratings_mat.csv')
+    say!(out, "\n## Matrix Factorization");
     let ratings_df = Dataset::Ml100k.ratings(&ctx.data)?;
     let matrix = dense_mf::rating_matrix(&ratings_df)?;
     let (n_users, n_movies) = (matrix.n_users, matrix.n_items);
     let first_rows = dense_mf::torch_int_matrix_repr(&matrix.ratings.narrow(0, 0, 5));
     // print(ratings[:5])
-    say!(ctx, "{first_rows}");
+    say!(out, "{first_rows}");
     checks.push(Check::exact(
         "ratings matrix shape",
         "(943, 1682)",
@@ -124,7 +128,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     };
 
     // n_factors = 50, epochs = 250, logging_rate = 10; SGD lr 0.01, no zero_grad.
-    say!(ctx, "(faithful: the notebook never calls zero_grad, so each SGD step uses the sum of all gradients so far)");
+    say!(out, "(faithful: the notebook never calls zero_grad, so each SGD step uses the sum of all gradients so far)");
     let t = Instant::now();
     tch::manual_seed(seed as i64);
     let mut mf = DenseMf::new(50, n_users, n_movies, 0.01, device)?;
@@ -135,11 +139,11 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
             .double_value(&[]);
         mf_losses.push(loss);
         if epoch % 10 == 0 {
-            say!(ctx, "Loss at epoch {epoch} = {}", py_float(loss));
+            say!(out, "Loss at epoch {epoch} = {}", py_float(loss));
         }
     }
     let mf_last = *mf_losses.last().expect("epochs > 0");
-    say!(ctx, "Last Loss = {}", py_float(mf_last));
+    say!(out, "Last Loss = {}", py_float(mf_last));
     let mf_wall = t.elapsed().as_secs_f64();
 
     // Corrected: the same start (same seed), gradients zeroed before every step.
@@ -153,7 +157,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         })
         .collect();
     say!(
-        ctx,
+        out,
         "[corrected: zero_grad every epoch] Loss at epoch 0 = {}, Last Loss = {}",
         py_float(mf_fixed_losses[0]),
         py_float(*mf_fixed_losses.last().expect("epochs > 0"))
@@ -197,19 +201,21 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
             ],
         )
     })?;
-    say!(ctx, "loss curve: {}", curve.display());
+    say!(out, "loss curve: {}", curve.display());
 
     // #### Save the ratings: rescale to [1, 5], to_csv("answer_ratings.csv")
+    say!(out, "\n#### Save the ratings:");
     let estimated = tch::no_grad(|| dense_mf::rescale_min_max(&mf.estimate(), 1.0, 5.0));
     let csv = dense_mf::labelled_matrix_csv(&estimated)?;
     let answer = ctx.write_output("answer_ratings.csv", csv.as_bytes())?;
     say!(
-        ctx,
+        out,
         "wrote {} ({n_users} × {n_movies}, ratings rescaled to [1, 5])",
         answer.display()
     );
 
     // ## How to make it nonlinear and Deeper?  epochs = 100, batch_sz = 128
+    say!(out, "\n## How to make it nonlinear and Deeper?");
     // ratings = pd.read_csv('ratings.csv'): UserID - 1, MovieID - 1, Rating, in file order.
     let users: Vec<i64> = i64_values(&ratings_df, "user_id")?.map(|u| u - 1).collect();
     let movies: Vec<i64> = i64_values(&ratings_df, "item_id")?.map(|m| m - 1).collect();
@@ -223,7 +229,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let mut faithful_eval = None;
     let mut corrected_eval = None;
     if args.mode != Modes::Corrected {
-        say!(ctx, "(faithful: the hidden layers sit in a plain list, so they are never trained and keep dropout on in eval)");
+        say!(out, "(faithful: the hidden layers sit in a plain list, so they are never trained and keep dropout on in eval)");
         let batches = RatingBatches::new(&users, &movies, &rates, args.batch_size, device)?;
         tch::manual_seed(seed as i64);
         let net = RecommenderNet::new(
@@ -233,12 +239,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
             HiddenLayers::Unregistered,
             device,
         )?;
-        let run = train::train_recommender_net(ctx, &net, &batches, args.epochs, "faithful", true)?;
+        let run =
+            train::train_recommender_net(&out, &net, &batches, args.epochs, "faithful", true)?;
         // # evaluate the model (on the training batches, as the notebook does)
         curves.push(("faithful (last batch)", run.last_batch.clone()));
         let eval = recommender_net::evaluate(&net, &batches)?;
-        say!(ctx, "Average loss = {}", py_float(eval.average_loss));
-        say!(ctx, "Accuracy = {}", py_float(eval.accuracy));
+        say!(out, "Average loss = {}", py_float(eval.average_loss));
+        say!(out, "Accuracy = {}", py_float(eval.accuracy));
         checks.push(Check::band(
             "part 2: loss at epoch 0 (last batch)",
             NB_NET_LOSS_0,
@@ -277,14 +284,15 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         };
         let (train, test) = (pick(&train_rows)?, pick(&test_rows)?);
         say!(
-            ctx,
+            out,
             "[corrected] all layers trained, dropout off in eval; {} training / {} held-out ratings",
             train.n_ratings,
             test.n_ratings
         );
         let net =
             RecommenderNet::new(n_users, n_movies, &config, HiddenLayers::Registered, device)?;
-        let run = train::train_recommender_net(ctx, &net, &train, args.epochs, "corrected", false)?;
+        let run =
+            train::train_recommender_net(&out, &net, &train, args.epochs, "corrected", false)?;
         curves.push(("corrected (last batch)", run.last_batch.clone()));
         let train_eval = recommender_net::evaluate(&net, &train)?;
         let test_eval = if test.is_empty() {
@@ -328,15 +336,15 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
             &series,
         )
     })?;
-    say!(ctx, "loss curve: {}", net_curve.display());
+    say!(out, "loss curve: {}", net_curve.display());
 
     // Both modes side by side, next to the published numbers.
     let (ct, ch) = corrected_eval
         .map(|(t, h)| (Some(t), h))
         .unwrap_or((None, None));
-    expected::print_beside_notebook(ctx, faithful_eval.as_ref(), ct.as_ref(), ch.as_ref());
+    expected::print_beside_notebook(&out, faithful_eval.as_ref(), ct.as_ref(), ch.as_ref());
 
-    Ok(Report {
+    let mut report = Report {
         notebook: "004".into(),
         checks,
         details: Details {
@@ -351,6 +359,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
                 plot: curve,
             },
             part2,
+            transcript: Vec::new(),
         },
-    })
+    };
+    report.details.transcript = out.lines();
+    Ok(report)
 }

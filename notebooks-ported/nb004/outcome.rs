@@ -58,4 +58,7 @@ pub struct Details {
     pub threads: i32,
     pub part1: Part1,
     pub part2: Part2,
+    /// Every line the run printed, in order (for the tests; not in the JSON report).
+    #[serde(skip)]
+    pub transcript: Vec<String>,
 }

@@ -7,7 +7,9 @@ use anyhow::Result;
 use recsys::models::recommender_net::{self, RatingBatches, RecommenderNet};
 use recsys::report::pyfmt::py_float;
 use recsys::train::schedule::{PlateauMode, ReduceLrOnPlateau};
-use recsys::{runtime::progress, say, Context};
+use recsys::{runtime::progress, say};
+
+use crate::notebooks::nb003::cells::Out;
 
 use super::outcome::Training;
 
@@ -37,7 +39,7 @@ impl TrainingRun {
 /// stepped with the LAST batch's loss, printing that loss every epoch (every 10th epoch when not
 /// `print_every_epoch`). Two host reads per epoch (the last batch loss and the mean), none per step.
 pub fn train_recommender_net(
-    ctx: &Context,
+    out: &Out,
     net: &RecommenderNet,
     batches: &RatingBatches,
     epochs: usize,
@@ -65,9 +67,9 @@ pub fn train_recommender_net(
         bar.inc(1);
         bar.set_message(format!("loss {loss:.4} lr {:.1e}", scheduler.lr()));
         if print_every_epoch {
-            bar.suspend(|| say!(ctx, "Loss at epoch {epoch} = {}", py_float(loss)));
+            bar.suspend(|| say!(out, "Loss at epoch {epoch} = {}", py_float(loss)));
         } else if epoch % 10 == 0 || epoch + 1 == epochs {
-            bar.suspend(|| say!(ctx, "[{label}] Loss at epoch {epoch} = {}", py_float(loss)));
+            bar.suspend(|| say!(out, "[{label}] Loss at epoch {epoch} = {}", py_float(loss)));
         }
     }
     bar.finish_and_clear();
@@ -79,12 +81,12 @@ pub fn train_recommender_net(
         format!("[{label}] ")
     };
     say!(
-        ctx,
+        out,
         "{prefix}Last Loss = {}",
         py_float(*run.last_batch.last().expect("epochs > 0"))
     );
     say!(
-        ctx,
+        out,
         "{prefix}({epochs} epochs × {} batches in {:.1} s, {:.0} steps/s, final lr {:.2e})",
         batches.len(),
         run.wall_s,

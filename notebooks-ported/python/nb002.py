@@ -1,5 +1,9 @@
 """PyTorch twin of `recsys notebook 002` (the Spotlight homework), without Spotlight.
 
+It also prints the notebook's cells that show arrays (`train.__dict__`, `y_pred`, `X_train[:5]`,
+the sequences' `train.__dict__`, `y_pred.round(2)`) with numpy's and torch's own reprs; `--json`
+returns them under "cells".
+
 Same pipeline as the Rust port, with every random draw made through torch in the same order, so
 a seeded run prints the same counts and (up to float rounding) the same losses and metrics:
 
@@ -12,7 +16,12 @@ a seeded run prints the same counts and (up to float rounding) the same losses a
           pooling model with the pointwise loss (3 epochs); MRR, LRAP, popularity baselines;
           then CBOW, GRU, LSTM with cross-entropy (each after torch.manual_seed(seed + 1000 k)).
 
-Usage: python nb002.py [--seed 0] [--part both|1|2] [--seq-epochs 10] [--json]
+The notebook draws no plot; its exercise asks for the train and test RMSE curves, which the
+port draws as nb002_cf_rmse.png. `--plots DIR` writes the same curves as DIR/nb002_cf_rmse.json
+(title, axis labels, epochs, one list per line of the port's chart) for any plotting tool: the
+project's Python has no matplotlib.
+
+Usage: python nb002.py [--seed 0] [--part both|1|2] [--seq-epochs 10] [--plots DIR] [--json]
 """
 
 import argparse
@@ -32,6 +41,31 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def log(*a):
     print(*a, file=sys.stderr if ARGS.json else sys.stdout)
+
+
+def save_plot_data(name, title, xlabel, ylabel, series):
+    """One of the port's charts as data: ARGS.plots/NAME.json (nothing without --plots)."""
+    if not ARGS.plots:
+        return
+    Path(ARGS.plots).mkdir(parents=True, exist_ok=True)
+    n = max(len(v) for v in series.values())
+    chart = {"title": title, "x_label": xlabel, "y_label": ylabel, "x": list(range(1, n + 1)), "series": series}
+    path = Path(ARGS.plots) / f"{name}.json"
+    path.write_text(json.dumps(chart) + "\n")
+    log(f"plot data: {path}")
+
+
+def ipython_dict(entries):
+    """A dict of reprs as Jupyter shows it when it does not fit on one line: one entry a line,
+    a value's continuation lines indented by one more space."""
+    items = [f"{k!r}: " + repr(v).replace("\n", "\n ") for k, v in entries.items()]
+    return "{" + ",\n ".join(items) + "}"
+
+
+def show(out, name, text):
+    """Print one of the notebook's cells as the port prints it, and keep it for --json."""
+    log(f"{name} =\n{text}")
+    out["cells"][name] = text
 
 
 def load():
@@ -82,6 +116,10 @@ def part1(df, seed, out):
     t = lambda s, dt=torch.long: torch.tensor(s.to_numpy(), dtype=dt)
     tu, ti, tr_r = t(tr.user_id), t(tr.item_id), t(tr.rating, torch.float32)
     eu, ei, te_r = t(te.user_id), t(te.item_id), t(te.rating, torch.float32)
+    as32 = lambda col, dt=np.int32: col.to_numpy().astype(dt)
+    show(out, "train.__dict__", ipython_dict({
+        "num_users": nu, "num_items": ni, "user_ids": as32(tr.user_id), "item_ids": as32(tr.item_id),
+        "ratings": as32(tr.rating, np.float32), "timestamps": as32(tr.timestamp), "weights": None}))
 
     model = Bilinear(nu, ni, 32)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=0.0)
@@ -89,6 +127,9 @@ def part1(df, seed, out):
     log("explicit epoch losses:", [round(x, 4) for x in losses])
     with torch.no_grad():
         pred = model(eu, ei)
+    show(out, "y_pred", repr(pred.numpy()))
+    first = (repr(torch.stack([tu[:5], ti[:5]], 1)), repr(tr_r[:5]))
+    show(out, "X_train[:5], y_train[:5]", "(" + ",\n ".join(r.replace("\n", "\n ") for r in first) + ")")
     rmse = ((te_r - pred) ** 2).mean().sqrt().item()
     mean = tr_r.mean()
     baseline = ((te_r - mean) ** 2).mean().sqrt().item()
@@ -96,6 +137,7 @@ def part1(df, seed, out):
     out["epochs"] = losses
     out["metrics"].update(rmse=rmse, baseline_rmse=baseline)
 
+    rmse = {}
     for wd in (1e-3, 0.0):
         net = Bilinear(nu, ni, 20)
         net.global_bias = torch.nn.Parameter(torch.full((1,), mean.item()))
@@ -111,6 +153,14 @@ def part1(df, seed, out):
             log(f"wd {wd} epoch {epoch:2}: mean batch MSE {loss:.4f}, train RMSE {a:.4f}, test RMSE {b:.4f}")
         out["metrics"][f"cf_test_rmse_wd{wd}"] = curve[-1][2]
         out["losses"][f"cf_wd{wd}"] = [c[0] for c in curve]
+        rmse[wd] = curve
+    (wd, no_wd) = rmse[1e-3], rmse[0.0]
+    save_plot_data("nb002_cf_rmse", "CollaborativeFilteringModel: RMSE per epoch", "epoch", "RMSE", {
+        "train, weight decay 1e-3": [c[1] for c in wd],
+        "test, weight decay 1e-3": [c[2] for c in wd],
+        "train, no weight decay": [c[1] for c in no_wd],
+        "test, no weight decay": [c[2] for c in no_wd],
+    })
 
 
 # ---- part 2 -------------------------------------------------------------------------------
@@ -135,13 +185,14 @@ def murmurhash3_32(key, seed):
 
 def to_sequences(df, max_len=10, step=10):
     df = df.sort_values(["user_id", "timestamp"], kind="stable")
-    rows = []
-    for _, items in df.groupby("user_id", sort=True)["item_id"]:
+    rows, users = [], []
+    for user, items in df.groupby("user_id", sort=True)["item_id"]:
         items = items.to_numpy()
         for end in range(len(items), 0, -step):
             w = items[max(end - max_len, 0):end]
             rows.append(np.concatenate([np.zeros(max_len - len(w), dtype=np.int64), w]))
-    return torch.tensor(np.array(rows), dtype=torch.long)
+            users.append(user)
+    return torch.tensor(np.array(rows), dtype=torch.long), np.array(users, dtype=np.int32)
 
 
 def mrr_of(scores, targets):
@@ -246,7 +297,7 @@ def part2(df, seed, out, seq_epochs):
     users = df.user_id.unique()
     in_test = {u: murmurhash3_32(int(u), hash_seed) % 100 / 100.0 < 0.2 for u in users}
     mask = df.user_id.map(in_test).to_numpy()
-    train, test = to_sequences(df[~mask]), to_sequences(df[mask])
+    (train, train_users), (test, _) = to_sequences(df[~mask]), to_sequences(df[mask])
     log(f"hash seed {hash_seed}; train {len(train)} sequences, test {len(test)} sequences")
     out["metrics"].update(train_sequences=len(train), test_sequences=len(test))
     prefixes, targets = test[:, :-1], test[:, -1].numpy()
@@ -257,10 +308,15 @@ def part2(df, seed, out, seq_epochs):
     with torch.no_grad():
         scores = model.next(prefixes)
     mrr = mrr_of(scores, targets)
-    lrap = lrap_of(torch.softmax(scores, -1).numpy(), targets)
+    probs = torch.softmax(scores, -1).numpy()
+    lrap = lrap_of(probs, targets)
     log(f"pooling losses {[round(x, 4) for x in losses]}; MRR {mrr}; LRAP {lrap}; {time.time() - t0:.1f} s")
     out["losses"]["pooling"] = losses
     out["metrics"].update(pooling_mrr=mrr, pooling_lrap=lrap)
+    show(out, "train.__dict__ (sequences)", ipython_dict({
+        "sequences": train.numpy().astype(np.int32), "user_ids": train_users,
+        "max_sequence_length": train.shape[1], "num_items": ni}))
+    show(out, "y_pred.round(2)", repr(probs.round(2)))
 
     last = train[:, -1].numpy()
     counts = np.bincount(last, minlength=ni).astype(float)
@@ -290,11 +346,14 @@ if __name__ == "__main__":
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--part", choices=["1", "2", "both"], default="both")
     ap.add_argument("--seq-epochs", type=int, default=10)
+    ap.add_argument("--plots", metavar="DIR", help="write the data of the port's plot as JSON into DIR")
     ap.add_argument("--json", action="store_true")
     ARGS = ap.parse_args()
+    # Print summarised arrays as the notebook's numpy did: numpy 2.2 added "shape=(n,)" to them.
+    np.set_printoptions(legacy="2.1")
     torch.set_num_threads(1)
     start = time.time()
-    out = {"epochs": [], "losses": {}, "metrics": {}}
+    out = {"epochs": [], "losses": {}, "metrics": {}, "cells": {}}
     df = load()
     if ARGS.part != "2":
         part1(df, ARGS.seed, out)

@@ -10,8 +10,12 @@ torch.optim.Adam updates its first moment with lerp_, libtorch's C++ Adam (tch, 
 with mul_/add_: ulp differences that training amplifies. `--adam libtorch` uses the C++ formula
 and then matches the Rust port number for number (checked: seed 0, 1 epoch, last-batch loss
 1.1778125762939453 in both); the default `--adam torch` is stock PyTorch.
+The notebook draws no plot; the port draws its two loss curves (nb004_dense_mf_loss.png,
+nb004_recommender_net_loss.png). `--plots DIR` writes the same curves as JSON beside them
+(title, axis labels, epochs, one list per line of the port's chart) for any plotting tool: the
+project's Python has no matplotlib.
 Usage: python nb004.py [--seed 0] [--epochs 100] [--mf-epochs 250] [--mode both] [--json]
-       [--csv answer_ratings.csv] [--data ../../data/ml-100k/u.data]
+       [--csv answer_ratings.csv] [--plots DIR] [--data ../../data/ml-100k/u.data]
 """
 import argparse
 import json
@@ -30,6 +34,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def say(args, *a):
     print(*a, file=sys.stderr if args.json else sys.stdout)
+
+
+def save_plot_data(args, name, title, xlabel, ylabel, series):
+    """One of the port's charts as data: args.plots/NAME.json (nothing without --plots)."""
+    if not args.plots:
+        return
+    os.makedirs(args.plots, exist_ok=True)
+    n = max(len(v) for v in series.values())
+    chart = {"title": title, "x_label": xlabel, "y_label": ylabel, "x": list(range(1, n + 1)), "series": series}
+    path = os.path.join(args.plots, f"{name}.json")
+    with open(path, "w") as f:
+        f.write(json.dumps(chart) + "\n")
+    say(args, f"plot data: {path}")
 
 
 def rating_matrix(df):
@@ -149,6 +166,7 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--csv", help="write answer_ratings.csv here")
     p.add_argument("--data", default=os.path.join(HERE, "../../data/ml-100k/u.data"))
+    p.add_argument("--plots", metavar="DIR", help="write the data of the port's plots as JSON into DIR")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     if args.threads > 0:
@@ -167,6 +185,8 @@ def main():
     say(args, f"Last Loss = {mf[-1]}")
     mf_fixed, _ = dense_mf(ratings, exist, args.mf_epochs, args.seed, zero_grad=True)
     say(args, f"[corrected] Loss at epoch 0 = {mf_fixed[0]}, Last Loss = {mf_fixed[-1]}")
+    save_plot_data(args, "nb004_dense_mf_loss", "Dense-matrix MF: masked MSE per epoch (SGD lr 0.01)",
+                   "epoch", "loss", {"faithful (gradients accumulate)": mf, "corrected (zero_grad)": mf_fixed})
     if args.csv:
         est = est.numpy()
         est = 1 + 4 * (est - est.min()) / (est.max() - est.min())
@@ -202,6 +222,9 @@ def main():
         say(args, f"[corrected] train: {ev}  held out: {hv}")
         out["corrected"] = {"losses": losses, "train_eval": ev, "holdout_eval": hv, "wall_s": wall}
         epochs = epochs or losses
+    curves = {f"{mode} (last batch)": out[mode]["losses"] for mode in ("faithful", "corrected") if mode in out}
+    save_plot_data(args, "nb004_recommender_net_loss", "RecommenderNet: MSE of the last batch per epoch",
+                   "epoch", "loss", curves)
     if args.json:
         print(json.dumps({"epochs": epochs, "metrics": out, "wall_s": time.time() - t0}))
 

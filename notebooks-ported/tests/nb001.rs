@@ -247,3 +247,111 @@ fn neighbours_scale_to_movielens() {
     let items = x.item_based_suggestions(0, false);
     assert!(items.iter().all(|&(i, _)| !x.has(0, i)));
 }
+
+#[test]
+fn the_port_prints_the_notebooks_cells_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = Args {
+        epochs: 2,
+        ..args()
+    };
+    let report = nb001::run(&ctx(&dir), &short).unwrap();
+    let (lines, at) = super::nb002::lines_in_order(
+        &report.details.transcript,
+        &[
+            "# 1. Recommending What's popular",
+            "popular_interests=Counter({'Python': 4, 'R': 4,", // In [3]
+            "[('Python', 4),",                                 // In [8]
+            "[('R', 4), ('Big Data', 3),",                     // In [9]
+            "# 2. User-based collaborative filtering",
+            "unique_interests=['Big Data', 'C++',", // In [10]
+            "user_1_interest_vector: [1, 0, 1,",    // In [11]
+            "[[1, 0, 1, 1, 1, 0, 1,",               // In [14]
+            "user_similarities[0]=[1.0, 0.3380617018914066,", // In [17]
+            "[(9, 0.5669467095138409), (1,",        // In [19]
+            "[('MapReduce', 0.5669467095138409),",  // In [21]
+            "# 3. Item-based collaborative filtering",
+            "user_interest_vectors[0]=[1, 0, 1,",   // In [22]
+            "interest_user_matrix[0]=[1, 0, 0, 0,", // In [28]
+            "[1.0, 0.0, 0.4082482904638631,",       // In [29]
+            "[('Hadoop', 0.8164965809277261),",     // In [31]
+            "[('Spark', 4.146264369941973),",       // In [33]
+            "# 4. Matrix Factorization for Recommendation",
+            "[('1', 'Toy Story (1995)'), ('2',", // In [36]
+            "[Rating(user_id='196', movies_id='242', rating=3.0),", // In [37]
+            "{'50': [], '181': []}",             // In [39]
+            "4.358491 Star Wars (1977)",         // In [42]
+            "4.007890 Return of the Jedi (1983)",
+            "## 4(a). Create a baseline model",
+            "1.2609526646939684", // In [45]
+            "## 4(b). Embeddings, trained by SGD",
+            "(--prior-runs 1: ",
+            "(train, epoch 1,", // In [51], the tqdm bars
+            "(validation, epoch 1)",
+            "(train, epoch 2,",
+            "(validation, epoch 2)",
+            "(test)",
+            "## Beyond the notebook: PCA of the movie vectors",
+        ],
+    );
+    // the SGD part opens with the line on --prior-runs: inferred, and how to run the cell alone
+    let note = &lines[at[26]];
+    assert_eq!(at[26], at[25] + 1, "{note}");
+    assert!(note.contains("inferred from the notebook's execution counters"));
+    assert!(note.contains("--prior-runs 0 runs the cell alone"));
+    // In [8] and In [21] are pprinted one pair a line, In [9] fits on one
+    assert_eq!(lines[at[2] + 4], " ('probability', 3)]");
+    assert_eq!(
+        lines[at[10] + 13],
+        " ('programming languages', 0.1543033499620919)]"
+    );
+    assert!(lines[at[3]].ends_with("('statistics', 3)]"));
+    // every bar line reads "avg loss: avg_loss=<float>: n/n"
+    for line in &lines[at[27]..=at[31]] {
+        assert!(line.starts_with("avg loss: avg_loss="), "{line}");
+    }
+    // without prior runs the note says how the default differs
+    let alone = nb001::part2::prior_runs_note(&Args {
+        prior_runs: 0,
+        ..args()
+    });
+    assert!(alone.starts_with("(--prior-runs 0: the training cell runs alone"));
+}
+
+/// Part 1 is deterministic: the twin (`nb001.py --toy-only`, fresh Python) prints the port's
+/// text character for character. Like the parity tests, it needs the project's Python.
+#[test]
+fn parity_toy_section_identical_in_the_twin() {
+    let script = crate::compare::twin_path("001").unwrap();
+    let (twin, _) =
+        crate::compare::run_python_json(&script, &["--toy-only".to_string(), "--json".to_string()])
+            .unwrap_or_else(|e| panic!("the twin of 001 needs the project's Python: {e:#}"));
+    let toy = twin["toy"].as_object().expect("the twin's \"toy\" outputs");
+    let dir = tempfile::tempdir().unwrap();
+    let short = Args {
+        epochs: 1,
+        prior_runs: 0,
+        ..args()
+    };
+    let report = nb001::run(&ctx(&dir), &short).unwrap();
+    let mut compared = 0;
+    for c in report
+        .checks
+        .iter()
+        .filter(|c| toy.contains_key(&c.quantity))
+    {
+        assert_eq!(
+            toy[&c.quantity].as_str().unwrap(),
+            c.this_run,
+            "{}",
+            c.quantity
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 14, "the toy section's 14 printed outputs");
+    let t = ToyInterests::new();
+    assert_eq!(
+        toy["item_based_suggestions(0) corrected"].as_str().unwrap(),
+        t.pprint_scores(&t.data.item_based_suggestions(0, false))
+    );
+}

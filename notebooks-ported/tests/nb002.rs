@@ -264,3 +264,185 @@ fn pooling_mrr_is_banded_once_and_lrap_must_equal_it() {
     // LRAP that is not the MRR (even inside the band) is reported.
     assert_eq!(statuses(0.045, 0.040), (1, Status::Differs { band: None }));
 }
+
+/// The transcript's lines (a multi-line print split into its lines), and the line of each
+/// needle, found in the given order (each after the previous one). Shared by the cell-order
+/// tests of notebooks 001, 002 and 004.
+pub(super) fn lines_in_order(transcript: &[String], needles: &[&str]) -> (Vec<String>, Vec<usize>) {
+    let lines: Vec<String> = transcript
+        .iter()
+        .flat_map(|t| t.split('\n').map(str::to_string))
+        .collect();
+    let mut at = 0;
+    let mut found = Vec::new();
+    for needle in needles {
+        let k = lines[at..]
+            .iter()
+            .position(|l| l.contains(needle))
+            .map(|p| at + p)
+            .unwrap_or_else(|| {
+                panic!("no {needle:?} after line {at}:\n{}", lines[at..].join("\n"))
+            });
+        found.push(k);
+        at = k + 1;
+    }
+    (lines, found)
+}
+
+/// Numbers in a printed array row, `...` left out.
+fn numbers(row: &str) -> usize {
+    row.split([',', ' ', '[', ']', '(', ')'])
+        .filter(|c| c.parse::<f64>().is_ok() || c.ends_with('.'))
+        .filter(|c| *c != "...")
+        .count()
+}
+
+#[test]
+fn the_port_prints_the_notebooks_cells_in_order() {
+    use crate::notebooks::nb002::{run, Args};
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = recsys::Context::for_tests(dir.path());
+    let args = Args {
+        seeds: 1,
+        part: "both".into(),
+        models: vec![Representation::Cbow],
+        seq_epochs: 1,
+        quick: true,
+        threads: 1,
+    };
+    let report = run(&ctx, &args).unwrap();
+    let (lines, at) = lines_in_order(
+        &report.details.transcript,
+        &[
+            "## Part 1: Explicit feedback",
+            "<Interactions dataset (944 users x 1683 items x 100000 interactions)>", // In [3]
+            "train.__dict__ =",                                                      // In [4]
+            "{'num_users': 944,",
+            " 'num_items': 1683,",
+            " 'user_ids': array([",
+            " 'item_ids': array([",
+            " 'ratings': array([",
+            " 'timestamps': array([",
+            " 'weights': None}",
+            "As an example, user ",               // In [5]
+            "len(train) / len(dataset) = 0.8",    // In [6]
+            "rmse_score(model, test) = ",         // In [7]
+            "y_pred =",                           // In [9]
+            "X_train[:5], y_train[:5] =",         // In [10]
+            "our_rmse(y_test, y_pred) = tensor(", // In [11]
+            "Yes, I got the same thing.",
+            "our_rmse(y_test, torch.ones_like(y_test) * y_train.mean()) = tensor(", // In [12]
+            "CollaborativeFilteringModel(embedding 20)",                            // the exercise
+            "## Part 2: Implicit feedback",
+            "sequence_mrr_score(model, test).mean() = ", // In [17]
+            "train = <Sequence interactions dataset (",  // In [18]
+            "train.__dict__ =",                          // In [19]
+            "{'sequences': array([[",
+            " 'user_ids': array([",
+            " 'max_sequence_length': 10,",
+            " 'num_items': 1683}",
+            "target.shape = (",                                         // In [20]
+            "y_pred.round(2) =",                                        // In [21]
+            "label_ranking_average_precision_score(target, y_pred) = ", // In [22]
+            "most-popular baseline LRAP = ",                            // In [23]
+            "softmax-popularity baseline LRAP = ",                      // In [24]
+            "cbow: epoch losses",                                       // the exercise
+        ],
+    );
+    // In [4]: each array shows its first and last three values; timestamps wrap as in the notebook
+    for k in [at[5], at[6], at[7]] {
+        assert!(
+            lines[k].contains(", ..., ") && lines[k].ends_with(","),
+            "{}",
+            lines[k]
+        );
+        assert_eq!(numbers(&lines[k]), 6, "{}", lines[k]);
+    }
+    assert!(lines[at[7]].contains("dtype=float32)"));
+    assert!(
+        lines[at[8] + 1].starts_with("        ") && lines[at[8] + 1].ends_with("], dtype=int32),")
+    );
+    // In [9]: y_pred, float32 values padded to one width, wrapped after five
+    let y = &lines[at[13] + 1];
+    assert!(
+        y.starts_with("array([") && y.contains(", ..., ") && numbers(y) == 5,
+        "{y}"
+    );
+    assert!(lines[at[13] + 2].ends_with("], dtype=float32)"));
+    // In [10]: five (user, item) rows, then five whole-number ratings
+    let x = &lines[at[14] + 1..at[14] + 7];
+    assert!(
+        x[0].starts_with("(tensor([[") && x[4].ends_with("]]),"),
+        "{x:?}"
+    );
+    assert!(x[1..4]
+        .iter()
+        .all(|r| r.starts_with("         [") && numbers(r) == 2));
+    assert!(x[5].starts_with(" tensor([") && x[5].ends_with(".]))") && numbers(x[5].as_str()) == 5);
+    // In [19]: the sequences, 3 + 3 rows of 3 + 3 ids, then the user ids
+    let s = &lines[at[23]..at[23] + 7];
+    assert_eq!(s[3].trim(), "...,");
+    for row in s.iter().filter(|r| r.trim() != "...,") {
+        assert_eq!(numbers(row), 6, "{row}");
+    }
+    assert!(s[6].ends_with("]], dtype=int32),"));
+    // In [21]: probabilities rounded to 2 decimals, 3 + 3 rows of 3 + 3
+    let p = &lines[at[28] + 1..at[28] + 8];
+    assert!(
+        p[0].starts_with("array([[") && p[6].ends_with("]], dtype=float32)"),
+        "{p:?}"
+    );
+    assert_eq!(p[3].trim(), "...,");
+    for row in p.iter().filter(|r| r.trim() != "...,") {
+        assert_eq!(numbers(row), 6, "{row}");
+        assert!(row.contains("0."), "{row}");
+    }
+}
+
+/// The twin prints the notebook's array cells with numpy's and torch's own reprs; where the
+/// arrays hold the same values (the split and the sequences, drawn from the same seed), the
+/// port's text is the same, character for character. Like the parity tests, it needs the
+/// project's Python.
+#[test]
+fn parity_array_cells_identical_in_the_twin() {
+    use crate::notebooks::nb002::{run, Args};
+    let script = crate::compare::twin_path("002").unwrap();
+    let flags = ["--seq-epochs", "1", "--json"].map(String::from);
+    let (twin, _) = crate::compare::run_python_json(&script, &flags)
+        .unwrap_or_else(|e| panic!("the twin of 002 needs the project's Python: {e:#}"));
+    let cell = |name: &str| twin["cells"][name].as_str().expect(name).to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let args = Args {
+        seeds: 1,
+        part: "both".into(),
+        models: vec![],
+        seq_epochs: 1,
+        quick: true,
+        threads: 1,
+    };
+    let report = run(&recsys::Context::for_tests(dir.path()), &args).unwrap();
+    let printed = |name: &str| -> Vec<String> {
+        let head = format!("{name} =\n");
+        report
+            .details
+            .transcript
+            .iter()
+            .filter_map(|t| t.strip_prefix(&head).map(str::to_string))
+            .collect()
+    };
+    let dicts = printed("train.__dict__");
+    assert_eq!(dicts.len(), 2, "part 1's and part 2's train.__dict__");
+    assert_eq!(dicts[0], cell("train.__dict__"));
+    assert_eq!(dicts[1], cell("train.__dict__ (sequences)"));
+    assert_eq!(
+        printed("X_train[:5], y_train[:5]"),
+        [cell("X_train[:5], y_train[:5]")]
+    );
+    // the predictions come from different training runs: the same layout, not the same values
+    let shape = |text: &str| -> Vec<usize> { text.lines().map(numbers).collect() };
+    assert_eq!(shape(&printed("y_pred")[0]), shape(&cell("y_pred")));
+    assert_eq!(
+        shape(&printed("y_pred.round(2)")[0]),
+        shape(&cell("y_pred.round(2)"))
+    );
+}

@@ -115,3 +115,59 @@ fn short_run_writes_outputs_and_refuses_to_overwrite() {
     let err = crate::notebooks::nb004::run(&ctx, &args).unwrap_err();
     assert!(format!("{err:#}").contains("--force"), "{err:#}");
 }
+
+#[test]
+fn the_port_prints_the_notebooks_cells_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::for_tests(dir.path());
+    let args = Args {
+        mf_epochs: 21,
+        epochs: 2,
+        batch_size: 1024,
+        mode: Modes::Faithful,
+        holdout: 0.2,
+        threads: 1,
+    };
+    let report = crate::notebooks::nb004::run(&ctx, &args).unwrap();
+    let (lines, at) = super::nb002::lines_in_order(
+        &report.details.transcript,
+        &[
+            "## Matrix Factorization",
+            "tensor([[ 5,  3,  4,  ..., -1, -1, -1],", // In [15]: print(ratings[:5])
+            "Loss at epoch 0 = ",                      // In [17]
+            "Loss at epoch 10 = ",
+            "Loss at epoch 20 = ",
+            "Last Loss = ",
+            "#### Save the ratings:", // In [18]
+            "## How to make it nonlinear and Deeper?",
+            "Loss at epoch 0 = ", // In [22], every epoch
+            "Loss at epoch 1 = ",
+            "Last Loss = ",
+            "Average loss = ", // In [23]
+            "Accuracy = ",
+        ],
+    );
+    // print(ratings[:5]) is the notebook's, line for line
+    assert_eq!(
+        lines[at[1]..at[1] + 5].join("\n"),
+        crate::notebooks::nb004::expected::NB_FIRST_ROWS
+    );
+    // part 1 logs every 10th epoch only; part 2 every epoch, each as "Loss at epoch N = <float>"
+    let logged = |from: usize, to: usize| -> Vec<usize> {
+        lines[from..to]
+            .iter()
+            .filter_map(|l| l.strip_prefix("Loss at epoch "))
+            .map(|l| {
+                let (epoch, loss) = l.split_once(" = ").unwrap();
+                assert!(loss.parse::<f64>().is_ok(), "{l}");
+                epoch.parse().unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(logged(at[1], at[6]), [0, 10, 20]);
+    assert_eq!(logged(at[7], at[12]), [0, 1]);
+    for k in [at[11], at[12]] {
+        let value = lines[k].split(" = ").nth(1).unwrap();
+        assert!(value.parse::<f64>().is_ok(), "{}", lines[k]);
+    }
+}
