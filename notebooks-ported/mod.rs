@@ -8,6 +8,7 @@ pub mod nb002;
 pub mod nb003;
 pub mod nb004;
 pub mod registry;
+pub mod transcript;
 
 #[cfg(test)]
 mod tests;

@@ -11,10 +11,10 @@ use recsys::eval::sampled::SampledCandidates;
 use recsys::models::neumf::{NeuMF, NeuMFConfig};
 use recsys::{report::plot, say};
 
-use super::cells::Out;
 use super::outcome::{ModelRuns, TrainingData};
 use super::train::{evaluate, train_fn};
 use super::{Args, Mode};
+use crate::notebooks::transcript::Out;
 
 /// The heading printed before anything the notebook did not run.
 pub const HEADING: &str = "beyond the notebook: NeuMF (the notebook's TODO)";

@@ -9,8 +9,9 @@ use recsys::data::{time, Dataset};
 use recsys::prep::{self, IdMap};
 use recsys::{report::plot, say, Context};
 
-use super::cells::{self, Out};
+use super::cells;
 use super::{Args, Mode};
+use crate::notebooks::transcript::Out;
 
 /// The ratings with `datetime` (milliseconds, local time) and `date` columns, and the
 /// interactions (ratings above 3).

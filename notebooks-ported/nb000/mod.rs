@@ -41,8 +41,8 @@ use recsys::report::Report;
 use recsys::train::negatives;
 use recsys::{report::plot, say, Context};
 
+use crate::notebooks::transcript::Out;
 use beyond::TrainingSets;
-use cells::Out;
 use data::positives_by_user;
 use outcome::{DataFingerprint, Details, ModelRuns, Outcome, Settings, TrainingData};
 use train::{evaluate, train_fn};

@@ -9,9 +9,9 @@ use recsys::optim::Adam;
 use recsys::{runtime::progress, say};
 use tch::{nn, Device, Kind, Tensor};
 
-use super::cells::Out;
 use super::outcome::{TrainLog, TrainingData};
 use super::{Args, Mode, KS};
+use crate::notebooks::transcript::Out;
 
 /// The notebook's `train_fn`: Adam and BCE-with-logits over shuffled batches, one progress bar
 /// per epoch (on a terminal; elsewhere tqdm's last line, as the notebook shows it). Batches are

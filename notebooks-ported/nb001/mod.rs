@@ -45,7 +45,7 @@ use recsys::report::pyfmt::{pprint_list, py_float, py_list, py_str};
 use recsys::report::{Check, Report};
 use recsys::{say, Context};
 
-use crate::notebooks::nb003::cells::Out;
+use crate::notebooks::transcript::Out;
 use expected::printed;
 use outcome::Details;
 use toy::ToyInterests;

@@ -13,7 +13,7 @@ use recsys::report::Check;
 use recsys::rng::pyrandom::PyRandom;
 use recsys::say;
 
-use crate::notebooks::nb003::cells::Out;
+use crate::notebooks::transcript::Out;
 
 use super::expected::*;
 use super::movies::*;

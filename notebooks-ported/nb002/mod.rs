@@ -32,7 +32,7 @@ use recsys::models::sequence::Representation;
 use recsys::report::Report;
 use recsys::{say, Context};
 
-use crate::notebooks::nb003::cells::Out;
+use crate::notebooks::transcript::Out;
 use outcome::{Details, Part1, Part2, SeedRun};
 
 pub use twin::Nb002;

@@ -20,7 +20,7 @@ use super::arrays::{
 };
 use super::outcome::Part1;
 use super::{fmt_list, to_f32, Args};
-use crate::notebooks::nb003::cells::Out;
+use crate::notebooks::transcript::Out;
 
 // ## Part 1: Explicit feedback
 pub fn part1(

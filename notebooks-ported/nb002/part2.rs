@@ -17,7 +17,7 @@ use recsys::say;
 use super::arrays::{float32_array, int_array, ipython_dict};
 use super::outcome::{ModelRun, Part2};
 use super::{fmt_list, lrap_constant, mean, to_f32, Args};
-use crate::notebooks::nb003::cells::Out;
+use crate::notebooks::transcript::Out;
 
 // ## Part 2: Implicit feedback
 pub fn part2(

@@ -5,44 +5,12 @@
 //! notebook's; the shapes and the layout are the notebook's. [`ScoreSummary`] holds the figures
 //! of the score matrix that are set beside the notebook's printed ones.
 
-use std::cell::RefCell;
-use std::fmt;
-
 use anyhow::Result;
 use tch::{Kind, Tensor};
 
+use crate::notebooks::transcript::Out;
 use recsys::models::two_tower::TowerBatch;
-use recsys::{say, Context};
-
-/// The port's printer: each line goes to [`Context::say`] and is kept, in order, so that a test
-/// can read what was printed (`say!(out, ...)` works as with a [`Context`]).
-pub struct Out<'a> {
-    /// The run's context.
-    pub ctx: &'a Context,
-    lines: RefCell<Vec<String>>,
-}
-
-impl<'a> Out<'a> {
-    /// A printer over `ctx`, with nothing printed yet.
-    pub fn new(ctx: &'a Context) -> Out<'a> {
-        Out {
-            ctx,
-            lines: RefCell::new(Vec::new()),
-        }
-    }
-
-    /// Print one line and keep it.
-    pub fn say(&self, args: fmt::Arguments) {
-        let line = args.to_string();
-        self.ctx.say(format_args!("{line}"));
-        self.lines.borrow_mut().push(line);
-    }
-
-    /// Every line printed so far.
-    pub fn lines(&self) -> Vec<String> {
-        self.lines.borrow().clone()
-    }
-}
+use recsys::say;
 
 /// Figures of the score matrix `user_emb[test users] @ item_emb.T` beside the notebook's print.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -33,7 +33,8 @@ use recsys::report::Report;
 use recsys::runtime::progress::epoch_bar;
 use recsys::{say, Context};
 
-use cells::{Out, ScoreSummary};
+use crate::notebooks::transcript::Out;
+use cells::ScoreSummary;
 use expected::PUBLISHED;
 use outcome::Details;
 

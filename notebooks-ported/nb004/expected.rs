@@ -3,7 +3,7 @@
 use recsys::models::recommender_net::Evaluation;
 use recsys::say;
 
-use crate::notebooks::nb003::cells::Out;
+use crate::notebooks::transcript::Out;
 
 // Published values. The bands are mean ± 3 sd of this port over seeds 0-4 at the notebook's
 // settings (`scripts/seeds.py 004 --seeds 0-4`, see the README, notebook 004); each holds the

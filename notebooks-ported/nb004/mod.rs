@@ -37,7 +37,7 @@ use recsys::report::{Check, Report};
 use recsys::runtime::device::device_name;
 use recsys::{report::plot, say, Context};
 
-use crate::notebooks::nb003::cells::Out;
+use crate::notebooks::transcript::Out;
 
 /// Which part-2 models to train.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use recsys::report::pyfmt::py_float;
 use recsys::train::schedule::{PlateauMode, ReduceLrOnPlateau};
 use recsys::{runtime::progress, say};
 
-use crate::notebooks::nb003::cells::Out;
+use crate::notebooks::transcript::Out;
 
 use super::outcome::Training;
 
