@@ -74,15 +74,6 @@ fn deterministic_numbers_match_the_notebook() {
     assert!(dir.path().join("000-loss-per-epoch-all.png").exists());
 }
 
-/// The first line at or after `from` that contains `needle`.
-fn find(lines: &[String], from: usize, needle: &str) -> usize {
-    lines[from..]
-        .iter()
-        .position(|l| l.contains(needle))
-        .map(|p| from + p)
-        .unwrap_or_else(|| panic!("no {needle:?} after line {from}:\n{}", lines.join("\n")))
-}
-
 /// The notebook's section headings and printed cells come in its order (2 epochs without
 /// sampling, 1 with), its loss plot before the trained recall, and NeuMF only after the
 /// notebook's flow, under a heading saying it is beyond it.
@@ -142,10 +133,10 @@ fn the_port_prints_the_notebooks_cells_in_order() {
     ]);
     let mut at = 0;
     for needle in order {
-        at = find(lines, at, needle) + 1;
+        at = super::find(lines, at, needle) + 1;
     }
     // ratings.head() as pandas prints it
-    let h = find(lines, 0, "   userId  movieId  rating  timestamp");
+    let h = super::find(lines, 0, "   userId  movieId  rating  timestamp");
     assert_eq!(
         lines[h + 1..h + 6],
         [
@@ -157,8 +148,8 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         ]
     );
     // the notebook's loss plot is the one file written between training and trained recall
-    let plot = find(lines, 0, "plot: ");
-    let plot = find(lines, plot + 1, "plot: ");
+    let plot = super::find(lines, 0, "plot: ");
+    let plot = super::find(lines, plot + 1, "plot: ");
     assert!(
         lines[plot].ends_with("000-loss-per-epoch.png"),
         "{}",
@@ -169,7 +160,7 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         .iter()
         .position(|l| l == "beyond the notebook: NeuMF (the notebook's TODO)")
         .expect("the heading, on a line of its own");
-    assert!(beyond > find(lines, 0, "## Conclusions"));
+    assert!(beyond > super::find(lines, 0, "## Conclusions"));
     assert!(lines[..beyond].iter().all(|l| !l.contains("NeuMF(")));
     let bars = |n: &str, range: &[String]| {
         range

@@ -256,7 +256,7 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         ..args()
     };
     let report = nb001::run(&ctx(&dir), &short).unwrap();
-    let (lines, at) = super::nb002::lines_in_order(
+    let (lines, at) = super::lines_in_order(
         &report.details.transcript,
         &[
             "# 1. Recommending What's popular",

@@ -265,30 +265,6 @@ fn pooling_mrr_is_banded_once_and_lrap_must_equal_it() {
     assert_eq!(statuses(0.045, 0.040), (1, Status::Differs { band: None }));
 }
 
-/// The transcript's lines (a multi-line print split into its lines), and the line of each
-/// needle, found in the given order (each after the previous one). Shared by the cell-order
-/// tests of notebooks 001, 002 and 004.
-pub(super) fn lines_in_order(transcript: &[String], needles: &[&str]) -> (Vec<String>, Vec<usize>) {
-    let lines: Vec<String> = transcript
-        .iter()
-        .flat_map(|t| t.split('\n').map(str::to_string))
-        .collect();
-    let mut at = 0;
-    let mut found = Vec::new();
-    for needle in needles {
-        let k = lines[at..]
-            .iter()
-            .position(|l| l.contains(needle))
-            .map(|p| at + p)
-            .unwrap_or_else(|| {
-                panic!("no {needle:?} after line {at}:\n{}", lines[at..].join("\n"))
-            });
-        found.push(k);
-        at = k + 1;
-    }
-    (lines, found)
-}
-
 /// Numbers in a printed array row, `...` left out.
 fn numbers(row: &str) -> usize {
     row.split([',', ' ', '[', ']', '(', ')'])
@@ -311,7 +287,7 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         threads: 1,
     };
     let report = run(&ctx, &args).unwrap();
-    let (lines, at) = lines_in_order(
+    let (lines, at) = super::lines_in_order(
         &report.details.transcript,
         &[
             "## Part 1: Explicit feedback",

@@ -201,15 +201,6 @@ fn datetimes_print_like_pandas() {
     assert_eq!(datetime(951782400), "2000-02-29 00:00:00");
 }
 
-/// The position of the first line at or after `from` that contains `needle`.
-fn find(lines: &[String], from: usize, needle: &str) -> usize {
-    lines[from..]
-        .iter()
-        .position(|l| l.contains(needle))
-        .map(|p| from + p)
-        .unwrap_or_else(|| panic!("no {needle:?} after line {from}:\n{}", lines.join("\n")))
-}
-
 #[test]
 fn the_port_prints_the_notebooks_cells_in_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -257,29 +248,29 @@ fn the_port_prints_the_notebooks_cells_in_order() {
     ];
     let mut at = 0;
     for needle in order {
-        at = find(lines, at, needle) + 1;
+        at = super::find(lines, at, needle) + 1;
     }
     // the training sample: a header and five rows of user, item, rating, date time
-    let s = find(lines, 0, "sample of the training set");
+    let s = super::find(lines, 0, "sample of the training set");
     for row in &lines[s + 2..s + 7] {
         let cells: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(cells.len(), 6, "{row}");
         assert!(cells[4].len() == 10 && cells[5].len() == 8 && cells[5].contains(':'));
     }
     // the demo batch's labels: 1 then ten 0s, for each of the two rows
-    let l = find(lines, 0, "'labels'");
+    let l = super::find(lines, 0, "'labels'");
     for row in &lines[l + 1..l + 3] {
         assert_eq!(row.trim(), "[1., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0.],");
     }
     // the test users' head: the notebook's 2, 233, 736, 49, 600
-    let t = find(lines, 0, "test users (95 in all)");
+    let t = super::find(lines, 0, "test users (95 in all)");
     let head: Vec<&str> = lines[t + 2..t + 7]
         .iter()
         .map(|r| r.split_whitespace().nth(1).unwrap())
         .collect();
     assert_eq!(head, ["2", "233", "736", "49", "600"]);
     // numpy's abbreviated matrix: three rows, "...", three rows, each with 3 + 3 columns
-    let m = find(lines, 0, "9.4 | Scalar product");
+    let m = super::find(lines, 0, "9.4 | Scalar product");
     assert!(lines[m + 1].starts_with("[[") && lines[m + 7].ends_with("]]"));
     assert_eq!(lines[m + 4].trim(), "...");
     for row in lines[m + 1..m + 8].iter().filter(|r| r.trim() != "...") {
@@ -290,7 +281,7 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         assert_eq!(numbers, 6, "{row}");
     }
     // the unsorted top 10: ascending scores within each of the five rows
-    let sc = find(lines, m, "'scores'");
+    let sc = super::find(lines, m, "'scores'");
     for row in &lines[sc + 1..sc + 6] {
         let v: Vec<f64> = row
             .trim()

@@ -129,7 +129,7 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         threads: 1,
     };
     let report = crate::notebooks::nb004::run(&ctx, &args).unwrap();
-    let (lines, at) = super::nb002::lines_in_order(
+    let (lines, at) = super::lines_in_order(
         &report.details.transcript,
         &[
             "## Matrix Factorization",
