@@ -1,6 +1,11 @@
 //! Reading delimited ratings text into a polars DataFrame with the canonical columns
 //! `user_id` (i64), `item_id` (i64), `rating` (f64) and `timestamp` (i64).
 //!
+//! String ids: when the first row's user (or item) is not an integer (`u196`), that column is
+//! read as text and encoded once: code `c` is the `c`-th of its distinct strings in sorted order
+//! ([`StringIds`]), and the text stays beside it in a `user_key` (`item_key`) column, so outputs
+//! can map codes back. Files with integer ids get exactly the four canonical columns.
+//!
 //! polars does the parsing. When it fails, or leaves a required cell empty, [`locate_bad_line`]
 //! walks the text once more to name the first offending line, so errors read like
 //! `u.data line 17: expected 4 fields, found 3`.
@@ -12,6 +17,78 @@ use polars::prelude::*;
 
 /// The canonical ratings columns, in order.
 pub const RATINGS_COLUMNS: [&str; 4] = ["user_id", "item_id", "rating", "timestamp"];
+
+/// The column holding the original text of string user ids (absent for integer ids).
+pub const USER_KEY: &str = "user_key";
+/// The column holding the original text of string item ids (absent for integer ids).
+pub const ITEM_KEY: &str = "item_key";
+
+/// A dictionary of string ids: code `c` is the `c`-th of the distinct strings in sorted order.
+/// It serializes as that sorted list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct StringIds {
+    keys: Vec<String>,
+}
+
+impl StringIds {
+    /// The dictionary of `keys` (any order, repeats allowed).
+    pub fn fit<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> StringIds {
+        let mut keys: Vec<String> = keys.into_iter().map(|k| k.as_ref().to_string()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        StringIds { keys }
+    }
+
+    /// The dictionary of a table's key column (`USER_KEY` or `ITEM_KEY`), or `None` when the
+    /// table has no such column (integer ids).
+    pub fn of_column(df: &DataFrame, key_column: &str) -> Result<Option<StringIds>> {
+        match df.column(key_column) {
+            Ok(_) => Ok(Some(StringIds::fit(key_values(df, key_column)?))),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The code of `key`.
+    pub fn code(&self, key: &str) -> Option<i64> {
+        self.keys
+            .binary_search_by(|k| k.as_str().cmp(key))
+            .ok()
+            .map(|c| c as i64)
+    }
+
+    /// The string of `code`.
+    pub fn key(&self, code: i64) -> Option<&str> {
+        usize::try_from(code)
+            .ok()
+            .and_then(|c| self.keys.get(c))
+            .map(String::as_str)
+    }
+
+    /// Number of distinct ids.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// `df` with `id_column` set to the codes of its `key_column` (every key must be known).
+    pub fn encode(&self, df: &DataFrame, id_column: &str, key_column: &str) -> Result<DataFrame> {
+        let codes: Vec<i64> = key_values(df, key_column)?
+            .iter()
+            .map(|k| {
+                self.code(k)
+                    .ok_or_else(|| anyhow!("id {k:?} is not in the dictionary"))
+            })
+            .collect::<Result<_>>()?;
+        let mut out = df.clone();
+        out.with_column(Column::new(id_column.into(), codes))?;
+        Ok(out)
+    }
+}
 
 /// Where one canonical column comes from in the source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +108,17 @@ impl std::str::FromStr for ColumnRef {
             Err(_) => ColumnRef::Name(s.to_string()),
         })
     }
+}
+
+/// The text values of a string column (`USER_KEY`, `ITEM_KEY`), nulls skipped.
+pub fn key_values(df: &DataFrame, column: &str) -> Result<Vec<String>> {
+    Ok(df
+        .column(column)?
+        .str()?
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect())
 }
 
 /// How a ratings file is laid out.
@@ -89,6 +177,26 @@ impl RatingsFormat {
 enum Kind {
     Integer,
     Number,
+    /// A string id (any non-empty text).
+    Key,
+}
+
+/// The fields of the first data line of `text`, if any.
+fn first_row(text: &str, fmt: &RatingsFormat) -> Option<Vec<String>> {
+    text.lines()
+        .skip(usize::from(fmt.has_header))
+        .find(|l| !l.trim().is_empty())
+        .map(|l| split_line(l.trim_end_matches('\r'), fmt.separator))
+}
+
+/// Mark the user and item columns whose first value is not an integer as string ids.
+fn mark_keys(cols: &mut [(&'static str, usize, Kind)], first: Option<&[String]>) {
+    for c in cols.iter_mut().take(2) {
+        let value = first.and_then(|f| f.get(c.1)).map(|v| v.trim());
+        if value.is_some_and(|v| !v.is_empty() && v.parse::<i64>().is_err()) {
+            c.2 = Kind::Key;
+        }
+    }
 }
 
 /// The canonical columns with their source positions, resolved against the header.
@@ -176,10 +284,11 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
     } else {
         None
     };
-    let cols = match resolve_columns(fmt, header.as_deref(), source) {
+    let mut cols = match resolve_columns(fmt, header.as_deref(), source) {
         Ok(c) => c,
         Err(e) => return Some(e.to_string()),
     };
+    mark_keys(&mut cols, first_row(text, fmt).as_deref());
     let expected = fmt.n_fields.or(header.as_ref().map(Vec::len));
     let needed = cols.iter().map(|c| c.1 + 1).max().unwrap_or(0);
     let last_content = text.trim_end().lines().count();
@@ -231,7 +340,9 @@ fn check_value(value: &str, kind: Kind) -> Option<&'static str> {
         Kind::Integer if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
             Some("is out of range (integers here must lie within ±9223372036854775807)")
         }
-        Kind::Integer => Some("is not an integer"),
+        Kind::Integer => Some("is not an integer (string ids are read when the first row's is one)"),
+        Kind::Key if value.trim().is_empty() => Some("is empty"),
+        Kind::Key => None,
         Kind::Number => match value.parse::<f64>() {
             Ok(v) if v.is_finite() => None,
             Ok(_) => Some("is not a finite number (NaN, inf and overflowing values are refused)"),
@@ -266,7 +377,8 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
     } else {
         None
     };
-    let cols = resolve_columns(fmt, header.as_deref(), source)?;
+    let mut cols = resolve_columns(fmt, header.as_deref(), source)?;
+    mark_keys(&mut cols, first_row(&text, fmt).as_deref());
     // Every column is read as text and cast strictly, so a stray value fails instead of becoming
     // null or changing the column's type.
     let raw = CsvReadOptions::default()
@@ -291,12 +403,11 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
         let src = names
             .get(idx)
             .ok_or_else(|| fail(format!("no column {idx} for {name}")))?;
-        let dtype = if kind == Kind::Integer {
-            DataType::Int64
-        } else {
-            DataType::Float64
-        };
-        exprs.push(col(src.clone()).strict_cast(dtype).alias(name));
+        exprs.push(match kind {
+            Kind::Integer => col(src.clone()).strict_cast(DataType::Int64).alias(name),
+            Kind::Number => col(src.clone()).strict_cast(DataType::Float64).alias(name),
+            Kind::Key => col(src.clone()).alias(name),
+        });
     }
     if fmt.rating.is_none() {
         exprs.insert(2, lit(1.0f64).cast(DataType::Float64).alias("rating"));
@@ -319,6 +430,21 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
         .any(|r| !r.is_finite())
     {
         return Err(fail("a rating is not a finite number".into()));
+    }
+    encode_keys(df, &cols)
+}
+
+/// Replace each string id column by its codes, keeping the text in its key column.
+fn encode_keys(mut df: DataFrame, cols: &[(&'static str, usize, Kind)]) -> Result<DataFrame> {
+    for &(name, _, kind) in cols {
+        if kind != Kind::Key {
+            continue;
+        }
+        let key = if name == "user_id" { USER_KEY } else { ITEM_KEY };
+        let text = df.column(name)?.clone().with_name(key.into());
+        df.with_column(text)?;
+        let ids = StringIds::fit(key_values(&df, key)?);
+        df = ids.encode(&df, name, key)?;
     }
     Ok(df)
 }
@@ -358,6 +484,28 @@ mod tests {
         );
         let err = parse_ratings("\n".into(), &tsv(), "u.data").unwrap_err();
         assert!(err.to_string().contains("empty file"), "{err}");
+    }
+
+    #[test]
+    fn string_ids_are_encoded_in_sorted_order() {
+        let text = "u2\tm9\t5\t1\nu10\tm9\t3\t2\nu2\t7\t4\t3\n";
+        let df = parse_ratings(text.into(), &tsv(), "s.tsv").unwrap();
+        let users: Vec<i64> = df.column("user_id").unwrap().i64().unwrap().into_no_null_iter().collect();
+        // sorted: "u10" < "u2"; items: "7" < "m9"
+        assert_eq!(users, vec![1, 0, 1]);
+        let items: Vec<i64> = df.column("item_id").unwrap().i64().unwrap().into_no_null_iter().collect();
+        assert_eq!(items, vec![1, 1, 0]);
+        let ids = StringIds::of_column(&df, USER_KEY).unwrap().unwrap();
+        assert_eq!((ids.key(1), ids.code("u10"), ids.len()), (Some("u2"), Some(0), 2));
+        // integer ids: the four canonical columns only
+        let df = parse_ratings("1\t2\t5\t100\n".into(), &tsv(), "t").unwrap();
+        assert_eq!(df.get_column_names(), RATINGS_COLUMNS);
+        assert!(StringIds::of_column(&df, USER_KEY).unwrap().is_none());
+        // an integer first row makes a later text id an error, named by its line
+        let err = parse_ratings("1\t2\t5\t1\nx\t2\t5\t1\n".into(), &tsv(), "u").unwrap_err();
+        assert!(err.to_string().contains("u line 2: user_id \"x\" is not an integer"), "{err}");
+        let err = parse_ratings("a\t2\t5\t1\nb\t2\tx\t1\n".into(), &tsv(), "u").unwrap_err();
+        assert!(err.to_string().contains("u line 2: rating \"x\" is not a number"), "{err}");
     }
 
     #[test]

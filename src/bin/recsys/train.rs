@@ -13,7 +13,7 @@ use crate::args::ensure_k;
 use crate::args::RatingsArgs;
 use crate::checkpoint::{self, Sidecar, TrainSettings};
 use crate::evaluate::evaluate_model;
-use crate::prepared::{prepare, DataSpec, SplitKind, SplitSpec};
+use crate::prepared::{prepare, say_split, DataSpec, SplitKind, SplitSpec};
 use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
 use recsys::data::interactions::Interactions;
 use recsys::prep::sequence::to_sequences;
@@ -43,9 +43,23 @@ pub struct TrainArgs {
     /// How to split train and test.
     #[arg(long, value_enum, default_value = "random")]
     pub split: SplitKind,
-    /// Test share for the random, time and user splits.
+    /// Test share for the random, stratified, time and user splits.
     #[arg(long, default_value_t = 0.2)]
     pub test_fraction: f64,
+    /// K-fold split: the number of folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// K-fold split: the test fold, 0 to --folds - 1.
+    #[arg(long, default_value_t = 0)]
+    pub fold: usize,
+    /// Use this file (same format flags as the data) as test, as is; --split then only says how
+    /// validation is carved. Test rows of users or items not in train are reported and dropped.
+    #[arg(long)]
+    pub test_file: Option<String>,
+    /// Carve this share of train out for validation, by the same kind of split as the test, and
+    /// print a validation metric after each epoch (RMSE, or NDCG@k).
+    #[arg(long)]
+    pub validation_fraction: Option<f64>,
     /// Time split at this unix time (test: at or after it) instead of a fraction.
     #[arg(long)]
     pub time_threshold: Option<i64>,
@@ -103,18 +117,24 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         checkpoint::check_target(dir, ctx.force)?;
     }
     let lr = args.lr.unwrap_or(kind.default_lr());
-    let spec = DataSpec::from_args(&args.ratings);
-    let ratings = spec.load(ctx)?;
-    let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
-    let threshold = (feedback == Feedback::Implicit && !all_ones).then_some(args.threshold);
     let split = SplitSpec {
         kind: args.split,
         test_fraction: args.test_fraction,
         time_threshold: args.time_threshold,
         last_n: args.last_n,
+        folds: args.folds,
+        fold: args.fold,
+        test_file: args.test_file.clone(),
+        validation_fraction: args.validation_fraction,
     };
+    split.check()?;
+    let spec = DataSpec::from_args(&args.ratings);
+    let ratings = spec.load(ctx)?;
+    let given_test = spec.load_test(ctx, &split)?;
+    let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
+    let threshold = (feedback == Feedback::Implicit && !all_ones).then_some(args.threshold);
     let seed = ctx.manual_seed(DEFAULT_SEED);
-    let data = prepare(ratings, threshold, &split)?;
+    let data = prepare(ratings, given_test, threshold, &split)?;
     say!(
         ctx,
         "data      {} ({})",
@@ -124,15 +144,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     if let Some(t) = threshold {
         say!(ctx, "implicit  ratings > {t} are positives");
     }
-    say!(
-        ctx,
-        "split     {:?}: train {} ({} users, {} items), test {}",
-        split.kind,
-        data.fingerprints.train,
-        data.users.len(),
-        data.items.len(),
-        data.fingerprints.test
-    );
+    say_split(ctx, &split, &data);
     let config = ModelConfig {
         kind,
         feedback,
@@ -305,6 +317,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             items: data.items.clone(),
             fingerprints: data.fingerprints.clone(),
             losses: losses.clone(),
+            names: data.names.clone(),
         };
         checkpoint::save(dir, &model, &sidecar, ctx.force)?;
         say!(ctx, "saved     {}", dir.display());
