@@ -340,7 +340,9 @@ fn check_value(value: &str, kind: Kind) -> Option<&'static str> {
         Kind::Integer if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
             Some("is out of range (integers here must lie within ±9223372036854775807)")
         }
-        Kind::Integer => Some("is not an integer (string ids are read when the first row's is one)"),
+        Kind::Integer => {
+            Some("is not an integer (string ids are read when the first row's is one)")
+        }
         Kind::Key if value.trim().is_empty() => Some("is empty"),
         Kind::Key => None,
         Kind::Number => match value.parse::<f64>() {
@@ -440,7 +442,11 @@ fn encode_keys(mut df: DataFrame, cols: &[(&'static str, usize, Kind)]) -> Resul
         if kind != Kind::Key {
             continue;
         }
-        let key = if name == "user_id" { USER_KEY } else { ITEM_KEY };
+        let key = if name == "user_id" {
+            USER_KEY
+        } else {
+            ITEM_KEY
+        };
         let text = df.column(name)?.clone().with_name(key.into());
         df.with_column(text)?;
         let ids = StringIds::fit(key_values(&df, key)?);
@@ -490,22 +496,45 @@ mod tests {
     fn string_ids_are_encoded_in_sorted_order() {
         let text = "u2\tm9\t5\t1\nu10\tm9\t3\t2\nu2\t7\t4\t3\n";
         let df = parse_ratings(text.into(), &tsv(), "s.tsv").unwrap();
-        let users: Vec<i64> = df.column("user_id").unwrap().i64().unwrap().into_no_null_iter().collect();
+        let users: Vec<i64> = df
+            .column("user_id")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
         // sorted: "u10" < "u2"; items: "7" < "m9"
         assert_eq!(users, vec![1, 0, 1]);
-        let items: Vec<i64> = df.column("item_id").unwrap().i64().unwrap().into_no_null_iter().collect();
+        let items: Vec<i64> = df
+            .column("item_id")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
         assert_eq!(items, vec![1, 1, 0]);
         let ids = StringIds::of_column(&df, USER_KEY).unwrap().unwrap();
-        assert_eq!((ids.key(1), ids.code("u10"), ids.len()), (Some("u2"), Some(0), 2));
+        assert_eq!(
+            (ids.key(1), ids.code("u10"), ids.len()),
+            (Some("u2"), Some(0), 2)
+        );
         // integer ids: the four canonical columns only
         let df = parse_ratings("1\t2\t5\t100\n".into(), &tsv(), "t").unwrap();
         assert_eq!(df.get_column_names(), RATINGS_COLUMNS);
         assert!(StringIds::of_column(&df, USER_KEY).unwrap().is_none());
         // an integer first row makes a later text id an error, named by its line
         let err = parse_ratings("1\t2\t5\t1\nx\t2\t5\t1\n".into(), &tsv(), "u").unwrap_err();
-        assert!(err.to_string().contains("u line 2: user_id \"x\" is not an integer"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("u line 2: user_id \"x\" is not an integer"),
+            "{err}"
+        );
         let err = parse_ratings("a\t2\t5\t1\nb\t2\tx\t1\n".into(), &tsv(), "u").unwrap_err();
-        assert!(err.to_string().contains("u line 2: rating \"x\" is not a number"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("u line 2: rating \"x\" is not a number"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tch::{Device, Kind, Tensor};
 use crate::args::ensure_k;
 use crate::args::RatingsArgs;
 use crate::checkpoint::{self, Sidecar, TrainSettings};
-use crate::evaluate::evaluate_model;
+use crate::evaluate::{evaluate_model, say_validation, ValidationCheck};
 use crate::prepared::{prepare, say_split, DataSpec, SplitKind, SplitSpec};
 use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
 use recsys::data::interactions::Interactions;
@@ -173,6 +173,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     );
     let users = data.users.encode_column(&data.train, "user_id")?;
     let items = data.items.encode_column(&data.train, "item_id")?;
+    let check = ValidationCheck::new(ctx, &model, &data, split.kind, args.k)?;
     let started = Instant::now();
     let mut losses = Vec::with_capacity(args.epochs);
     let probe_len = users.len().min(256);
@@ -201,6 +202,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             end_epoch(ctx, &bar, epoch, loss, t);
             ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
+            say_validation(ctx, &check, &model, epoch)?;
         }
     } else {
         let mut opt = model.optimizer(lr, args.weight_decay)?;
@@ -280,6 +282,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             end_epoch(ctx, &bar, epoch, loss, t);
             ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
+            say_validation(ctx, &check, &model, epoch)?;
         }
     }
     let train_s = started.elapsed().as_secs_f64();

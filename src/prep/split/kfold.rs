@@ -19,7 +19,10 @@ pub fn kfold_folds(n: usize, k: usize) -> Result<Vec<Vec<usize>>> {
     let mut start = 0;
     for i in 0..k {
         let len = n / k + usize::from(i < n % k);
-        let mut fold: Vec<usize> = perm[start..start + len].iter().map(|&r| r as usize).collect();
+        let mut fold: Vec<usize> = perm[start..start + len]
+            .iter()
+            .map(|&r| r as usize)
+            .collect();
         fold.sort_unstable();
         folds.push(fold);
         start += len;
@@ -30,7 +33,10 @@ pub fn kfold_folds(n: usize, k: usize) -> Result<Vec<Vec<usize>>> {
 /// Row indices `(train, test)` of round `fold` (0-based) of a `k`-fold split of `n` rows.
 pub fn kfold_split_indices(n: usize, k: usize, fold: usize) -> Result<(Vec<usize>, Vec<usize>)> {
     if fold >= k {
-        bail!("k-fold: fold {fold} is out of range for {k} folds (0 to {})", k - 1);
+        bail!(
+            "k-fold: fold {fold} is out of range for {k} folds (0 to {})",
+            k - 1
+        );
     }
     let mut folds = kfold_folds(n, k)?;
     let test = std::mem::take(&mut folds[fold]);

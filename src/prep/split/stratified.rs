@@ -24,11 +24,17 @@ pub fn stratified_train_count(count: usize, test_fraction: f64) -> usize {
 
 /// Row indices `(train, test)` of the per-user stratified split of rows whose users are
 /// `users`; both lists ascending. Draws one `randperm(users.len())`.
-pub fn stratified_split_indices(users: &[i64], test_fraction: f64) -> Result<(Vec<usize>, Vec<usize>)> {
+pub fn stratified_split_indices(
+    users: &[i64],
+    test_fraction: f64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
     if !(test_fraction > 0.0 && test_fraction < 1.0) {
         bail!("stratified split: the test fraction must be strictly between 0 and 1, got {test_fraction}");
     }
-    let keys: Vec<i64> = Vec::try_from(Tensor::randperm(users.len() as i64, (Kind::Int64, Device::Cpu)))?;
+    let keys: Vec<i64> = Vec::try_from(Tensor::randperm(
+        users.len() as i64,
+        (Kind::Int64, Device::Cpu),
+    ))?;
     let mut order: Vec<usize> = (0..users.len()).collect();
     order.sort_unstable_by_key(|&r| (users[r], keys[r]));
     let mut is_test = vec![false; users.len()];
@@ -79,7 +85,9 @@ mod tests {
     fn every_user_is_split_by_its_own_fraction() {
         tch::manual_seed(7);
         // user u has u + 1 interactions, u = 1..=9
-        let users: Vec<i64> = (1..=9).flat_map(|u| std::iter::repeat_n(u, u as usize + 1)).collect();
+        let users: Vec<i64> = (1..=9)
+            .flat_map(|u| std::iter::repeat_n(u, u as usize + 1))
+            .collect();
         let (train, test) = stratified_split_indices(&users, 0.5).unwrap();
         assert_eq!(train.len() + test.len(), users.len());
         let count = |rows: &[usize]| {

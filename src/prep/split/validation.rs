@@ -79,14 +79,22 @@ mod tests {
         let times: Vec<i64> = (0..40).collect();
         let df = table(&users, &times);
         let (tr, va) = carve_validation(&df, ValidationSplit::Random, 0.25).unwrap();
-        assert_eq!((tr.height(), va.height()), (30, 10), "int(0.75 * 40) = 30 train");
+        assert_eq!(
+            (tr.height(), va.height()),
+            (30, 10),
+            "int(0.75 * 40) = 30 train"
+        );
         let (tr, va) = carve_validation(&df, ValidationSplit::LastN(2), 0.5).unwrap();
         assert_eq!((tr.height(), va.height()), (32, 8), "2 of each of 4 users");
         let (_, va) = carve_validation(&df, ValidationSplit::Time, 0.1).unwrap();
         let latest: Vec<i64> = i64_values(&va, "timestamp").unwrap().collect();
         assert_eq!(latest, vec![36, 37, 38, 39]);
         let (tr, va) = carve_validation(&df, ValidationSplit::Stratified, 0.2).unwrap();
-        assert_eq!((tr.height(), va.height()), (32, 8), "each user: round(0.8 * 10) = 8 train");
+        assert_eq!(
+            (tr.height(), va.height()),
+            (32, 8),
+            "each user: round(0.8 * 10) = 8 train"
+        );
         let (tr, va) = carve_validation(&df, ValidationSplit::User, 0.5).unwrap();
         assert_eq!(tr.height() + va.height(), 40);
         assert!(carve_validation(&df, ValidationSplit::Random, 0.0).is_err());
