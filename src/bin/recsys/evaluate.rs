@@ -153,7 +153,7 @@ pub fn say_validation(
     Ok(())
 }
 
-/// Write each test rating with the model's prediction to `path` (`user,item,rating,prediction`).
+/// Write each test rating with the model's prediction to `path` (`user_id,item_id,rating,prediction`).
 fn write_predictions(
     ctx: &Context,
     path: &Path,
@@ -162,7 +162,7 @@ fn write_predictions(
     preds: &[f64],
 ) -> Result<()> {
     let names = data.names();
-    let mut csv = String::from("user,item,rating,prediction\n");
+    let mut csv = String::from("user_id,item_id,rating,prediction\n");
     for ((u, i), (r, p)) in test
         .users
         .iter()
@@ -372,7 +372,7 @@ pub struct EvaluateArgs {
     #[arg(long, default_value = "min-k-rel")]
     pub map_denominator: String,
     /// With --model, explicit models: write each test rating and its prediction to this CSV
-    /// (`user,item,rating,prediction`).
+    /// (`user_id,item_id,rating,prediction`).
     #[arg(long, requires = "model")]
     pub predictions: Option<PathBuf>,
 }

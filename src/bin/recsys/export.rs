@@ -1,6 +1,6 @@
 //! `recsys recommend --all-users | --users FILE --output FILE`: the top-k lists of many users
 //! from one loaded model, scored in chunks, written atomically to one CSV with the header
-//! `user,item,score,rank` (rank 1 is best; ids as the data has them, strings included).
+//! `user_id,item_id,score,rank` (rank 1 is best; ids as the data has them, strings included).
 //! Users the model cannot score (not in its training data) are counted and left out.
 
 use std::collections::HashSet;
@@ -76,7 +76,7 @@ pub fn export(ctx: &Context, a: &RecommendArgs, exclude: Exclude) -> Result<Valu
             None => unknown += 1,
         }
     }
-    let mut csv = String::from("user,item,score,rank\n");
+    let mut csv = String::from("user_id,item_id,score,rank\n");
     let mut rows = 0usize;
     for chunk in known.chunks(CHUNK) {
         let queries: Vec<_> = chunk.iter().map(|(_, q)| q.clone()).collect();

@@ -376,8 +376,9 @@ pub fn say_split(ctx: &Context, split: &SplitSpec, data: &Prepared) {
     if data.dropped_test > 0 {
         say!(
             ctx,
-            "test file {} rows dropped: their user or item is not in train",
-            data.dropped_test
+            "test      {} rows of {} dropped: their user or item is not in train",
+            data.dropped_test,
+            split.test_file.as_deref().unwrap_or("the test file")
         );
     }
 }

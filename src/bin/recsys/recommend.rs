@@ -91,7 +91,9 @@ fn print_items(ctx: &Context, items: &[Value], score_name: &str) {
             ctx,
             "{:>4} {:>8} {:>10}  {}",
             r + 1,
-            it["item_id"].to_string(),
+            it["item_id"]
+                .as_str()
+                .map_or_else(|| it["item_id"].to_string(), String::from),
             score,
             it["title"].as_str().unwrap_or("")
         );
@@ -354,7 +356,7 @@ pub struct RecommendArgs {
     /// header), to --output.
     #[arg(long)]
     pub users: Option<PathBuf>,
-    /// With --all-users or --users: the CSV to write (`user,item,score,rank`); an existing file
+    /// With --all-users or --users: the CSV to write (`user_id,item_id,score,rank`); an existing file
     /// is replaced only with --force.
     #[arg(long)]
     pub output: Option<PathBuf>,
