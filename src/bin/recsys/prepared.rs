@@ -203,7 +203,7 @@ impl SplitSpec {
 
 /// Ratings, binarized when implicit, split, with the model's id maps (fitted on train).
 pub struct Prepared {
-    /// The whole ratings table as loaded.
+    /// The whole ratings table as loaded (with a given test file, both files).
     pub ratings: DataFrame,
     pub train: DataFrame,
     /// Carved from train with `--validation-fraction` (not in `train`).
@@ -272,16 +272,17 @@ pub fn prepare(
         }
         None => (ratings, None),
     };
-    let names = match &given_test {
-        Some(t) => {
-            let mut both = ratings.clone();
-            both.vstack_mut(t)?;
-            IdNames::of(&both)?
-        }
-        None => IdNames::of(&ratings)?,
-    };
     let fp_ratings = fingerprint_table(&ratings)?;
     let df = binarized(&ratings, threshold)?;
+    let ratings = match &given_test {
+        Some(t) => {
+            let mut both = ratings;
+            both.vstack_mut(t)?;
+            both
+        }
+        None => ratings,
+    };
+    let names = IdNames::of(&ratings)?;
     let mut dropped_test = 0;
     let (train, test) = match (&given_test, split.kind) {
         (Some(t), _) => {
@@ -371,7 +372,11 @@ pub fn say_split(ctx: &Context, split: &SplitSpec, data: &Prepared) {
         data.fingerprints.test
     );
     if let (Some(f), Some(v)) = (split.validation_fraction, &data.fingerprints.validation) {
-        say!(ctx, "validation {f} of train, carved as the test is: {v}");
+        let how = match split.validation_kind() {
+            ValidationSplit::LastN(n) => format!("each user's last {n} of train"),
+            kind => format!("{f} of train, {kind:?} as the test"),
+        };
+        say!(ctx, "validation {how}: {v}");
     }
     if data.dropped_test > 0 {
         say!(
