@@ -6,8 +6,9 @@
 //! - **Order.** A recommendations file may add one column that orders each user's list:
 //!   `rating` or `score` (higher is better) or `rank` (lower is better). Equal values keep file
 //!   order; without such a column each user's rows count in file order, best first. A header
-//!   naming more than one of them is refused, but for `score` with `rank` (what
-//!   `recsys recommend --all-users` writes): `rank` orders those.
+//!   naming more than one of them is refused, unless they are `score` and `rank` and agree
+//!   (every user's scores fall as the ranks rise, as `recsys recommend --all-users` writes
+//!   them): `rank` orders those.
 //! - **String ids.** Ids that are not integers (`u196`) are matched as text across the files:
 //!   each becomes [`text_id`], a 64-bit hash of its text, in the lists and the truth.
 //! - **Scores.** An ordering value must be a finite number: NaN or ±inf is refused with the
@@ -59,7 +60,7 @@ pub fn read_recommendations(path: &Path) -> Result<Recommendations> {
         .into_iter()
         .filter(|(c, _)| header.contains(c))
         .collect();
-    if order == [("score", true), ("rank", false)] {
+    if order == [("score", true), ("rank", false)] && score_and_rank_agree(&text, &header) {
         order.remove(0);
     }
     if order.len() > 1 {
@@ -120,6 +121,29 @@ pub fn read_recommendations(path: &Path) -> Result<Recommendations> {
         out.lists.insert(u, list);
     }
     Ok(out)
+}
+
+/// Whether each user's rows, ordered by `rank`, have falling (non-increasing) `score`s.
+fn score_and_rank_agree(text: &str, header: &[&str]) -> bool {
+    let at = |name: &str| header.iter().position(|h| *h == name);
+    let (Some(u), Some(s), Some(r)) = (at("user_id"), at("score"), at("rank")) else {
+        return false;
+    };
+    let mut rows: HashMap<&str, Vec<(f64, f64)>> = HashMap::new();
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (Some(user), Some(score), Some(rank)) = (f.get(u), f.get(s), f.get(r)) else {
+            return false;
+        };
+        let (Ok(score), Ok(rank)) = (score.parse::<f64>(), rank.parse::<f64>()) else {
+            return false;
+        };
+        rows.entry(user).or_default().push((rank, score));
+    }
+    rows.values_mut().all(|v| {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v.windows(2).all(|w| w[0].1 >= w[1].1)
+    })
 }
 
 /// Read `user_id,item_id` rows as each user's set of relevant items (a repeated pair counts
@@ -219,14 +243,14 @@ mod tests {
         let (_d, p) = write("user_id,item_id,rank\n1,10,3\n1,11,1\n1,12,2\n1,13,1\n");
         let r = read_recommendations(&p).unwrap();
         assert_eq!(r.lists[&1], vec![11, 13, 12, 10]);
-        let (_d, p) = write("user_id,item_id,score,rating\n1,10,0.5,1\n");
+        let (_d, p) = write("user_id,item_id,score,rank\n1,10,0.5,1\n1,11,0.7,2\n");
         let e = read_recommendations(&p).unwrap_err().to_string();
         assert!(
-            e.contains("line 1: the header names 'rating' and 'score'"),
+            e.contains("line 1: the header names 'score' and 'rank'"),
             "{e}"
         );
-        // recommend --all-users writes score and rank: rank orders
-        let (_d, p) = write("user_id,item_id,score,rank\n1,10,0.5,2\n1,11,0.4,1\n");
+        // recommend --all-users writes score and rank that agree: rank orders
+        let (_d, p) = write("user_id,item_id,score,rank\n1,10,0.4,2\n1,11,0.5,1\n");
         assert_eq!(read_recommendations(&p).unwrap().lists[&1], vec![11, 10]);
         // string ids match as text across files
         let (_d, p) = write("user_id,item_id\nu1,m10\nu1,m2\n");
