@@ -87,6 +87,15 @@ fn bad_export_and_evaluate_flags_are_one_line() {
     let mut args = m.to_vec();
     args.extend(taken);
     assert_one_line_error(&recsys(p, &args), &["taken.csv already exists", "--force"]);
+    // string ids in one file and integers in the other would match nothing: refused
+    std::fs::write(p.join("recs.csv"), "user_id,item_id\nu1,m2\n").unwrap();
+    std::fs::write(p.join("truth.csv"), "user_id,item_id\n1,2\n").unwrap();
+    let args = ["evaluate", "--recs", "recs.csv", "--truth", "truth.csv"];
+    let needles = [
+        "--recs recs.csv has string user_ids (\"u1\")",
+        "--truth truth.csv integer ones",
+    ];
+    assert_one_line_error(&recsys(p, &args), &needles);
     let args = ["evaluate", "--model", "nowhere", "--map-denominator", "max"];
     assert_one_line_error(
         &recsys(p, &args),

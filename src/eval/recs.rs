@@ -166,6 +166,67 @@ pub fn read_items(path: &Path) -> Result<HashSet<i64>> {
     Ok(ids(&df, "item_id", ITEM_KEY)?.into_iter().collect())
 }
 
+/// Whether the file's `user_id` and `item_id` are string ids (their first row's value is not
+/// an integer, the table reader's rule), with that first value.
+pub fn id_kinds(path: &Path) -> Result<[(bool, String); 2]> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let first: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let kind = |name: &str| {
+        let value = header
+            .iter()
+            .position(|h| *h == name)
+            .and_then(|i| first.get(i))
+            .copied()
+            .unwrap_or("");
+        (
+            !value.is_empty() && value.parse::<i64>().is_err(),
+            value.to_string(),
+        )
+    };
+    Ok([kind("user_id"), kind("item_id")])
+}
+
+/// Refuse files whose ids are not written alike (string ids in one, integers in another), which
+/// would match nothing and score 0. `files` are (flag, path) pairs.
+pub fn ensure_ids_alike(files: &[(&str, &Path)]) -> Result<()> {
+    let kinds = files
+        .iter()
+        .map(|(flag, p)| Ok((*flag, *p, id_kinds(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    for (column, c) in ["user_id", "item_id"].into_iter().enumerate() {
+        let (flag, p, k) = &kinds[0];
+        if let Some((flag2, p2, k2)) = kinds[1..]
+            .iter()
+            .find(|(_, _, k2)| k2[column].0 != k[column].0)
+        {
+            let [(a, pa, ka), (b, pb, kb)] = if k[column].0 {
+                [(flag, p, &k[column].1), (flag2, p2, &k2[column].1)]
+            } else {
+                [(flag2, p2, &k2[column].1), (flag, p, &k[column].1)]
+            };
+            bail!(
+                "{a} {} has string {c}s ({ka:?}) but {b} {} integer ones ({kb:?}); write the ids alike in both",
+                pa.display(),
+                pb.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The id of a string id: the first 8 bytes of the SHA-256 of its text, as a non-negative
 /// integer, so the same text gets the same id in every file.
 pub fn text_id(text: &str) -> i64 {

@@ -431,6 +431,9 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
     let (Some(recs), Some(truth)) = (recs, truth) else {
         bail!("evaluate needs --model DIR, or --recs FILE with --truth FILE");
     };
+    let mut files = vec![("--recs", recs.as_path()), ("--truth", truth.as_path())];
+    files.extend(train.as_deref().map(|t| ("--train", t)));
+    ev::ensure_ids_alike(&files)?;
     let train_items = train.as_deref().map(ev::read_items).transpose()?;
     let lists = ev::read_recommendations(&recs)?;
     let m = ranking_metrics(
