@@ -203,6 +203,27 @@ fn exported_lists_score_as_the_full_protocol_with_string_ids() {
         .map(|r| r[1].as_str())
         .collect();
     assert_eq!(items, from_file);
+    // a users file of strings: the known one's list as in the full export, the unknown skipped
+    let users = write(&p, "users.txt", "u13\nu999999\n");
+    let args = [
+        "recommend",
+        "--model",
+        m,
+        "--users",
+        &users,
+        "--exclude",
+        "train",
+    ];
+    let printed = ok(&recsys(&p, &[&args[..], &["--output", "two.csv"]].concat()));
+    assert!(printed.contains("skipped 1 user(s)"), "{printed}");
+    let two: Vec<Vec<String>> = csv_rows(&p.join("two.csv"));
+    let of_13: Vec<Vec<String>> = rows.iter().filter(|r| r[0] == "u13").cloned().collect();
+    assert_eq!(two, of_13);
+    // an unknown string user gets the popularity fallback, named by its string
+    let args = ["recommend", "--model", m, "--user", "u999999", "--json"];
+    let fallback = json_of(&recsys(&p, &args));
+    assert_eq!(fallback["user"], "u999999");
+    assert_eq!(fallback["fallback"], "popularity");
 }
 
 #[test]

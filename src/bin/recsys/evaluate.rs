@@ -27,12 +27,13 @@ use recsys::prep::IdMap;
 use recsys::runtime::context::{write_atomic, Context};
 use recsys::say;
 
-/// The users of `model`'s ranking protocols on `held_out` (the test or the validation part).
-/// Their history is train, and validation too when `held_out` is test.
+/// The users of `model`'s ranking protocols on `held_out`: the validation part when
+/// `on_validation`, else test. Their history is train, and validation too for test.
 fn test_users(
     model: &AppModel,
     data: &Prepared,
     held_out: &DataFrame,
+    on_validation: bool,
     users: &IdMap,
     items: &IdMap,
     split: SplitKind,
@@ -41,7 +42,7 @@ fn test_users(
         return Ok(next_item_users(&histories(held_out)?, users, items));
     }
     let mut seen = data.train.clone();
-    if let Some(v) = data.validation.as_ref().filter(|v| !v.equals(held_out)) {
+    if let Some(v) = data.validation.as_ref().filter(|_| !on_validation) {
         seen.vstack_mut(v)?;
     }
     Ok(held_out_users(
@@ -108,7 +109,7 @@ impl ValidationCheck {
                 device,
             }));
         }
-        let cases = test_users(model, data, validation, users, items, split)?;
+        let cases = test_users(model, data, validation, true, users, items, split)?;
         if cases.is_empty() {
             bail!("no validation user has items the model can rank; raise --validation-fraction");
         }
@@ -303,7 +304,7 @@ pub fn evaluate_model_with(
             json!({ "protocol": "rating prediction", "test_ratings": test.len(), "rmse": m.rmse, "mae": m.mae }),
         );
     }
-    let cases = test_users(model, data, &data.test, users, items, split)?;
+    let cases = test_users(model, data, &data.test, false, users, items, split)?;
     if cases.is_empty() {
         bail!("no test user has test items the model can rank (known user with known items)");
     }

@@ -21,8 +21,9 @@ use recsys::say;
 const CHUNK: usize = 1024;
 
 /// The users listed in `path`: one id a line, blank lines skipped, a first line `user` or
-/// `user_id` taken as a header. Returns their codes, in file order.
-fn read_users(path: &Path, names: &IdNames) -> Result<Vec<i64>> {
+/// `user_id` taken as a header. Returns their codes in file order (`None` for a string id the
+/// data does not have).
+fn read_users(path: &Path, names: &IdNames) -> Result<Vec<Option<i64>>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow!("--users {}: cannot read it ({e})", path.display()))?;
     let mut users = Vec::new();
@@ -54,25 +55,23 @@ pub fn export(ctx: &Context, a: &RecommendArgs, exclude: Exclude) -> Result<Valu
     let loaded = load(ctx, &a.model, a.data.as_deref())?;
     let names = loaded.data.names();
     let histories = all_histories(&loaded)?;
-    let users: Vec<i64> = match &a.users {
+    let users: Vec<Option<i64>> = match &a.users {
         Some(path) => read_users(path, &names)?,
-        None if loaded.model.is_sequence() => {
-            let mut u: Vec<i64> = histories.keys().copied().collect();
-            u.sort_unstable();
-            u
-        }
         None => {
-            let mut u = loaded.sidecar.users.ids().to_vec();
+            let mut u: Vec<i64> = match loaded.model.is_sequence() {
+                true => histories.keys().copied().collect(),
+                false => loaded.sidecar.users.ids().to_vec(),
+            };
             u.sort_unstable();
-            u
+            u.into_iter().map(Some).collect()
         }
     };
     let excluded = exclude.items(&loaded)?;
     let items = &loaded.sidecar.items;
     let (mut known, mut unknown) = (Vec::new(), 0usize);
-    for &u in &users {
-        match query_for(&loaded, u, &histories) {
-            Some(q) => known.push((u, q)),
+    for u in users {
+        match u.and_then(|u| Some((u, query_for(&loaded, u, &histories)?))) {
+            Some(known_user) => known.push(known_user),
             None => unknown += 1,
         }
     }

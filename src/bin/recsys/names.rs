@@ -42,13 +42,13 @@ impl IdNames {
         IdNames::name(&self.items, code)
     }
 
-    /// The code of a user given on the command line (`what` names the flag or file in errors).
-    pub fn user_code(&self, text: &str, what: &str) -> Result<i64> {
+    /// The code of a user given as text (`what` names the flag or file in errors): `None` for a
+    /// string id the data does not have; an error for a non-integer when the ids are integers.
+    pub fn user_code(&self, text: &str, what: &str) -> Result<Option<i64>> {
+        let text = text.trim();
         match &self.users {
-            Some(d) => d
-                .code(text)
-                .ok_or_else(|| anyhow::anyhow!("{what}: user {text:?} is not in the data")),
-            None => text.trim().parse().map_err(|_| {
+            Some(d) => Ok(d.code(text)),
+            None => text.parse().map(Some).map_err(|_| {
                 anyhow::anyhow!("{what}: user {text:?} is not an integer id (the data's are)")
             }),
         }

@@ -127,11 +127,11 @@ pub struct SplitSpec {
     pub test_fraction: f64,
     pub time_threshold: Option<i64>,
     pub last_n: usize,
-    /// K-fold: the number of folds.
-    #[serde(default = "default_folds")]
+    /// K-fold: the number of folds (written only when not the default 5).
+    #[serde(default = "default_folds", skip_serializing_if = "is_default_folds")]
     pub folds: usize,
-    /// K-fold: the test fold, 0-based.
-    #[serde(default)]
+    /// K-fold: the test fold, 0-based (written only when not 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub fold: usize,
     /// A given test file: used as is (`kind` then only says how validation is carved).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,6 +143,14 @@ pub struct SplitSpec {
 
 fn default_folds() -> usize {
     5
+}
+
+fn is_default_folds(folds: &usize) -> bool {
+    *folds == default_folds()
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl SplitSpec {

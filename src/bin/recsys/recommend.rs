@@ -19,16 +19,12 @@ use recsys::runtime::context::Context;
 use recsys::say;
 
 fn item_json(id: i64, score: Option<f64>, titles: &HashMap<i64, String>, names: &IdNames) -> Value {
-    json!({ "item_id": id_json(names.items.is_some(), id, names.item(id)), "score": score, "title": titles.get(&id) })
-}
-
-/// An id as JSON: the number for integer ids, else the original string.
-pub fn id_json(is_string: bool, code: i64, name: String) -> Value {
-    if is_string {
-        json!(name)
-    } else {
-        json!(code)
-    }
+    // integer ids stay JSON numbers; string ids come back as their strings
+    let item = match names.items {
+        Some(_) => json!(names.item(id)),
+        None => json!(id),
+    };
+    json!({ "item_id": item, "score": score, "title": titles.get(&id) })
 }
 
 /// Which items a list leaves out.
@@ -190,11 +186,18 @@ pub fn recommend(
     let (model, sc) = (&loaded.model, &loaded.sidecar);
     let names = loaded.data.names();
     let user_name = user.trim().to_string();
-    let user = names.user_code(user, "--user")?;
+    let code = names.user_code(user, "--user")?;
     let titles = titles(ctx, &sc.data);
-    let seen: HashSet<i64> = exclude.items(&loaded)?.remove(&user).unwrap_or_default();
-    let query = query_for(&loaded, user, &all_histories(&loaded)?);
-    let user_json = id_json(names.users.is_some(), user, user_name.clone());
+    let seen: HashSet<i64> = match code {
+        Some(c) => exclude.items(&loaded)?.remove(&c).unwrap_or_default(),
+        None => HashSet::new(),
+    };
+    let histories = all_histories(&loaded)?;
+    let query = code.and_then(|c| query_for(&loaded, c, &histories));
+    let user_json = match code {
+        Some(c) if names.users.is_none() => json!(c),
+        _ => json!(user_name),
+    };
     let user = user_name;
     let Some(query) = query else {
         say!(
