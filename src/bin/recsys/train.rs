@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
 
 use crate::args::ensure_k;
-use crate::args::RatingsArgs;
+use crate::args::{RatingsArgs, SplitArgs};
 use crate::checkpoint::{self, Sidecar, TrainSettings};
 use crate::evaluate::{evaluate_model, say_validation, ValidationCheck};
-use crate::prepared::{prepare, say_split, DataSpec, SplitKind, SplitSpec};
+use crate::prepared::{prepare, say_split, DataSpec, SplitKind};
 use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
 use recsys::data::interactions::Interactions;
 use recsys::prep::sequence::to_sequences;
@@ -40,32 +40,8 @@ pub struct TrainArgs {
     /// without a rating column has every rating 1 and is kept whole).
     #[arg(long, default_value_t = 3.0)]
     pub threshold: f64,
-    /// How to split train and test.
-    #[arg(long, value_enum, default_value = "random")]
-    pub split: SplitKind,
-    /// Test share for the random, stratified, time and user splits.
-    #[arg(long, default_value_t = 0.2)]
-    pub test_fraction: f64,
-    /// K-fold split: the number of folds.
-    #[arg(long, default_value_t = 5)]
-    pub folds: usize,
-    /// K-fold split: the test fold, 0 to --folds - 1.
-    #[arg(long, default_value_t = 0)]
-    pub fold: usize,
-    /// Use this file (same format flags as the data) as test, as is; --split then only says how
-    /// validation is carved. Test rows of users or items not in train are reported and dropped.
-    #[arg(long)]
-    pub test_file: Option<String>,
-    /// Carve this share of train out for validation, by the same kind of split as the test, and
-    /// print a validation metric after each epoch (RMSE, or NDCG@k).
-    #[arg(long)]
-    pub validation_fraction: Option<f64>,
-    /// Time split at this unix time (test: at or after it) instead of a fraction.
-    #[arg(long)]
-    pub time_threshold: Option<i64>,
-    /// Per-user split: each user's last N interactions are test (1 = leave-one-out).
-    #[arg(long, default_value_t = 1)]
-    pub last_n: usize,
+    #[command(flatten)]
+    pub split: SplitArgs,
     /// Implicit pair models: negatives drawn per positive, each epoch afresh.
     #[arg(long, default_value_t = 4)]
     pub negatives: i64,
@@ -117,17 +93,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         checkpoint::check_target(dir, ctx.force)?;
     }
     let lr = args.lr.unwrap_or(kind.default_lr());
-    let split = SplitSpec {
-        kind: args.split,
-        test_fraction: args.test_fraction,
-        time_threshold: args.time_threshold,
-        last_n: args.last_n,
-        folds: args.folds,
-        fold: args.fold,
-        test_file: args.test_file.clone(),
-        validation_fraction: args.validation_fraction,
-    };
-    split.check()?;
+    let split = args.split.spec();
     let spec = DataSpec::from_args(&args.ratings);
     let ratings = spec.load(ctx)?;
     let given_test = spec.load_test(ctx, &split)?;
@@ -362,20 +328,15 @@ fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()>
             args.threshold
         );
     }
-    if !(args.test_fraction > 0.0 && args.test_fraction < 1.0) {
-        bail!(
-            "--test-fraction must be strictly between 0 and 1, got {}",
-            args.test_fraction
-        );
-    }
+    args.split.spec().check()?;
     if args.dim < 1 {
         bail!("--dim must be at least 1, got {}", args.dim);
     }
-    if args.split == SplitKind::LastN && args.last_n < 1 {
+    if args.split.kind == SplitKind::LastN && args.split.last_n < 1 {
         bail!("--last-n must be at least 1");
     }
-    if args.split == SplitKind::Time
-        && args.time_threshold.is_none()
+    if args.split.kind == SplitKind::Time
+        && args.split.time_threshold.is_none()
         && args.ratings.timestamp_col == "none"
     {
         bail!(
@@ -399,7 +360,7 @@ fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()>
     if feedback == Feedback::Implicit && kind.representation().is_none() && args.negatives < 1 {
         bail!("--negatives must be at least 1 for implicit pair models");
     }
-    if args.split == SplitKind::User && kind.representation().is_none() {
+    if args.split.kind == SplitKind::User && kind.representation().is_none() {
         bail!(
             "the user-based split puts test users out of training, and {} only scores users it \
              was trained on; use a sequence model (pooling, cbow, gru, lstm) or another split",
