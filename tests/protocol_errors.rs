@@ -56,6 +56,32 @@ fn bad_split_flags_are_one_line() {
 }
 
 #[test]
+fn a_test_file_with_ids_written_otherwise_is_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let train = "user_id,item_id,rating,timestamp\nu1,m1,5,1\nu1,m2,4,2\nu2,m1,5,3\n";
+    std::fs::write(p.join("train.csv"), train).unwrap();
+    // `1` is not `u1`: no test row is left
+    std::fs::write(
+        p.join("test.csv"),
+        "user_id,item_id,rating,timestamp\n1,m2,5,7\n",
+    )
+    .unwrap();
+    let args = [
+        "train",
+        "train.csv",
+        "--test-file",
+        "test.csv",
+        "--model",
+        "bilinear",
+    ];
+    assert_one_line_error(
+        &recsys(p, &args),
+        &["--test-file test.csv: none of its 1 rows"],
+    );
+}
+
+#[test]
 fn bad_export_and_evaluate_flags_are_one_line() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();

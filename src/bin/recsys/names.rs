@@ -73,5 +73,8 @@ pub fn share_ids(a: DataFrame, b: DataFrame) -> Result<(DataFrame, DataFrame)> {
         a = ids.encode(&a, id, key)?;
         b = ids.encode(&b, id, key)?;
     }
+    // one column order for both, so they stack
+    let order: Vec<String> = a.get_column_names().iter().map(|n| n.to_string()).collect();
+    let b = b.select(order)?;
     Ok((a, b))
 }

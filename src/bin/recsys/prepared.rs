@@ -324,6 +324,12 @@ pub fn prepare(
             mask_split(&df, is_test)?
         }
     };
+    if let (Some(file), 0) = (&split.test_file, test.height()) {
+        bail!(
+            "--test-file {file}: none of its {dropped_test} rows has both a user and an item \
+             of train (are the ids written as in the data?)"
+        );
+    }
     if train.height() == 0 || test.height() == 0 {
         bail!(
             "the {} split left {} train and {} test interactions; change its parameters",
