@@ -13,7 +13,9 @@
 //! - NDCG@k = DCG / IDCG, DCG = Σ over hits at rank r (1-based) of 1/log2(r+1), IDCG the same
 //!   sum over ranks 1..=min(k, |rel|) (RePlay's definition)
 //! - MRR@k = 1 / rank of the first hit in the top k, 0 without one
-//! - MAP@k = Σ over hits at rank r of precision@r, divided by min(k, |rel|)
+//! - MAP@k = Σ over hits at rank r of precision@r, divided by min(k, |rel|) (RePlay's,
+//!   [`map_at_k`]); ranx and trec_eval divide by |rel| ([`map_rel_at_k`]); [`MapDenominator`]
+//!   names the two
 //! - Coverage@k = distinct items in all top-k lists that appear in train / distinct train items
 //!   (RePlay 0.22's; [`coverage_in_train_at_k`], [`coverage_at_k`] when every recommended item is
 //!   a train item)
@@ -97,12 +99,19 @@ pub fn mrr_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> 
         .map_or(0.0, |p| 1.0 / (p as f64 + 1.0))
 }
 
-/// Average precision at k, normalised by min(k, |relevant|).
+/// Average precision at k, normalised by min(k, |relevant|) (RePlay's MAP).
 pub fn map_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
-    let denom = k.min(relevant.len());
-    if denom == 0 {
-        return 0.0;
-    }
+    precision_sum(ranked, relevant, k) / k.min(relevant.len()).max(1) as f64
+}
+
+/// Average precision at k, normalised by |relevant| (ranx's and trec_eval's MAP): lower than
+/// [`map_at_k`] for users with more than `k` relevant items.
+pub fn map_rel_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
+    precision_sum(ranked, relevant, k) / relevant.len().max(1) as f64
+}
+
+/// Σ over the hits in the top `k` at rank r of precision@r.
+fn precision_sum<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> f64 {
     let mut found = 0usize;
     let mut sum = 0.0;
     for (r, item) in ranked.iter().take(k).enumerate() {
@@ -111,7 +120,48 @@ pub fn map_at_k<T: Eq + Hash>(ranked: &[T], relevant: &HashSet<T>, k: usize) -> 
             sum += found as f64 / (r as f64 + 1.0);
         }
     }
-    sum / denom as f64
+    sum
+}
+
+/// What MAP@k divides each user's sum of precisions at the hits by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MapDenominator {
+    /// min(k, |relevant|): RePlay's MAP ([`map_at_k`]).
+    #[default]
+    MinKRel,
+    /// |relevant|: ranx's and trec_eval's MAP ([`map_rel_at_k`]).
+    Rel,
+}
+
+impl MapDenominator {
+    /// How the definition is named in output, e.g. `RePlay: / min(k,|rel|)`.
+    pub fn label(self) -> &'static str {
+        match self {
+            MapDenominator::MinKRel => "RePlay: / min(k,|rel|)",
+            MapDenominator::Rel => "ranx: / |rel|",
+        }
+    }
+
+    /// The MAP of `m` under this definition.
+    pub fn of(self, m: &RankingMetrics) -> f64 {
+        match self {
+            MapDenominator::MinKRel => m.map,
+            MapDenominator::Rel => m.map_rel,
+        }
+    }
+}
+
+impl std::str::FromStr for MapDenominator {
+    type Err = anyhow::Error;
+    /// `min-k-rel` or `rel`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "min-k-rel" => Ok(MapDenominator::MinKRel),
+            "rel" => Ok(MapDenominator::Rel),
+            _ => bail!("MAP denominator {s:?}: expected min-k-rel or rel"),
+        }
+    }
 }
 
 /// Distinct items among all top-k lists, over the number of train items: for lists that hold
@@ -189,7 +239,10 @@ pub struct RankingMetrics {
     pub ndcg: f64,
     pub hit_rate: f64,
     pub mrr: f64,
+    /// MAP@k divided by min(k, |rel|) (RePlay's).
     pub map: f64,
+    /// MAP@k divided by |rel| (ranx's).
+    pub map_rel: f64,
     /// Distinct recommended train items in the top k over train items
     /// ([`coverage_in_train_at_k`]); `None` without a train set.
     pub coverage: Option<f64>,
@@ -220,6 +273,7 @@ pub fn ranking_metrics(
         hit_rate: mean(hit_rate_at_k),
         mrr: mean(mrr_at_k),
         map: mean(map_at_k),
+        map_rel: mean(map_rel_at_k),
         coverage: train_items
             .map(|t| coverage_in_train_at_k(recs.values().map(Vec::as_slice), k, t)),
     })
@@ -336,6 +390,11 @@ mod tests {
         assert_eq!(mrr_at_k(&ranked, &set(&[7, 8]), 4), 1.0 / 3.0);
         assert_eq!(precision_at_k(&ranked, &set(&[5, 8]), 4), 0.5);
         assert!((map_at_k(&ranked, &set(&[5, 7]), 4) - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+        // 3 relevant, k = 2, hit at rank 1 only: RePlay 1/min(2,3) = 0.5, ranx 1/3
+        let three = set(&[ranked[0], 100, 101]);
+        assert_eq!(map_at_k(&ranked, &three, 2), 0.5);
+        assert!((map_rel_at_k(&ranked, &three, 2) - 1.0 / 3.0).abs() < 1e-15);
+        assert_eq!(map_rel_at_k(&ranked, &set(&[]), 2), 0.0);
     }
 
     #[test]

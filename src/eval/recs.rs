@@ -6,7 +6,11 @@
 //! - **Order.** A recommendations file may add one column that orders each user's list:
 //!   `rating` or `score` (higher is better) or `rank` (lower is better). Equal values keep file
 //!   order; without such a column each user's rows count in file order, best first. A header
-//!   naming more than one of them is refused.
+//!   naming more than one of them is refused, unless they are `score` and `rank` and agree
+//!   (every user's scores fall as the ranks rise, as `recsys recommend --all-users` writes
+//!   them): `rank` orders those.
+//! - **String ids.** Ids that are not integers (`u196`) are matched as text across the files:
+//!   each becomes [`text_id`], a 64-bit hash of its text, in the lists and the truth.
 //! - **Scores.** An ordering value must be a finite number: NaN or ±inf is refused with the
 //!   file and line, never ranked.
 //! - **Duplicates.** A user's item listed again is dropped, keeping its best-ranked row (RePlay
@@ -21,6 +25,7 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
+use crate::data::table::{key_values, ITEM_KEY, USER_KEY};
 use crate::data::{read_ratings_file, ColumnRef, RatingsFormat};
 use crate::eval::metrics::{Lists, Truth};
 use crate::prep::{f64_values, i64_values};
@@ -51,10 +56,13 @@ pub fn read_recommendations(path: &Path) -> Result<Recommendations> {
         .split(',')
         .map(str::trim)
         .collect();
-    let order: Vec<(&str, bool)> = ORDER_COLUMNS
+    let mut order: Vec<(&str, bool)> = ORDER_COLUMNS
         .into_iter()
         .filter(|(c, _)| header.contains(c))
         .collect();
+    if order == [("score", true), ("rank", false)] && score_and_rank_agree(&text, &header) {
+        order.remove(0);
+    }
     if order.len() > 1 {
         bail!(
             "{} line 1: the header names {}; keep one column that orders the lists \
@@ -73,8 +81,8 @@ pub fn read_recommendations(path: &Path) -> Result<Recommendations> {
         check_finite(path, &text, name, col)?;
     }
     let df = read_ratings_file(path, &pairs_format(order.map(|o| o.0)))?;
-    let users: Vec<i64> = i64_values(&df, "user_id")?.collect();
-    let items: Vec<i64> = i64_values(&df, "item_id")?.collect();
+    let users = ids(&df, "user_id", USER_KEY)?;
+    let items = ids(&df, "item_id", ITEM_KEY)?;
     let values: Vec<f64> = f64_values(&df, "rating")?.collect();
     let mut rows: HashMap<i64, Vec<(f64, usize, i64)>> = HashMap::new();
     for (row, ((u, i), s)) in users.into_iter().zip(items).zip(values).enumerate() {
@@ -115,12 +123,38 @@ pub fn read_recommendations(path: &Path) -> Result<Recommendations> {
     Ok(out)
 }
 
+/// Whether each user's rows, ordered by `rank`, have falling (non-increasing) `score`s.
+fn score_and_rank_agree(text: &str, header: &[&str]) -> bool {
+    let at = |name: &str| header.iter().position(|h| *h == name);
+    let (Some(u), Some(s), Some(r)) = (at("user_id"), at("score"), at("rank")) else {
+        return false;
+    };
+    let mut rows: HashMap<&str, Vec<(f64, f64)>> = HashMap::new();
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (Some(user), Some(score), Some(rank)) = (f.get(u), f.get(s), f.get(r)) else {
+            return false;
+        };
+        let (Ok(score), Ok(rank)) = (score.parse::<f64>(), rank.parse::<f64>()) else {
+            return false;
+        };
+        rows.entry(user).or_default().push((rank, score));
+    }
+    rows.values_mut().all(|v| {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v.windows(2).all(|w| w[0].1 >= w[1].1)
+    })
+}
+
 /// Read `user_id,item_id` rows as each user's set of relevant items (a repeated pair counts
 /// once; any other column is ignored).
 pub fn read_truth(path: &Path) -> Result<Truth> {
     let df = read_ratings_file(path, &pairs_format(None))?;
     let mut truth: Truth = HashMap::new();
-    for (u, i) in i64_values(&df, "user_id")?.zip(i64_values(&df, "item_id")?) {
+    for (u, i) in ids(&df, "user_id", USER_KEY)?
+        .into_iter()
+        .zip(ids(&df, "item_id", ITEM_KEY)?)
+    {
         truth.entry(u).or_default().insert(i);
     }
     Ok(truth)
@@ -129,8 +163,85 @@ pub fn read_truth(path: &Path) -> Result<Truth> {
 /// The distinct items of a `user_id,item_id` file (the train set, for Coverage).
 pub fn read_items(path: &Path) -> Result<HashSet<i64>> {
     let df = read_ratings_file(path, &pairs_format(None))?;
-    let items = i64_values(&df, "item_id")?.collect();
-    Ok(items)
+    Ok(ids(&df, "item_id", ITEM_KEY)?.into_iter().collect())
+}
+
+/// Whether the file's `user_id` and `item_id` are string ids (their first row's value is not
+/// an integer, the table reader's rule), with that first value.
+pub fn id_kinds(path: &Path) -> Result<[(bool, String); 2]> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let first: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let kind = |name: &str| {
+        let value = header
+            .iter()
+            .position(|h| *h == name)
+            .and_then(|i| first.get(i))
+            .copied()
+            .unwrap_or("");
+        (
+            !value.is_empty() && value.parse::<i64>().is_err(),
+            value.to_string(),
+        )
+    };
+    Ok([kind("user_id"), kind("item_id")])
+}
+
+/// Refuse files whose ids are not written alike (string ids in one, integers in another), which
+/// would match nothing and score 0. `files` are (flag, path) pairs.
+pub fn ensure_ids_alike(files: &[(&str, &Path)]) -> Result<()> {
+    let kinds = files
+        .iter()
+        .map(|(flag, p)| Ok((*flag, *p, id_kinds(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    for (column, c) in ["user_id", "item_id"].into_iter().enumerate() {
+        let (flag, p, k) = &kinds[0];
+        if let Some((flag2, p2, k2)) = kinds[1..]
+            .iter()
+            .find(|(_, _, k2)| k2[column].0 != k[column].0)
+        {
+            let [(a, pa, ka), (b, pb, kb)] = if k[column].0 {
+                [(flag, p, &k[column].1), (flag2, p2, &k2[column].1)]
+            } else {
+                [(flag2, p2, &k2[column].1), (flag, p, &k[column].1)]
+            };
+            bail!(
+                "{a} {} has string {c}s ({ka:?}) but {b} {} integer ones ({kb:?}); write the ids alike in both",
+                pa.display(),
+                pb.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The id of a string id: the first 8 bytes of the SHA-256 of its text, as a non-negative
+/// integer, so the same text gets the same id in every file.
+pub fn text_id(text: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let bytes: [u8; 8] = digest[..8].try_into().expect("8 bytes");
+    (u64::from_le_bytes(bytes) >> 1) as i64
+}
+
+/// A table's ids in `column`: the integers, or [`text_id`] of the string ids kept in `key`.
+fn ids(df: &polars::prelude::DataFrame, column: &str, key: &str) -> Result<Vec<i64>> {
+    if df.column(key).is_ok() {
+        return Ok(key_values(df, key)?.iter().map(|k| text_id(k)).collect());
+    }
+    Ok(i64_values(df, column)?.collect())
 }
 
 fn pairs_format(order: Option<&str>) -> RatingsFormat {
@@ -193,12 +304,21 @@ mod tests {
         let (_d, p) = write("user_id,item_id,rank\n1,10,3\n1,11,1\n1,12,2\n1,13,1\n");
         let r = read_recommendations(&p).unwrap();
         assert_eq!(r.lists[&1], vec![11, 13, 12, 10]);
-        let (_d, p) = write("user_id,item_id,score,rank\n1,10,0.5,1\n");
+        let (_d, p) = write("user_id,item_id,score,rank\n1,10,0.5,1\n1,11,0.7,2\n");
         let e = read_recommendations(&p).unwrap_err().to_string();
         assert!(
             e.contains("line 1: the header names 'score' and 'rank'"),
             "{e}"
         );
+        // recommend --all-users writes score and rank that agree: rank orders
+        let (_d, p) = write("user_id,item_id,score,rank\n1,10,0.4,2\n1,11,0.5,1\n");
+        assert_eq!(read_recommendations(&p).unwrap().lists[&1], vec![11, 10]);
+        // string ids match as text across files
+        let (_d, p) = write("user_id,item_id\nu1,m10\nu1,m2\n");
+        let (_t, t) = write("user_id,item_id\nu1,m2\nu0,m10\n");
+        let (r, truth) = (read_recommendations(&p).unwrap(), read_truth(&t).unwrap());
+        assert_eq!(r.lists[&text_id("u1")], vec![text_id("m10"), text_id("m2")]);
+        assert!(truth[&text_id("u1")].contains(&text_id("m2")));
     }
 
     #[test]

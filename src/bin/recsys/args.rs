@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
+use crate::prepared::{SplitKind, SplitSpec};
 use recsys::data::{ColumnRef, DataPaths, RatingsFormat, RatingsSource};
 use recsys::runtime::context::Context;
 use recsys::runtime::device::parse_device;
@@ -158,6 +159,58 @@ impl RatingsArgs {
             timestamp: optional(&self.timestamp_col),
         };
         Ok(RatingsSource::parse(&self.data, format))
+    }
+}
+
+/// How `recsys train` splits the ratings: the test part, and a validation part of train.
+#[derive(Args, Debug, Clone)]
+pub struct SplitArgs {
+    /// How to split train and test.
+    #[arg(
+        long = "split",
+        value_name = "SPLIT",
+        value_enum,
+        default_value = "random"
+    )]
+    pub kind: SplitKind,
+    /// Test share for the random, stratified, time and user splits.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Time split at this unix time (test: at or after it) instead of a fraction.
+    #[arg(long)]
+    pub time_threshold: Option<i64>,
+    /// Per-user split: each user's last N interactions are test (1 = leave-one-out).
+    #[arg(long, default_value_t = 1)]
+    pub last_n: usize,
+    /// K-fold split: the number of folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// K-fold split: the test fold, 0 to --folds - 1.
+    #[arg(long, default_value_t = 0)]
+    pub fold: usize,
+    /// Use this file (same format flags as the data) as test, as is; --split then only says how
+    /// validation is carved. Test rows of users or items not in train are reported and dropped.
+    #[arg(long)]
+    pub test_file: Option<String>,
+    /// Carve this share of train out for validation, by the same kind of split as the test, and
+    /// print a validation metric after each epoch (RMSE, or NDCG@k).
+    #[arg(long)]
+    pub validation_fraction: Option<f64>,
+}
+
+impl SplitArgs {
+    /// The split these flags describe.
+    pub fn spec(&self) -> SplitSpec {
+        SplitSpec {
+            kind: self.kind,
+            test_fraction: self.test_fraction,
+            time_threshold: self.time_threshold,
+            last_n: self.last_n,
+            folds: self.folds,
+            fold: self.fold,
+            test_file: self.test_file.clone(),
+            validation_fraction: self.validation_fraction,
+        }
     }
 }
 

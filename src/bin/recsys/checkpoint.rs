@@ -1,5 +1,6 @@
 //! Saved models: a directory with `model.safetensors` (the weights) and `model.json` (the
-//! sidecar: model config, training settings, data spec and split, id maps, data fingerprints).
+//! sidecar: model config, training settings, data spec and split, id maps, data fingerprints,
+//! and the string id dictionaries when the data has string ids).
 //!
 //! A checkpoint is written into a temporary directory beside the target, then renamed, so a
 //! reader never sees half of one; an existing directory is replaced only with `--force`.
@@ -9,7 +10,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::prepared::{prepare, DataSpec, Fingerprints, Prepared, SplitSpec};
+use crate::prepared::{prepare, DataSpec, Fingerprints, IdNames, Prepared, SplitSpec};
 use crate::zoo::{AppModel, ModelConfig, Sampling};
 use recsys::prep::IdMap;
 use recsys::runtime::cleanup;
@@ -51,6 +52,9 @@ pub struct Sidecar {
     pub fingerprints: Fingerprints,
     /// Mean training loss of each epoch.
     pub losses: Vec<f64>,
+    /// String id dictionaries (absent for integer ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<IdNames>,
 }
 
 /// Refuse early (before training) a `--save` destination that cannot take a checkpoint: an
@@ -272,8 +276,22 @@ pub fn load(ctx: &Context, dir: &Path, data: Option<&str>) -> Result<Loaded> {
         spec.data = d.to_string();
     }
     let ratings = spec.load(ctx)?;
+    let given_test = spec.load_test(ctx, &sidecar.split)?;
     tch::manual_seed(sidecar.training.seed as i64);
-    let prepared = prepare(ratings, sidecar.training.threshold, &sidecar.split)?;
+    let prepared = prepare(
+        ratings,
+        given_test,
+        sidecar.training.threshold,
+        &sidecar.split,
+    )?;
+    if prepared.names != sidecar.names {
+        bail!(
+            "the checkpoint {} was trained on other ids: the string id dictionary rebuilt from {} \
+             differs from the saved one",
+            dir.display(),
+            spec.data
+        );
+    }
     let (saved, now) = (&sidecar.fingerprints, &prepared.fingerprints);
     if saved.ratings != now.ratings {
         bail!(

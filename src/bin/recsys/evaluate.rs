@@ -4,9 +4,12 @@
 //! full-ranking and the sampled protocols.
 //!
 //! Sequence models under the user-based split score each test user from their test history
-//! without its last item, which is the only relevant item.
+//! without its last item, which is the only relevant item. With a validation part, its items
+//! are left out of the rankings like train's, and [`ValidationCheck`] gives `train` its
+//! per-epoch validation metric. MAP's definition is printed beside it (RePlay's by default).
 
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
@@ -15,32 +18,171 @@ use tch::{Kind, Tensor};
 use crate::args::ensure_k;
 use crate::prepared::{histories, item_sets, rows, Prepared, SplitKind};
 use crate::zoo::{AppModel, Feedback, Query};
-use recsys::eval::metrics::RankingMetrics;
+use polars::prelude::DataFrame;
+use recsys::eval::metrics::{MapDenominator, RankingMetrics};
 use recsys::eval::protocol::{
     full_ranking, held_out_users, next_item_users, sampled_ranking, RatingTest, TestUser,
 };
 use recsys::prep::IdMap;
-use recsys::runtime::context::Context;
+use recsys::runtime::context::{write_atomic, Context};
 use recsys::say;
 
-/// The test users of `model`'s ranking protocols.
+/// The users of `model`'s ranking protocols on `held_out`: the validation part when
+/// `on_validation`, else test. Their history is train, and validation too for test.
 fn test_users(
     model: &AppModel,
     data: &Prepared,
+    held_out: &DataFrame,
+    on_validation: bool,
     users: &IdMap,
     items: &IdMap,
     split: SplitKind,
 ) -> Result<Vec<TestUser>> {
-    Ok(if model.is_sequence() && split == SplitKind::User {
-        next_item_users(&histories(&data.test)?, users, items)
-    } else {
-        held_out_users(
-            &histories(&data.train)?,
-            &item_sets(&data.test)?,
-            users,
-            items,
-        )
+    if model.is_sequence() && split == SplitKind::User {
+        return Ok(next_item_users(&histories(held_out)?, users, items));
+    }
+    let mut seen = data.train.clone();
+    if let Some(v) = data.validation.as_ref().filter(|_| !on_validation) {
+        seen.vstack_mut(v)?;
+    }
+    Ok(held_out_users(
+        &histories(&seen)?,
+        &item_sets(held_out)?,
+        users,
+        items,
+    ))
+}
+
+/// The model's predicted ratings of a rating test, scored in chunks without gradients.
+fn predict(model: &AppModel, test: &RatingTest, device: tch::Device) -> Result<Vec<f64>> {
+    tch::no_grad(|| -> Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(test.len());
+        for (u, i) in test.users.chunks(65536).zip(test.items.chunks(65536)) {
+            let p = model.score_pairs(
+                &Tensor::from_slice(u).to_device(device),
+                &Tensor::from_slice(i).to_device(device),
+                false,
+            )?;
+            out.extend(Vec::<f64>::try_from(
+                p.to_kind(Kind::Double).to_device(tch::Device::Cpu),
+            )?);
+        }
+        Ok(out)
     })
+}
+
+/// The validation metric `train` prints after each epoch: RMSE for explicit models, else
+/// NDCG@k under the full-ranking protocol (train items excluded).
+pub struct ValidationCheck {
+    ratings: Option<RatingTest>,
+    cases: Vec<TestUser>,
+    queries: Vec<Query>,
+    k: usize,
+    device: tch::Device,
+}
+
+impl ValidationCheck {
+    /// The check of `data`'s validation part; `None` without one.
+    pub fn new(
+        ctx: &Context,
+        model: &AppModel,
+        data: &Prepared,
+        split: SplitKind,
+        k: usize,
+    ) -> Result<Option<Self>> {
+        let device = ctx.device;
+        let Some(validation) = &data.validation else {
+            return Ok(None);
+        };
+        let (users, items) = (&data.users, &data.items);
+        if model.config.feedback == Feedback::Explicit {
+            let rows = rows(validation)?.into_iter().map(|(u, i, r, _)| (u, i, r));
+            let t = RatingTest::new(rows, users, items);
+            if t.is_empty() {
+                bail!("no validation rating has a user and an item known to the model; raise --validation-fraction");
+            }
+            return Ok(Some(ValidationCheck {
+                ratings: Some(t),
+                cases: vec![],
+                queries: vec![],
+                k,
+                device,
+            }));
+        }
+        let cases = test_users(model, data, validation, true, users, items, split)?;
+        if cases.is_empty() {
+            bail!("no validation user has items the model can rank; raise --validation-fraction");
+        }
+        let queries = cases
+            .iter()
+            .map(|c| query(model, c))
+            .collect::<Result<_>>()?;
+        Ok(Some(ValidationCheck {
+            ratings: None,
+            cases,
+            queries,
+            k,
+            device,
+        }))
+    }
+
+    /// The metric's name and value for `model` now, e.g. `("NDCG@10", 0.21)`.
+    pub fn measure(&self, model: &AppModel) -> Result<(String, f64)> {
+        if let Some(t) = &self.ratings {
+            return Ok((
+                "RMSE".into(),
+                t.metrics(&predict(model, t, self.device)?)?.rmse,
+            ));
+        }
+        let scores = model.score_all(&self.queries)?;
+        let m = full_ranking(&self.cases, &scores, model.config.n_items as usize, self.k)?;
+        Ok((format!("NDCG@{}", self.k), m.ndcg))
+    }
+}
+
+/// Print the validation metric of `model` after `epoch` (0-based), when there is a check.
+pub fn say_validation(
+    ctx: &Context,
+    check: &Option<ValidationCheck>,
+    model: &AppModel,
+    epoch: usize,
+) -> Result<()> {
+    if let Some(c) = check {
+        let (name, value) = c.measure(model)?;
+        say!(ctx, "epoch {:>3}  validation {name} {value:.5}", epoch + 1);
+    }
+    Ok(())
+}
+
+/// Write each test rating with the model's prediction to `path` (`user_id,item_id,rating,prediction`).
+fn write_predictions(
+    ctx: &Context,
+    path: &Path,
+    data: &Prepared,
+    test: &RatingTest,
+    preds: &[f64],
+) -> Result<()> {
+    let names = data.names();
+    let mut csv = String::from("user_id,item_id,rating,prediction\n");
+    for ((u, i), (r, p)) in test
+        .users
+        .iter()
+        .zip(&test.items)
+        .zip(test.targets.iter().zip(preds))
+    {
+        let user = names.user(data.users.id(*u).expect("a model index"));
+        let item = names.item(data.items.id(*i).expect("a model index"));
+        writeln!(csv, "{user},{item},{r},{p}").expect("a String");
+    }
+    write_atomic(path, csv.as_bytes(), ctx.force)
+        .map_err(|e| anyhow::anyhow!("--predictions {}: {e:#}", path.display()))?;
+    say!(
+        ctx,
+        "wrote {} ({} test ratings with predictions)",
+        path.display(),
+        test.len()
+    );
+    Ok(())
 }
 
 /// What `model` scores a test user from: the history for sequence models, else the user.
@@ -53,7 +195,12 @@ fn query(model: &AppModel, user: &TestUser) -> Result<Query> {
         .with_context(|| format!("user {} is not known to the model", user.user))
 }
 
-fn print_metrics(ctx: &Context, k: usize, columns: &[(&str, &RankingMetrics)]) {
+fn print_metrics(
+    ctx: &Context,
+    k: usize,
+    map: MapDenominator,
+    columns: &[(&str, &RankingMetrics)],
+) {
     let header: String = columns.iter().map(|(n, _)| format!("{n:>10}")).collect();
     say!(ctx, "{:<14}{header}", "metric");
     let line = |name: &str, f: &dyn Fn(&RankingMetrics) -> f64| {
@@ -68,8 +215,21 @@ fn print_metrics(ctx: &Context, k: usize, columns: &[(&str, &RankingMetrics)]) {
     line("NDCG", &|m| m.ndcg);
     line("HitRate", &|m| m.hit_rate);
     line("MRR", &|m| m.mrr);
-    line("MAP", &|m| m.map);
+    let maps: String = columns
+        .iter()
+        .map(|(_, m)| format!("{:>10.4}", map.of(m)))
+        .collect();
+    say!(ctx, "{:<14}{maps}  ({})", format!("MAP@{k}"), map.label());
     line("Coverage", &|m| m.coverage.unwrap_or(f64::NAN));
+}
+
+/// What `evaluate --model` does beyond the protocols' defaults.
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// Which MAP is printed.
+    pub map: MapDenominator,
+    /// Explicit models: write the per-pair test predictions here.
+    pub predictions: Option<PathBuf>,
 }
 
 /// Evaluate `model` on the test side of `data`; prints the protocol and the numbers.
@@ -85,7 +245,39 @@ pub fn evaluate_model(
     k: usize,
     n_negatives: usize,
 ) -> Result<Value> {
+    let options = EvalOptions::default();
+    evaluate_model_with(
+        ctx,
+        model,
+        data,
+        users,
+        items,
+        split,
+        seed,
+        k,
+        n_negatives,
+        &options,
+    )
+}
+
+/// [`evaluate_model`] with [`EvalOptions`].
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_model_with(
+    ctx: &Context,
+    model: &AppModel,
+    data: &Prepared,
+    users: &IdMap,
+    items: &IdMap,
+    split: SplitKind,
+    seed: u64,
+    k: usize,
+    n_negatives: usize,
+    options: &EvalOptions,
+) -> Result<Value> {
     ensure_k(k)?;
+    if options.predictions.is_some() && model.config.feedback != Feedback::Explicit {
+        bail!("--predictions writes predicted ratings, and this model ranks items (implicit feedback); use recommend --all-users --output FILE for its lists");
+    }
     if model.config.feedback == Feedback::Explicit {
         let test = RatingTest::new(
             rows(&data.test)?.into_iter().map(|(u, i, r, _)| (u, i, r)),
@@ -95,21 +287,7 @@ pub fn evaluate_model(
         if test.is_empty() {
             bail!("no test rating has a user and an item known to the model");
         }
-        let device = ctx.device;
-        let preds: Vec<f64> = tch::no_grad(|| -> Result<Vec<f64>> {
-            let mut out = Vec::with_capacity(test.len());
-            for (u, i) in test.users.chunks(65536).zip(test.items.chunks(65536)) {
-                let p = model.score_pairs(
-                    &Tensor::from_slice(u).to_device(device),
-                    &Tensor::from_slice(i).to_device(device),
-                    false,
-                )?;
-                out.extend(Vec::<f64>::try_from(
-                    p.to_kind(Kind::Double).to_device(tch::Device::Cpu),
-                )?);
-            }
-            Ok(out)
-        })?;
+        let preds = predict(model, &test, ctx.device)?;
         let m = test.metrics(&preds)?;
         say!(
             ctx,
@@ -119,11 +297,14 @@ pub fn evaluate_model(
         );
         say!(ctx, "RMSE  {:.4}", m.rmse);
         say!(ctx, "MAE   {:.4}", m.mae);
+        if let Some(path) = &options.predictions {
+            write_predictions(ctx, path, data, &test, &preds)?;
+        }
         return Ok(
             json!({ "protocol": "rating prediction", "test_ratings": test.len(), "rmse": m.rmse, "mae": m.mae }),
         );
     }
-    let cases = test_users(model, data, users, items, split)?;
+    let cases = test_users(model, data, &data.test, false, users, items, split)?;
     if cases.is_empty() {
         bail!("no test user has test items the model can rank (known user with known items)");
     }
@@ -146,8 +327,14 @@ pub fn evaluate_model(
         "protocol sampled: test positives among {n_neg} random non-positive items per user \
          (notebook 000; easier, flatters the model)"
     );
-    print_metrics(ctx, k, &[("full", &full_m), ("sampled", &sampled_m)]);
+    print_metrics(
+        ctx,
+        k,
+        options.map,
+        &[("full", &full_m), ("sampled", &sampled_m)],
+    );
     Ok(json!({
+        "map_definition": options.map.label(),
         "protocols": {
             "full": { "description": "all items ranked, train items excluded", "metrics": full_m },
             "sampled": { "description": format!("test positives among {n_neg} sampled negatives (notebook 000)"), "negatives": n_neg, "metrics": sampled_m },
@@ -182,6 +369,13 @@ pub struct EvaluateArgs {
     /// Cut-off of the lists.
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,
+    /// What MAP@k divides by: min-k-rel (RePlay's: min(k, |rel|)) or rel (ranx's: |rel|).
+    #[arg(long, default_value = "min-k-rel")]
+    pub map_denominator: String,
+    /// With --model, explicit models: write each test rating and its prediction to this CSV
+    /// (`user_id,item_id,rating,prediction`).
+    #[arg(long, requires = "model")]
+    pub predictions: Option<PathBuf>,
 }
 
 /// `recsys evaluate`: a saved model on its test split (`--model`), or recommendation lists
@@ -189,7 +383,21 @@ pub struct EvaluateArgs {
 pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
     let k = args.k;
     ensure_k(k)?;
+    let map: MapDenominator = args
+        .map_denominator
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--map-denominator: {e}"))?;
     if let Some(dir) = &args.model {
+        if let Some(p) = args
+            .predictions
+            .as_ref()
+            .filter(|p| p.exists() && !ctx.force)
+        {
+            bail!(
+                "--predictions {} already exists; pass --force to replace it",
+                p.display()
+            );
+        }
         let (data, negatives) = (&args.data, args.negatives);
         let l = crate::checkpoint::load(ctx, dir, data.as_deref())?;
         say!(
@@ -202,7 +410,11 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
             l.sidecar.training.seed
         );
         let (sc, m) = (&l.sidecar, &l.model);
-        return evaluate_model(
+        let options = EvalOptions {
+            map,
+            predictions: args.predictions.clone(),
+        };
+        return evaluate_model_with(
             ctx,
             m,
             &l.data,
@@ -212,6 +424,7 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
             sc.training.seed,
             k,
             negatives,
+            &options,
         );
     }
     let (recs, truth, train) = (args.recs.clone(), args.truth.clone(), &args.train);
@@ -219,6 +432,9 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
     let (Some(recs), Some(truth)) = (recs, truth) else {
         bail!("evaluate needs --model DIR, or --recs FILE with --truth FILE");
     };
+    let mut files = vec![("--recs", recs.as_path()), ("--truth", truth.as_path())];
+    files.extend(train.as_deref().map(|t| ("--train", t)));
+    ev::ensure_ids_alike(&files)?;
     let train_items = train.as_deref().map(ev::read_items).transpose()?;
     let lists = ev::read_recommendations(&recs)?;
     let m = ranking_metrics(
@@ -248,12 +464,13 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
     say!(ctx, "NDCG@{k}       {:.6}", m.ndcg);
     say!(ctx, "HitRate@{k}    {:.6}", m.hit_rate);
     say!(ctx, "MRR@{k}        {:.6}", m.mrr);
-    say!(ctx, "MAP@{k}        {:.6}", m.map);
+    say!(ctx, "MAP@{k}        {:.6}  ({})", map.of(&m), map.label());
     match m.coverage {
         Some(c) => say!(ctx, "Coverage@{k}   {c:.6}"),
         None => say!(ctx, "Coverage@{k}   (needs --train)"),
     }
     let mut v = serde_json::to_value(m)?;
     v["duplicates_dropped"] = lists.duplicates.into();
+    v["map_definition"] = map.label().into();
     Ok(v)
 }

@@ -8,6 +8,8 @@ mod compare;
 mod data;
 mod doctor;
 mod evaluate;
+mod export;
+mod names;
 #[path = "../../../notebooks-ported/mod.rs"]
 mod notebooks;
 mod prepared;
@@ -213,14 +215,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
         Command::Selftest(args) => crate::selftest::selftest(ctx, &args)?,
         Command::Train(args) => crate::train::train(ctx, &args)?,
         Command::Evaluate(args) => crate::evaluate::run(ctx, &args)?,
-        Command::Recommend(a) => crate::recommend::recommend(
-            ctx,
-            &a.model,
-            a.data.as_deref(),
-            a.user,
-            a.k,
-            a.include_seen,
-        )?,
+        Command::Recommend(a) => crate::recommend::run(ctx, &a)?,
         Command::Similar(a) => {
             crate::recommend::similar(ctx, &a.model, a.data.as_deref(), &a.item, a.k)?
         }

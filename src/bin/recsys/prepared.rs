@@ -1,7 +1,10 @@
-//! The data side of the application commands: which ratings, how they are binarized and split,
-//! and the id maps. Everything here is recorded in a checkpoint's sidecar, so that `evaluate`,
-//! `recommend` and `similar` rebuild exactly the split the model was trained on (and check it
-//! through the data fingerprints).
+//! The data side of the application commands: which ratings, how they are binarized and split
+//! (train, an optional validation part, test), and the id maps. Everything here is recorded in a
+//! checkpoint's sidecar, so that `evaluate`, `recommend` and `similar` rebuild exactly the split
+//! the model was trained on (and check it through the data fingerprints).
+//!
+//! String ids (`u196`) arrive encoded by the table reader; [`IdNames`] holds their
+//! dictionaries, so every output prints the original strings.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,12 +13,17 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::args::RatingsArgs;
+pub use crate::names::{share_ids, IdNames};
 use recsys::data::fingerprint::{fingerprint_table, Fingerprint};
 use recsys::data::{ColumnRef, Dataset, RatingsSource};
+use recsys::prep::split::kfold::kfold_split_indices;
 use recsys::prep::split::random::{draw_hash_seed, random_split_indices, user_in_test};
+use recsys::prep::split::stratified::{split_by_rows, stratified_split};
 use recsys::prep::split::time::{last_n_split, time_split_at, TimeSplitter};
-use recsys::prep::{binarize, f64_values, i64_values, IdMap};
+use recsys::prep::split::validation::{carve_validation, ValidationSplit};
+use recsys::prep::{binarize, f64_values, i64_values, keep_known, IdMap};
 use recsys::runtime::context::Context;
+use recsys::say;
 
 /// A ratings source as given on the command line (a serializable [`RatingsArgs`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +84,20 @@ impl DataSpec {
         }
         Ok(df)
     }
+
+    /// The given test table of `split` (`--test-file`, read with this spec's format), if any.
+    pub fn load_test(&self, ctx: &Context, split: &SplitSpec) -> Result<Option<DataFrame>> {
+        let Some(file) = &split.test_file else {
+            return Ok(None);
+        };
+        let spec = DataSpec {
+            data: file.clone(),
+            ..self.clone()
+        };
+        spec.load(ctx)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("--test-file {file}: {e:#}"))
+    }
 }
 
 /// How interactions are split into train and test.
@@ -91,6 +113,11 @@ pub enum SplitKind {
     LastN,
     /// A --test-fraction of the users, with all their interactions (sequence models only).
     User,
+    /// Per user, a random --test-fraction of their interactions (Microsoft Recommenders'
+    /// stratified split: round((1 - fraction) * count), half to even, to train).
+    Stratified,
+    /// K-fold cross-validation: fold --fold of --folds (0-based) of a seeded permutation is test.
+    Kfold,
 }
 
 /// The split and its parameters.
@@ -100,17 +127,110 @@ pub struct SplitSpec {
     pub test_fraction: f64,
     pub time_threshold: Option<i64>,
     pub last_n: usize,
+    /// K-fold: the number of folds (written only when not the default 5).
+    #[serde(default = "default_folds", skip_serializing_if = "is_default_folds")]
+    pub folds: usize,
+    /// K-fold: the test fold, 0-based (written only when not 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fold: usize,
+    /// A given test file: used as is (`kind` then only says how validation is carved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_file: Option<String>,
+    /// The share of train carved out for validation, by the same kind of split as the test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_fraction: Option<f64>,
+}
+
+fn default_folds() -> usize {
+    5
+}
+
+fn is_default_folds(folds: &usize) -> bool {
+    *folds == default_folds()
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl SplitSpec {
+    /// Check the parameters before any data is read: one clear error naming the flag.
+    pub fn check(&self) -> Result<()> {
+        if !(self.test_fraction > 0.0 && self.test_fraction < 1.0) {
+            bail!(
+                "--test-fraction must be strictly between 0 and 1, got {}",
+                self.test_fraction
+            );
+        }
+        if let Some(f) = self.validation_fraction {
+            if !(f > 0.0 && f < 1.0) {
+                bail!("--validation-fraction must be strictly between 0 and 1, got {f}");
+            }
+        }
+        if self.kind == SplitKind::Kfold {
+            if self.folds < 2 {
+                bail!("--folds must be at least 2, got {}", self.folds);
+            }
+            if self.fold >= self.folds {
+                bail!(
+                    "--fold {} is out of range: with --folds {} it must be 0 to {}",
+                    self.fold,
+                    self.folds,
+                    self.folds - 1
+                );
+            }
+        }
+        if let Some(file) = &self.test_file {
+            if Dataset::from_name(file).is_none() && !std::path::Path::new(file).is_file() {
+                bail!("--test-file {file}: no such file");
+            }
+        }
+        Ok(())
+    }
+
+    /// How the split is named in output, e.g. `Random`, `Kfold (fold 0 of 5)`.
+    pub fn describe(&self) -> String {
+        match (&self.test_file, self.kind) {
+            (Some(f), _) => format!("test file {f}"),
+            (None, SplitKind::Kfold) => format!("Kfold (fold {} of {})", self.fold, self.folds),
+            (None, kind) => format!("{kind:?}"),
+        }
+    }
+
+    /// How validation is carved from train for this split.
+    fn validation_kind(&self) -> ValidationSplit {
+        match self.kind {
+            SplitKind::Random | SplitKind::Kfold => ValidationSplit::Random,
+            SplitKind::Time => ValidationSplit::Time,
+            SplitKind::LastN => ValidationSplit::LastN(self.last_n),
+            SplitKind::User => ValidationSplit::User,
+            SplitKind::Stratified => ValidationSplit::Stratified,
+        }
+    }
 }
 
 /// Ratings, binarized when implicit, split, with the model's id maps (fitted on train).
 pub struct Prepared {
-    /// The whole ratings table as loaded.
+    /// The whole ratings table as loaded (with a given test file, both files).
     pub ratings: DataFrame,
     pub train: DataFrame,
+    /// Carved from train with `--validation-fraction` (not in `train`).
+    pub validation: Option<DataFrame>,
     pub test: DataFrame,
     pub users: IdMap,
     pub items: IdMap,
     pub fingerprints: Fingerprints,
+    /// String id dictionaries; `None` for integer ids.
+    pub names: Option<IdNames>,
+    /// Rows of a given test file dropped for a user or item not in train.
+    pub dropped_test: usize,
+}
+
+impl Prepared {
+    /// The original ids, as text (integer ids print as themselves).
+    pub fn names(&self) -> IdNames {
+        self.names.clone().unwrap_or_default()
+    }
 }
 
 /// Fingerprints of the ratings and of both sides of the split.
@@ -119,6 +239,9 @@ pub struct Fingerprints {
     pub ratings: Fingerprint,
     pub train: Fingerprint,
     pub test: Fingerprint,
+    /// The validation part, when one is carved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Fingerprint>,
 }
 
 fn mask_split(df: &DataFrame, is_test: Vec<bool>) -> Result<(DataFrame, DataFrame)> {
@@ -126,41 +249,74 @@ fn mask_split(df: &DataFrame, is_test: Vec<bool>) -> Result<(DataFrame, DataFram
     Ok((df.filter(&!&mask)?, df.filter(&mask)?))
 }
 
-/// Binarize (implicit, `threshold`) and split `ratings`. Random draws (the random permutation
-/// or the hash seed) come first after the caller seeds libtorch, so a seed reproduces the split.
-pub fn prepare(ratings: DataFrame, threshold: Option<f64>, split: &SplitSpec) -> Result<Prepared> {
-    let fp_ratings = fingerprint_table(&ratings)?;
-    let df = match threshold {
+fn binarized(df: &DataFrame, threshold: Option<f64>) -> Result<DataFrame> {
+    match threshold {
         Some(t) => {
-            let b = binarize(&ratings, t)?;
+            let b = binarize(df, t)?;
             if b.height() == 0 {
                 bail!("no rating is above the implicit threshold {t}; lower --threshold");
             }
-            b
+            Ok(b)
         }
-        None => ratings.clone(),
-    };
-    if !(split.test_fraction > 0.0 && split.test_fraction < 1.0) {
-        bail!(
-            "--test-fraction must be strictly between 0 and 1, got {}",
-            split.test_fraction
-        );
+        None => Ok(df.clone()),
     }
-    let (train, test) = match split.kind {
-        SplitKind::Random => {
-            let (_, test_rows) = random_split_indices(df.height(), split.test_fraction);
-            let mut is_test = vec![false; df.height()];
-            for r in test_rows {
-                is_test[r] = true;
-            }
-            mask_split(&df, is_test)?
+}
+
+/// Binarize (implicit, `threshold`) and split `ratings`, or use `given_test` (`--test-file`) as
+/// test with its rows of users or items unknown to train dropped; then carve validation from
+/// train when asked. Random draws (the random permutation or the hash seed) come first after the
+/// caller seeds libtorch, so a seed reproduces the split.
+pub fn prepare(
+    ratings: DataFrame,
+    given_test: Option<DataFrame>,
+    threshold: Option<f64>,
+    split: &SplitSpec,
+) -> Result<Prepared> {
+    split.check()?;
+    let (ratings, given_test) = match given_test {
+        Some(t) => {
+            let (r, t) = share_ids(ratings, t)?;
+            (r, Some(t))
         }
-        SplitKind::Time => match split.time_threshold {
+        None => (ratings, None),
+    };
+    let fp_ratings = fingerprint_table(&ratings)?;
+    let df = binarized(&ratings, threshold)?;
+    let ratings = match &given_test {
+        Some(t) => {
+            let mut both = ratings;
+            both.vstack_mut(t)?;
+            both
+        }
+        None => ratings,
+    };
+    let names = IdNames::of(&ratings)?;
+    let mut dropped_test = 0;
+    let (train, test) = match (&given_test, split.kind) {
+        (Some(t), _) => {
+            let t = match threshold {
+                Some(th) => binarize(t, th)?,
+                None => t.clone(),
+            };
+            let known = keep_known(&t, &df)?;
+            dropped_test = t.height() - known.height();
+            (df, known)
+        }
+        (None, SplitKind::Random) => {
+            let (_, test_rows) = random_split_indices(df.height(), split.test_fraction);
+            split_by_rows(&df, &test_rows)?
+        }
+        (None, SplitKind::Stratified) => stratified_split(&df, split.test_fraction)?,
+        (None, SplitKind::Kfold) => {
+            let (_, test_rows) = kfold_split_indices(df.height(), split.folds, split.fold)?;
+            split_by_rows(&df, &test_rows)?
+        }
+        (None, SplitKind::Time) => match split.time_threshold {
             Some(t) => time_split_at(&df, t)?,
             None => TimeSplitter::new(split.test_fraction)?.split(&df)?,
         },
-        SplitKind::LastN => last_n_split(&df, split.last_n)?,
-        SplitKind::User => {
+        (None, SplitKind::LastN) => last_n_split(&df, split.last_n)?,
+        (None, SplitKind::User) => {
             let seed = draw_hash_seed();
             let is_test = i64_values(&df, "user_id")?
                 .map(|u| user_in_test(u, seed, split.test_fraction))
@@ -168,29 +324,82 @@ pub fn prepare(ratings: DataFrame, threshold: Option<f64>, split: &SplitSpec) ->
             mask_split(&df, is_test)?
         }
     };
+    if let (Some(file), 0) = (&split.test_file, test.height()) {
+        bail!(
+            "--test-file {file}: none of its {dropped_test} rows has both a user and an item \
+             of train (are the ids written as in the data?)"
+        );
+    }
     if train.height() == 0 || test.height() == 0 {
         bail!(
-            "the {:?} split left {} train and {} test interactions; change its parameters",
-            split.kind,
+            "the {} split left {} train and {} test interactions; change its parameters",
+            split.describe(),
             train.height(),
             test.height()
         );
     }
+    let (train, validation) = match split.validation_fraction {
+        Some(f) => {
+            let (train, validation) = carve_validation(&train, split.validation_kind(), f)?;
+            if train.height() == 0 || validation.height() == 0 {
+                bail!(
+                    "--validation-fraction {f} left {} train and {} validation interactions; \
+                     change it",
+                    train.height(),
+                    validation.height()
+                );
+            }
+            (train, Some(validation))
+        }
+        None => (train, None),
+    };
     let users = IdMap::fit_column(&train, "user_id")?;
     let items = IdMap::fit_column(&train, "item_id")?;
     let fingerprints = Fingerprints {
         ratings: fp_ratings,
         train: fingerprint_table(&train)?,
         test: fingerprint_table(&test)?,
+        validation: validation.as_ref().map(fingerprint_table).transpose()?,
     };
     Ok(Prepared {
         ratings,
         train,
+        validation,
         test,
         users,
         items,
         fingerprints,
+        names,
+        dropped_test,
     })
+}
+
+/// Print the split: sizes and fingerprints, the validation part, dropped test rows.
+pub fn say_split(ctx: &Context, split: &SplitSpec, data: &Prepared) {
+    say!(
+        ctx,
+        "split     {}: train {} ({} users, {} items), test {}",
+        split.describe(),
+        data.fingerprints.train,
+        data.users.len(),
+        data.items.len(),
+        data.fingerprints.test
+    );
+    if let (Some(f), Some(v)) = (split.validation_fraction, &data.fingerprints.validation) {
+        let how = match split.validation_kind() {
+            ValidationSplit::LastN(n) => format!("each user's last {n} of train"),
+            kind => format!("{f} of train, {kind:?} as the test"),
+        };
+        say!(ctx, "validation {how}: {v}");
+    }
+    if data.dropped_test > 0 {
+        say!(
+            ctx,
+            "test      {} rows of {} dropped: their user or item is not in train",
+            data.dropped_test,
+            split.test_file.as_deref().unwrap_or("the test file")
+        );
+    }
 }
 
 /// Rows of a table as (user id, item id, rating, timestamp).

@@ -1,5 +1,7 @@
-//! `recsys recommend` (top-k items for a user) and `recsys similar` (nearest items by cosine
-//! similarity of the item embeddings), from a saved model.
+//! `recsys recommend` (top-k items for a user; for many users at once see [`crate::export`])
+//! and `recsys similar` (nearest items by cosine similarity of the item embeddings), from a
+//! saved model. Ids print as the data has them: integers, or the strings of a file with string
+//! ids.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -9,15 +11,64 @@ use serde_json::{json, Value};
 
 use crate::args::ensure_k;
 use crate::checkpoint::{load, Loaded};
-use crate::prepared::{histories, item_sets, titles};
+use crate::prepared::{histories, item_sets, titles, IdNames};
 use crate::zoo::{Feedback, Query};
 use recsys::eval::metrics::{ensure_finite, top_k_excluding};
 use recsys::prep::i64_values;
 use recsys::runtime::context::Context;
 use recsys::say;
 
-fn item_json(id: i64, score: Option<f64>, titles: &HashMap<i64, String>) -> Value {
-    json!({ "item_id": id, "score": score, "title": titles.get(&id) })
+fn item_json(id: i64, score: Option<f64>, titles: &HashMap<i64, String>, names: &IdNames) -> Value {
+    // integer ids stay JSON numbers; string ids come back as their strings
+    let item = match names.items {
+        Some(_) => json!(names.item(id)),
+        None => json!(id),
+    };
+    json!({ "item_id": item, "score": score, "title": titles.get(&id) })
+}
+
+/// Which items a list leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exclude {
+    /// The user's train (and validation) items: what the full-ranking protocol leaves out, so
+    /// test items can be recommended.
+    Train,
+    /// Every item the user rated anywhere in the data, test included.
+    Seen,
+    /// Nothing.
+    None,
+}
+
+impl Exclude {
+    /// `--exclude` as given (`train`, `seen` or `none`).
+    pub fn parse(s: &str) -> Result<Exclude> {
+        match s {
+            "train" => Ok(Exclude::Train),
+            "seen" => Ok(Exclude::Seen),
+            "none" => Ok(Exclude::None),
+            _ => bail!("--exclude {s:?}: expected train, seen or none"),
+        }
+    }
+
+    /// Each user's excluded items (original ids).
+    pub fn items(self, loaded: &Loaded) -> Result<HashMap<i64, HashSet<i64>>> {
+        let d = &loaded.data;
+        let mut table = match self {
+            Exclude::None => return Ok(HashMap::new()),
+            Exclude::Train => d.train.clone(),
+            Exclude::Seen => d.ratings.clone(),
+        };
+        let more = match self {
+            Exclude::Train => d.validation.as_ref(),
+            _ => Some(&d.test),
+        };
+        if let Some(more) = more {
+            let cols = ["user_id", "item_id"];
+            table = table.select(cols)?;
+            table.vstack_mut(&more.select(cols)?)?;
+        }
+        item_sets(&table)
+    }
 }
 
 fn print_items(ctx: &Context, items: &[Value], score_name: &str) {
@@ -36,7 +87,9 @@ fn print_items(ctx: &Context, items: &[Value], score_name: &str) {
             ctx,
             "{:>4} {:>8} {:>10}  {}",
             r + 1,
-            it["item_id"].to_string(),
+            it["item_id"]
+                .as_str()
+                .map_or_else(|| it["item_id"].to_string(), String::from),
             score,
             it["title"].as_str().unwrap_or("")
         );
@@ -63,39 +116,89 @@ fn popular(loaded: &Loaded) -> Result<Vec<(i64, usize)>> {
     Ok(v)
 }
 
-/// Top `k` items for `user` (original id).
-pub fn recommend(
-    ctx: &Context,
-    dir: &Path,
-    data: Option<&str>,
+/// What a model scores `user` (original id) from: the user's index, or for sequence models the
+/// history of known items in `all_histories`; `None` when the model cannot score the user.
+pub fn query_for(
+    loaded: &Loaded,
     user: i64,
-    k: usize,
-    include_seen: bool,
-) -> Result<Value> {
-    ensure_k(k)?;
-    let loaded = load(ctx, dir, data)?;
-    let (model, sc) = (&loaded.model, &loaded.sidecar);
-    let titles = titles(ctx, &sc.data);
-    let seen: HashSet<i64> = if include_seen {
-        HashSet::new()
-    } else {
-        item_sets(&loaded.data.ratings)?
-            .remove(&user)
-            .unwrap_or_default()
-    };
-    let query = if model.is_sequence() {
-        let mut all = loaded.data.train.clone();
-        all.vstack_mut(&loaded.data.test)?;
-        let h: Vec<i64> = histories(&all)?
-            .remove(&user)
-            .unwrap_or_default()
+    all_histories: &HashMap<i64, Vec<i64>>,
+) -> Option<Query> {
+    let sc = &loaded.sidecar;
+    if loaded.model.is_sequence() {
+        let h: Vec<i64> = all_histories
+            .get(&user)
             .into_iter()
-            .filter_map(|i| sc.items.index(i))
+            .flatten()
+            .filter_map(|&i| sc.items.index(i))
             .collect();
         (!h.is_empty()).then_some(Query::History(h))
     } else {
         sc.users.index(user).map(Query::User)
+    }
+}
+
+/// Each user's history over train, validation and test (sequence models score from it).
+pub fn all_histories(loaded: &Loaded) -> Result<HashMap<i64, Vec<i64>>> {
+    let d = &loaded.data;
+    let mut all = d.train.clone();
+    if let Some(v) = &d.validation {
+        all.vstack_mut(v)?;
+    }
+    all.vstack_mut(&d.test)?;
+    histories(&all)
+}
+
+/// `recsys recommend`: one user's list, or every user's (`--all-users`, `--users`) to a file.
+pub fn run(ctx: &Context, a: &RecommendArgs) -> Result<Value> {
+    ensure_k(a.k)?;
+    let exclude = match (&a.exclude, a.include_seen) {
+        (Some(_), true) => bail!("--include-seen is --exclude none; give one of them"),
+        (Some(e), false) => Exclude::parse(e)?,
+        (None, true) => Exclude::None,
+        (None, false) => Exclude::Seen,
     };
+    if a.all_users || a.users.is_some() {
+        return crate::export::export(ctx, a, exclude);
+    }
+    let Some(user) = &a.user else {
+        bail!("recommend needs --user ID, or --all-users / --users FILE with --output FILE");
+    };
+    if let Some(out) = &a.output {
+        bail!(
+            "--output {}: writing a file needs --all-users or --users FILE",
+            out.display()
+        );
+    }
+    recommend(ctx, &a.model, a.data.as_deref(), user, a.k, exclude)
+}
+
+/// Top `k` items for `user` (original id, as given), without the `exclude`d items.
+pub fn recommend(
+    ctx: &Context,
+    dir: &Path,
+    data: Option<&str>,
+    user: &str,
+    k: usize,
+    exclude: Exclude,
+) -> Result<Value> {
+    ensure_k(k)?;
+    let loaded = load(ctx, dir, data)?;
+    let (model, sc) = (&loaded.model, &loaded.sidecar);
+    let names = loaded.data.names();
+    let user_name = user.trim().to_string();
+    let code = names.user_code(user, "--user")?;
+    let titles = titles(ctx, &sc.data);
+    let seen: HashSet<i64> = match code {
+        Some(c) => exclude.items(&loaded)?.remove(&c).unwrap_or_default(),
+        None => HashSet::new(),
+    };
+    let histories = all_histories(&loaded)?;
+    let query = code.and_then(|c| query_for(&loaded, c, &histories));
+    let user_json = match code {
+        Some(c) if names.users.is_none() => json!(c),
+        _ => json!(user_name),
+    };
+    let user = user_name;
     let Some(query) = query else {
         say!(
             ctx,
@@ -107,11 +210,11 @@ pub fn recommend(
             .into_iter()
             .filter(|(i, _)| !seen.contains(i))
             .take(k)
-            .map(|(i, n)| item_json(i, Some(n as f64), &titles))
+            .map(|(i, n)| item_json(i, Some(n as f64), &titles, &names))
             .collect();
         print_items(ctx, &items, "train count");
         return Ok(
-            json!({ "user": user, "known": false, "fallback": "popularity", "items": items }),
+            json!({ "user": user_json, "known": false, "fallback": "popularity", "items": items }),
         );
     };
     let scores = model.score_all(&[query])?.remove(0);
@@ -124,6 +227,7 @@ pub fn recommend(
                 sc.items.id(i as i64).expect("index"),
                 Some(scores[i] as f64),
                 &titles,
+                &names,
             )
         })
         .collect();
@@ -137,15 +241,15 @@ pub fn recommend(
         shown(items.len(), k),
         dir.display(),
         model.config.kind.name(),
-        if include_seen {
-            ""
-        } else {
-            ", seen items excluded"
+        match exclude {
+            Exclude::None => "",
+            Exclude::Seen => ", seen items excluded",
+            Exclude::Train => ", train items excluded",
         }
     );
     print_items(ctx, &items, score_name);
     Ok(
-        json!({ "user": user, "known": true, "fallback": Value::Null, "items": items, "excluded_seen": seen.len() }),
+        json!({ "user": user_json, "known": true, "fallback": Value::Null, "items": items, "excluded_seen": seen.len() }),
     )
 }
 
@@ -211,6 +315,7 @@ pub fn similar(
     let unit = &emb / norm;
     let sims: Vec<f32> = Vec::try_from(unit.mv(&unit.get(q)))?;
     ensure_finite(&sims)?;
+    let names = loaded.data.names();
     let items: Vec<Value> = top_k_excluding(&sims, [q as usize], k)
         .into_iter()
         .map(|i| {
@@ -218,6 +323,7 @@ pub fn similar(
                 sc.items.id(i as i64).expect("index"),
                 Some(sims[i] as f64),
                 &titles,
+                &names,
             )
         })
         .collect();
@@ -243,13 +349,29 @@ pub struct RecommendArgs {
     /// A saved model directory.
     #[arg(long)]
     pub model: PathBuf,
-    /// The user's original id.
+    /// The user's original id (an integer, or the string of a file with string ids).
+    #[arg(long, conflicts_with_all = ["all_users", "users"])]
+    pub user: Option<String>,
+    /// Every user the model can score, to --output in one process.
+    #[arg(long, conflicts_with = "users")]
+    pub all_users: bool,
+    /// The users listed in this file (one id a line; a first line `user` or `user_id` is a
+    /// header), to --output.
     #[arg(long)]
-    pub user: i64,
+    pub users: Option<PathBuf>,
+    /// With --all-users or --users: the CSV to write (`user_id,item_id,score,rank`); an existing file
+    /// is replaced only with --force.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
     /// How many items.
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,
-    /// Keep items the user already rated.
+    /// Items left out of the lists: train (the user's train and validation items, as the
+    /// full-ranking protocol; test items can be recommended), seen (every item the user rated
+    /// anywhere in the data) or none [default: seen].
+    #[arg(long)]
+    pub exclude: Option<String>,
+    /// Keep items the user already rated (--exclude none).
     #[arg(long)]
     pub include_seen: bool,
     /// Read the ratings from here instead of the model's source (same data, checked).

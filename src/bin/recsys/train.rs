@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
 
 use crate::args::ensure_k;
-use crate::args::RatingsArgs;
+use crate::args::{RatingsArgs, SplitArgs};
 use crate::checkpoint::{self, Sidecar, TrainSettings};
-use crate::evaluate::evaluate_model;
-use crate::prepared::{prepare, DataSpec, SplitKind, SplitSpec};
+use crate::evaluate::{evaluate_model, say_validation, ValidationCheck};
+use crate::prepared::{prepare, say_split, DataSpec, SplitKind};
 use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
 use recsys::data::interactions::Interactions;
 use recsys::prep::sequence::to_sequences;
@@ -40,18 +40,8 @@ pub struct TrainArgs {
     /// without a rating column has every rating 1 and is kept whole).
     #[arg(long, default_value_t = 3.0)]
     pub threshold: f64,
-    /// How to split train and test.
-    #[arg(long, value_enum, default_value = "random")]
-    pub split: SplitKind,
-    /// Test share for the random, time and user splits.
-    #[arg(long, default_value_t = 0.2)]
-    pub test_fraction: f64,
-    /// Time split at this unix time (test: at or after it) instead of a fraction.
-    #[arg(long)]
-    pub time_threshold: Option<i64>,
-    /// Per-user split: each user's last N interactions are test (1 = leave-one-out).
-    #[arg(long, default_value_t = 1)]
-    pub last_n: usize,
+    #[command(flatten)]
+    pub split: SplitArgs,
     /// Implicit pair models: negatives drawn per positive, each epoch afresh.
     #[arg(long, default_value_t = 4)]
     pub negatives: i64,
@@ -103,18 +93,14 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         checkpoint::check_target(dir, ctx.force)?;
     }
     let lr = args.lr.unwrap_or(kind.default_lr());
+    let split = args.split.spec();
     let spec = DataSpec::from_args(&args.ratings);
     let ratings = spec.load(ctx)?;
+    let given_test = spec.load_test(ctx, &split)?;
     let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
     let threshold = (feedback == Feedback::Implicit && !all_ones).then_some(args.threshold);
-    let split = SplitSpec {
-        kind: args.split,
-        test_fraction: args.test_fraction,
-        time_threshold: args.time_threshold,
-        last_n: args.last_n,
-    };
     let seed = ctx.manual_seed(DEFAULT_SEED);
-    let data = prepare(ratings, threshold, &split)?;
+    let data = prepare(ratings, given_test, threshold, &split)?;
     say!(
         ctx,
         "data      {} ({})",
@@ -124,15 +110,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     if let Some(t) = threshold {
         say!(ctx, "implicit  ratings > {t} are positives");
     }
-    say!(
-        ctx,
-        "split     {:?}: train {} ({} users, {} items), test {}",
-        split.kind,
-        data.fingerprints.train,
-        data.users.len(),
-        data.items.len(),
-        data.fingerprints.test
-    );
+    say_split(ctx, &split, &data);
     let config = ModelConfig {
         kind,
         feedback,
@@ -161,6 +139,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     );
     let users = data.users.encode_column(&data.train, "user_id")?;
     let items = data.items.encode_column(&data.train, "item_id")?;
+    let check = ValidationCheck::new(ctx, &model, &data, split.kind, args.k)?;
     let started = Instant::now();
     let mut losses = Vec::with_capacity(args.epochs);
     let probe_len = users.len().min(256);
@@ -189,6 +168,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             end_epoch(ctx, &bar, epoch, loss, t);
             ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
+            say_validation(ctx, &check, &model, epoch)?;
         }
     } else {
         let mut opt = model.optimizer(lr, args.weight_decay)?;
@@ -268,6 +248,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             end_epoch(ctx, &bar, epoch, loss, t);
             ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
+            say_validation(ctx, &check, &model, epoch)?;
         }
     }
     let train_s = started.elapsed().as_secs_f64();
@@ -305,6 +286,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             items: data.items.clone(),
             fingerprints: data.fingerprints.clone(),
             losses: losses.clone(),
+            names: data.names.clone(),
         };
         checkpoint::save(dir, &model, &sidecar, ctx.force)?;
         say!(ctx, "saved     {}", dir.display());
@@ -346,20 +328,15 @@ fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()>
             args.threshold
         );
     }
-    if !(args.test_fraction > 0.0 && args.test_fraction < 1.0) {
-        bail!(
-            "--test-fraction must be strictly between 0 and 1, got {}",
-            args.test_fraction
-        );
-    }
+    args.split.spec().check()?;
     if args.dim < 1 {
         bail!("--dim must be at least 1, got {}", args.dim);
     }
-    if args.split == SplitKind::LastN && args.last_n < 1 {
+    if args.split.kind == SplitKind::LastN && args.split.last_n < 1 {
         bail!("--last-n must be at least 1");
     }
-    if args.split == SplitKind::Time
-        && args.time_threshold.is_none()
+    if args.split.kind == SplitKind::Time
+        && args.split.time_threshold.is_none()
         && args.ratings.timestamp_col == "none"
     {
         bail!(
@@ -383,7 +360,7 @@ fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()>
     if feedback == Feedback::Implicit && kind.representation().is_none() && args.negatives < 1 {
         bail!("--negatives must be at least 1 for implicit pair models");
     }
-    if args.split == SplitKind::User && kind.representation().is_none() {
+    if args.split.kind == SplitKind::User && kind.representation().is_none() {
         bail!(
             "the user-based split puts test users out of training, and {} only scores users it \
              was trained on; use a sequence model (pooling, cbow, gru, lstm) or another split",

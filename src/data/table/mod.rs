@@ -1,6 +1,11 @@
 //! Reading delimited ratings text into a polars DataFrame with the canonical columns
 //! `user_id` (i64), `item_id` (i64), `rating` (f64) and `timestamp` (i64).
 //!
+//! String ids: when the first row's user (or item) is not an integer (`u196`), that column is
+//! read as text and encoded once: code `c` is the `c`-th of its distinct strings in sorted order
+//! ([`StringIds`]), and the text stays beside it in a `user_key` (`item_key`) column, so outputs
+//! can map codes back. Files with integer ids get exactly the four canonical columns.
+//!
 //! polars does the parsing. When it fails, or leaves a required cell empty, [`locate_bad_line`]
 //! walks the text once more to name the first offending line, so errors read like
 //! `u.data line 17: expected 4 fields, found 3`.
@@ -32,6 +37,11 @@ impl std::str::FromStr for ColumnRef {
         })
     }
 }
+
+/// String ids: their dictionary and key columns.
+pub mod string_ids;
+
+pub use string_ids::{key_values, StringIds, ITEM_KEY, USER_KEY};
 
 /// How a ratings file is laid out.
 #[derive(Debug, Clone)]
@@ -89,6 +99,26 @@ impl RatingsFormat {
 enum Kind {
     Integer,
     Number,
+    /// A string id (any non-empty text).
+    Key,
+}
+
+/// The fields of the first data line of `text`, if any.
+fn first_row(text: &str, fmt: &RatingsFormat) -> Option<Vec<String>> {
+    text.lines()
+        .skip(usize::from(fmt.has_header))
+        .find(|l| !l.trim().is_empty())
+        .map(|l| split_line(l.trim_end_matches('\r'), fmt.separator))
+}
+
+/// Mark the user and item columns whose first value is not an integer as string ids.
+fn mark_keys(cols: &mut [(&'static str, usize, Kind)], first: Option<&[String]>) {
+    for c in cols.iter_mut().take(2) {
+        let value = first.and_then(|f| f.get(c.1)).map(|v| v.trim());
+        if value.is_some_and(|v| !v.is_empty() && v.parse::<i64>().is_err()) {
+            c.2 = Kind::Key;
+        }
+    }
 }
 
 /// The canonical columns with their source positions, resolved against the header.
@@ -176,10 +206,11 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
     } else {
         None
     };
-    let cols = match resolve_columns(fmt, header.as_deref(), source) {
+    let mut cols = match resolve_columns(fmt, header.as_deref(), source) {
         Ok(c) => c,
         Err(e) => return Some(e.to_string()),
     };
+    mark_keys(&mut cols, first_row(text, fmt).as_deref());
     let expected = fmt.n_fields.or(header.as_ref().map(Vec::len));
     let needed = cols.iter().map(|c| c.1 + 1).max().unwrap_or(0);
     let last_content = text.trim_end().lines().count();
@@ -231,7 +262,11 @@ fn check_value(value: &str, kind: Kind) -> Option<&'static str> {
         Kind::Integer if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
             Some("is out of range (integers here must lie within ±9223372036854775807)")
         }
-        Kind::Integer => Some("is not an integer"),
+        Kind::Integer => {
+            Some("is not an integer (string ids are read when the first row's is one)")
+        }
+        Kind::Key if value.trim().is_empty() => Some("is empty"),
+        Kind::Key => None,
         Kind::Number => match value.parse::<f64>() {
             Ok(v) if v.is_finite() => None,
             Ok(_) => Some("is not a finite number (NaN, inf and overflowing values are refused)"),
@@ -266,7 +301,8 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
     } else {
         None
     };
-    let cols = resolve_columns(fmt, header.as_deref(), source)?;
+    let mut cols = resolve_columns(fmt, header.as_deref(), source)?;
+    mark_keys(&mut cols, first_row(&text, fmt).as_deref());
     // Every column is read as text and cast strictly, so a stray value fails instead of becoming
     // null or changing the column's type.
     let raw = CsvReadOptions::default()
@@ -291,12 +327,11 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
         let src = names
             .get(idx)
             .ok_or_else(|| fail(format!("no column {idx} for {name}")))?;
-        let dtype = if kind == Kind::Integer {
-            DataType::Int64
-        } else {
-            DataType::Float64
-        };
-        exprs.push(col(src.clone()).strict_cast(dtype).alias(name));
+        exprs.push(match kind {
+            Kind::Integer => col(src.clone()).strict_cast(DataType::Int64).alias(name),
+            Kind::Number => col(src.clone()).strict_cast(DataType::Float64).alias(name),
+            Kind::Key => col(src.clone()).alias(name),
+        });
     }
     if fmt.rating.is_none() {
         exprs.insert(2, lit(1.0f64).cast(DataType::Float64).alias("rating"));
@@ -320,7 +355,12 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
     {
         return Err(fail("a rating is not a finite number".into()));
     }
-    Ok(df)
+    let keys: Vec<&str> = cols
+        .iter()
+        .filter(|c| c.2 == Kind::Key)
+        .map(|c| c.0)
+        .collect();
+    string_ids::encode_keys(df, &keys)
 }
 
 #[cfg(test)]
