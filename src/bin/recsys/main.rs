@@ -8,6 +8,7 @@ mod compare;
 mod data;
 mod doctor;
 mod evaluate;
+mod experiment;
 mod export;
 mod names;
 #[path = "../../../notebooks-ported/mod.rs"]
@@ -98,6 +99,18 @@ pub enum Command {
     /// Coverage@k = distinct recommended items (top k) that appear in --train / distinct items
     /// in --train (RePlay 0.22: items absent from train do not count).
     Evaluate(crate::evaluate::EvaluateArgs),
+    /// Several models on the same splits over several seeds, in one table with mean ± sd,
+    /// the best of each column, and a paired test of the best model against each other.
+    ///
+    /// Ranking models (implicit feedback, full ranking with train items excluded, and the
+    /// sampled protocol beside it): random, pop, item-knn, user-knn, ease, als, bpr. Rating
+    /// models (RMSE, MAE): global-mean, normal, baseline, svd, knn-basic, nmf. Their settings,
+    /// for --set and --grid, are their config's field names: item-knn/user-knn neighbors,
+    /// shrink; ease lambda; als factors, regularization, alpha, iterations; bpr factors,
+    /// learning_rate, regularization, iterations; baseline n_epochs, reg_u, reg_i; svd
+    /// n_factors, n_epochs, lr, reg; knn-basic neighbors, min_k; nmf n_factors, n_epochs.
+    /// Writes experiment.csv, runs.csv, report.md and experiment.png into --out.
+    Experiment(Box<crate::experiment::ExperimentArgs>),
     /// Top-k items for a user from a saved model.
     ///
     /// Items are given in the data's original ids, with titles where the dataset has them. Items the user rated are excluded unless --include-seen.
@@ -215,6 +228,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
         Command::Selftest(args) => crate::selftest::selftest(ctx, &args)?,
         Command::Train(args) => crate::train::train(ctx, &args)?,
         Command::Evaluate(args) => crate::evaluate::run(ctx, &args)?,
+        Command::Experiment(args) => crate::experiment::experiment(ctx, &args)?,
         Command::Recommend(a) => crate::recommend::run(ctx, &a)?,
         Command::Similar(a) => {
             crate::recommend::similar(ctx, &a.model, a.data.as_deref(), &a.item, a.k)?

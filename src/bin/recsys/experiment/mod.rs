@@ -1,0 +1,91 @@
+//! `recsys experiment`: several models on the same splits, over several seeds, in one table.
+//!
+//! Each seed makes one split (the same for every model); each model is fitted on its train
+//! part and scored on its test part by the same protocol. The table gives mean ± sd over the
+//! seeds per metric, with fit and predict time; the best value of each column is marked, and a
+//! paired test across test users (Wilcoxon signed-rank, with the paired t-test beside it) says
+//! whether the best model's lead on the primary metric over each other model is more than noise.
+//! Ranking experiments score both the full and the sampled protocol and give Kendall's tau
+//! between the two orders of the models (Krichene & Rendle 2020: sampled metrics can reorder
+//! models). `--grid` tunes each model on a validation part carved from train, never on test.
+//! `--preset` runs another library's protocol and sets its published table beside ours.
+
+mod contenders;
+mod grid;
+mod presets;
+mod run;
+mod summary;
+
+use anyhow::Result;
+use clap::Args;
+use serde_json::Value;
+
+use crate::args::RatingsArgs;
+use recsys::runtime::context::Context;
+
+/// Flags of `recsys experiment`.
+#[derive(Args, Debug, Clone)]
+pub struct ExperimentArgs {
+    #[command(flatten)]
+    pub ratings: RatingsArgs,
+    /// Comma-separated models. Ranking: random, pop, item-knn, user-knn, ease, als, bpr, mf,
+    /// neumf, two-tower. Rating: global-mean, normal, baseline, svd, knn-basic, nmf, bilinear,
+    /// mlp. One experiment is all ranking or all rating models.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "pop,item-knn,ease,als,bpr"
+    )]
+    pub models: Vec<String>,
+    /// How each seed splits train and test: random (global ratio), stratified (per-user
+    /// ratio), time (global), last-n (per user; 1 = leave-one-out), kfold (each seed is a fold).
+    #[arg(long, default_value = "random")]
+    pub protocol: String,
+    /// Test share of the random, stratified and time protocols.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// last-n: each user's last N interactions are test.
+    #[arg(long, default_value_t = 1)]
+    pub last_n: usize,
+    /// Number of seeds (kfold: the number of folds); seed i is --seed + i.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: usize,
+    /// Ranking: ratings strictly above this are positives (data without ratings keeps all).
+    #[arg(long, default_value_t = 3.0)]
+    pub threshold: f64,
+    /// Cut-off of the ranking metrics.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Ranking: negatives per test user of the sampled protocol (0: full ranking only).
+    #[arg(long, default_value_t = 100)]
+    pub sampled: usize,
+    /// Tune each model on a validation part of train before the test, e.g.
+    /// 'lambda=100,500 factors=32,64'. Each model takes the keys it knows (see --help-models).
+    #[arg(long)]
+    pub grid: Option<String>,
+    /// Validation share of train used by --grid.
+    #[arg(long, default_value_t = 0.1)]
+    pub validation_fraction: f64,
+    /// Settings for every model that knows them, e.g. 'epochs=20 factors=64'.
+    #[arg(long)]
+    pub set: Option<String>,
+    /// Run another library's protocol and models and set its published table beside ours:
+    /// surprise-ml100k (5-fold CV, RMSE/MAE) or msrec-ml100k (75/25 per-user stratified split,
+    /// top-10 MAP/NDCG/Precision/Recall). Replaces --models, --protocol and -k.
+    #[arg(long)]
+    pub preset: Option<String>,
+}
+
+/// Default seed of the first split when `--seed` is not given.
+pub const DEFAULT_SEED: u64 = 0;
+
+/// Run the experiment and print its table.
+pub fn experiment(ctx: &Context, args: &ExperimentArgs) -> Result<Value> {
+    let plan = run::Plan::from_args(ctx, args)?;
+    let runs = run::run(ctx, &plan)?;
+    let table = summary::Summary::new(&plan, &runs)?;
+    table.print(ctx);
+    let published = plan.preset.map(|p| presets::compare(ctx, p, &table));
+    summary::write_files(ctx, &plan, &table, published.as_ref())?;
+    Ok(table.to_json(&plan, published))
+}

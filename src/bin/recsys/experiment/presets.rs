@@ -1,0 +1,198 @@
+//! Other libraries' published tables, and the protocols that made them, so that one command
+//! sets their numbers beside ours.
+//!
+//! - `surprise-ml100k`: Surprise's README table (ml-100k, 5-fold cross-validation, RMSE and
+//!   MAE, each algorithm with its default settings).
+//! - `msrec-ml100k`: Microsoft Recommenders' README table (ml-100k, per-user stratified 75/25
+//!   split, every rating a positive, top-10, seen items removed).
+
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
+
+use super::summary::Summary;
+use recsys::runtime::context::Context;
+use recsys::say;
+
+/// A published table and the protocol it was measured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    SurpriseMl100k,
+    MsrecMl100k,
+}
+
+/// One published row: our model's name, the row's name there, the metric values in the
+/// preset's metric order, and how ours relates to theirs.
+struct Published {
+    ours: &'static str,
+    theirs: &'static str,
+    values: &'static [f64],
+    /// `Some(tolerance)` when ours implements the same algorithm (the status then says whether
+    /// every metric lands within it); `None` with the reason when it cannot match.
+    same: Result<f64, &'static str>,
+}
+
+const SURPRISE: [Published; 5] = [
+    Published {
+        ours: "svd",
+        theirs: "SVD",
+        values: &[0.934, 0.737],
+        same: Ok(0.01),
+    },
+    Published {
+        ours: "baseline",
+        theirs: "BaselineOnly",
+        values: &[0.944, 0.748],
+        same: Ok(0.01),
+    },
+    Published {
+        ours: "knn-basic",
+        theirs: "k-NN",
+        values: &[0.980, 0.774],
+        same: Ok(0.01),
+    },
+    Published {
+        ours: "nmf",
+        theirs: "NMF",
+        values: &[0.963, 0.758],
+        same: Ok(0.01),
+    },
+    Published {
+        ours: "normal",
+        theirs: "Random",
+        values: &[1.518, 1.219],
+        same: Ok(0.02),
+    },
+];
+
+const MSREC: [Published; 2] = [
+    Published {
+        ours: "bpr",
+        theirs: "BPR (Cornac)",
+        values: &[0.1325, 0.4420, 0.3882, 0.2125],
+        same: Err("same algorithm, but Cornac's BPR settings (k=200, 100 epochs, lr 0.01, lambda 0.001) are not ours by default: run with --set to match"),
+    },
+    Published {
+        ours: "als",
+        theirs: "ALS (Spark)",
+        values: &[0.0047, 0.0442, 0.0485, 0.0178],
+        same: Err("Spark's ALS there fits the explicit ratings (rank 10); ours is implicit ALS on confidence weights, a different model"),
+    },
+];
+
+impl Preset {
+    /// Parse a `--preset` name.
+    pub fn parse(name: &str) -> Result<Preset> {
+        Ok(match name {
+            "surprise-ml100k" => Preset::SurpriseMl100k,
+            "msrec-ml100k" => Preset::MsrecMl100k,
+            other => bail!("--preset {other:?}: choose surprise-ml100k or msrec-ml100k"),
+        })
+    }
+
+    fn table(self) -> &'static [Published] {
+        match self {
+            Preset::SurpriseMl100k => &SURPRISE,
+            Preset::MsrecMl100k => &MSREC,
+        }
+    }
+
+    /// The models it compares.
+    pub fn models(self) -> Vec<String> {
+        let mut m: Vec<String> = self.table().iter().map(|p| p.ours.to_string()).collect();
+        if self == Preset::MsrecMl100k {
+            m.extend(["pop", "ease", "item-knn"].map(String::from));
+        }
+        m
+    }
+
+    /// The protocol's name.
+    pub fn protocol(self) -> &'static str {
+        match self {
+            Preset::SurpriseMl100k => "kfold",
+            Preset::MsrecMl100k => "stratified",
+        }
+    }
+
+    /// Seeds (folds) the protocol fixes, if any.
+    pub fn seeds(self) -> Option<usize> {
+        match self {
+            Preset::SurpriseMl100k => Some(5),
+            Preset::MsrecMl100k => None,
+        }
+    }
+
+    /// Test share the protocol fixes, if any.
+    pub fn test_fraction(self) -> Option<f64> {
+        match self {
+            Preset::SurpriseMl100k => None,
+            Preset::MsrecMl100k => Some(0.25),
+        }
+    }
+
+    /// Ranking positives: Microsoft Recommenders counts every rating.
+    pub fn threshold(self) -> Option<f64> {
+        match self {
+            Preset::SurpriseMl100k => None,
+            Preset::MsrecMl100k => Some(0.0),
+        }
+    }
+
+    /// The list length.
+    pub fn k(self) -> usize {
+        10
+    }
+
+    /// The metric columns of the published table, as our table names them.
+    fn metrics(self) -> &'static [&'static str] {
+        match self {
+            Preset::SurpriseMl100k => &["RMSE", "MAE"],
+            Preset::MsrecMl100k => &["MAP@10", "NDCG@10", "Precision@10", "Recall@10"],
+        }
+    }
+}
+
+/// Print the published table beside ours, with a status per row, and return it as JSON.
+pub fn compare(ctx: &Context, preset: Preset, ours: &Summary) -> Value {
+    say!(ctx, "");
+    say!(ctx, "published table beside this run ({preset:?})");
+    let metrics = preset.metrics();
+    let mut rows = Vec::new();
+    for p in preset.table() {
+        let Some(row) = ours.rows.iter().find(|r| r.model == p.ours) else {
+            continue;
+        };
+        let mine: Vec<f64> = metrics
+            .iter()
+            .map(|m| {
+                ours.columns
+                    .iter()
+                    .position(|c| c == m)
+                    .map_or(f64::NAN, |j| row.metrics[j].mean)
+            })
+            .collect();
+        let status = match p.same {
+            Ok(tol) if mine.iter().zip(p.values).all(|(a, b)| (a - b).abs() <= tol) => {
+                format!("within {tol}")
+            }
+            Ok(tol) => format!("differs by more than {tol}"),
+            Err(why) => format!("not comparable: {why}"),
+        };
+        let cells: Vec<String> = metrics
+            .iter()
+            .zip(p.values.iter().zip(&mine))
+            .map(|(m, (t, o))| format!("{m} {t:.4} vs {o:.4}"))
+            .collect();
+        say!(
+            ctx,
+            "{:<14} {:<10} {}  [{status}]",
+            p.theirs,
+            p.ours,
+            cells.join("  ")
+        );
+        rows.push(json!({
+            "theirs": p.theirs, "ours": p.ours, "metrics": metrics,
+            "published": p.values, "this_run": mine, "status": status,
+        }));
+    }
+    json!({ "preset": format!("{preset:?}"), "rows": rows })
+}

@@ -1,0 +1,373 @@
+//! The experiment's table: mean ± sd over seeds per model and metric, the best of each column,
+//! the paired test of the best model against each other, and Kendall's tau between the full
+//! and the sampled protocol's orders of the models. Also its files: CSV, markdown and a plot.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::contenders::Task;
+use super::run::{Plan, Run};
+use recsys::eval::stats;
+use recsys::runtime::context::Context;
+use recsys::say;
+
+/// Mean, sample standard deviation and 95% confidence interval of the mean over seeds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Stat {
+    pub mean: f64,
+    pub sd: f64,
+    /// `None` with a single seed.
+    pub ci95: Option<(f64, f64)>,
+}
+
+impl Stat {
+    fn of(values: &[f64]) -> Stat {
+        Stat {
+            mean: stats::mean(values),
+            sd: if values.len() > 1 {
+                stats::sample_sd(values)
+            } else {
+                0.0
+            },
+            ci95: stats::confidence_interval(values, 0.95).ok(),
+        }
+    }
+}
+
+/// The best model against another on the primary metric, paired by (seed, test user).
+#[derive(Debug, Clone, Serialize)]
+pub struct PairedTest {
+    /// Pairs compared.
+    pub pairs: usize,
+    /// Mean of (best − this), in the primary metric's units.
+    pub mean_difference: f64,
+    /// Two-sided p-value of the Wilcoxon signed-rank test (normal approximation); `None` when
+    /// every difference is zero.
+    pub wilcoxon_p: Option<f64>,
+    /// Two-sided p-value of the paired t-test; `None` when the differences are all equal.
+    pub t_test_p: Option<f64>,
+}
+
+/// One model's line of the table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub model: String,
+    /// One per column of [`Summary::columns`].
+    pub metrics: Vec<Stat>,
+    pub fit_s: Stat,
+    pub predict_s: Stat,
+    /// The settings --grid chose, per seed.
+    pub tuned: Vec<BTreeMap<String, f64>>,
+    /// Against the best model (None for the best itself).
+    pub versus_best: Option<PairedTest>,
+}
+
+/// The whole table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub task: Task,
+    pub columns: Vec<String>,
+    /// Whether a higher value is better, per column.
+    pub higher_is_better: Vec<bool>,
+    pub rows: Vec<Row>,
+    /// Index of the best row per column.
+    pub best: Vec<usize>,
+    /// Kendall's tau-b between the models' orders by full and by sampled NDCG (ranking with
+    /// the sampled protocol and at least two models).
+    pub kendall_tau_full_vs_sampled: Option<f64>,
+    /// Per run (model × seed), as measured.
+    pub runs: Vec<Run>,
+}
+
+impl Summary {
+    /// Aggregate `runs` (model-major within each seed, as [`super::run::run`] makes them).
+    pub fn new(plan: &Plan, runs: &[Run]) -> Result<Summary> {
+        let columns: Vec<String> = runs[0].metrics.iter().map(|(n, _)| n.clone()).collect();
+        let higher_is_better: Vec<bool> = columns
+            .iter()
+            .map(|c| !matches!(c.as_str(), "RMSE" | "MAE"))
+            .collect();
+        let models: Vec<String> = plan
+            .contenders
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        let of = |m: &str| {
+            let m = m.to_string();
+            runs.iter().filter(move |r| r.model == m)
+        };
+        let mut rows: Vec<Row> = models
+            .iter()
+            .map(|m| Row {
+                model: m.clone(),
+                metrics: (0..columns.len())
+                    .map(|j| Stat::of(&of(m).map(|r| r.metrics[j].1).collect::<Vec<_>>()))
+                    .collect(),
+                fit_s: Stat::of(&of(m).map(|r| r.fit_s).collect::<Vec<_>>()),
+                predict_s: Stat::of(&of(m).map(|r| r.predict_s).collect::<Vec<_>>()),
+                tuned: of(m).map(|r| r.tuned.clone()).collect(),
+                versus_best: None,
+            })
+            .collect();
+        let best: Vec<usize> = (0..columns.len())
+            .map(|j| {
+                let sign = if higher_is_better[j] { 1.0 } else { -1.0 };
+                (0..rows.len())
+                    .max_by(|&a, &b| {
+                        (sign * rows[a].metrics[j].mean)
+                            .total_cmp(&(sign * rows[b].metrics[j].mean))
+                    })
+                    .unwrap_or(0)
+            })
+            .collect();
+        let leader = &models[best[0]];
+        let pooled =
+            |m: &str| -> Vec<f64> { of(m).flat_map(|r| r.per_user.iter().copied()).collect() };
+        let lead = pooled(leader);
+        for row in rows.iter_mut().filter(|r| &r.model != leader) {
+            let other = pooled(&row.model);
+            // best − other, signed so that a positive difference favours the best model
+            let diffs: Vec<f64> = lead
+                .iter()
+                .zip(&other)
+                .map(|(a, b)| plan.task.sign() * (a - b))
+                .collect();
+            let zeros = vec![0.0; diffs.len()];
+            row.versus_best = Some(PairedTest {
+                pairs: diffs.len(),
+                mean_difference: stats::mean(&diffs),
+                wilcoxon_p: stats::wilcoxon_signed_rank(&diffs, &zeros)
+                    .ok()
+                    .map(|t| t.p_value),
+                t_test_p: stats::paired_t_test(&diffs, &zeros).ok().map(|t| t.p_value),
+            });
+        }
+        let sampled = columns.iter().position(|c| c.starts_with("sampled NDCG"));
+        let kendall = match sampled {
+            Some(s) if rows.len() >= 2 => {
+                let full: Vec<f64> = rows.iter().map(|r| r.metrics[0].mean).collect();
+                let samp: Vec<f64> = rows.iter().map(|r| r.metrics[s].mean).collect();
+                Some(stats::kendall_tau_b(&full, &samp)?)
+            }
+            _ => None,
+        };
+        Ok(Summary {
+            task: plan.task,
+            columns,
+            higher_is_better,
+            rows,
+            best,
+            kendall_tau_full_vs_sampled: kendall,
+            runs: runs.to_vec(),
+        })
+    }
+
+    /// The table as markdown: `mean ± sd` per cell, the best of each column in bold.
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = write!(s, "| model |");
+        for c in &self.columns {
+            let _ = write!(s, " {c} |");
+        }
+        let _ = writeln!(s, " fit s | predict s | vs best (Wilcoxon p) |");
+        let _ = writeln!(s, "|---|{}---|---|---|", "---|".repeat(self.columns.len()));
+        for (i, r) in self.rows.iter().enumerate() {
+            let _ = write!(s, "| {} |", r.model);
+            for (j, m) in r.metrics.iter().enumerate() {
+                let cell = format!("{:.4} ± {:.4}", m.mean, m.sd);
+                if self.best[j] == i {
+                    let _ = write!(s, " **{cell}** |");
+                } else {
+                    let _ = write!(s, " {cell} |");
+                }
+            }
+            let _ = writeln!(
+                s,
+                " {:.2} | {:.2} | {} |",
+                r.fit_s.mean,
+                r.predict_s.mean,
+                versus(r)
+            );
+        }
+        s
+    }
+
+    /// Print the table and its notes for people.
+    pub fn print(&self, ctx: &Context) {
+        let width = 17;
+        let mut header = format!("{:<12}", "model");
+        for c in &self.columns {
+            let _ = write!(header, " {c:>width$}");
+        }
+        let _ = write!(header, " {:>8} {:>9}  vs best", "fit s", "predict s");
+        say!(ctx, "{header}");
+        for (i, r) in self.rows.iter().enumerate() {
+            let mut line = format!("{:<12}", r.model);
+            for (j, m) in r.metrics.iter().enumerate() {
+                let mark = if self.best[j] == i { "*" } else { " " };
+                let cell = format!("{:.4}±{:.4}{mark}", m.mean, m.sd);
+                let _ = write!(line, " {cell:>width$}");
+            }
+            let _ = write!(
+                line,
+                " {:>8.2} {:>9.2}  {}",
+                r.fit_s.mean,
+                r.predict_s.mean,
+                versus(r)
+            );
+            say!(ctx, "{line}");
+        }
+        for note in self.notes() {
+            say!(ctx, "{note}");
+        }
+    }
+
+    /// What the marks and tests mean, and what the runs chose.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = vec![format!(
+            "mean ± sd over {} seed(s); * best of the column; vs best: the best {} model by {} \
+             against each other, paired by (seed, test user), two-sided Wilcoxon signed-rank p",
+            self.runs.len() / self.rows.len().max(1),
+            match self.task {
+                Task::Ranking => "ranking",
+                Task::Rating => "rating",
+            },
+            self.columns[0]
+        )];
+        if self.columns.iter().any(|c| c.starts_with("MAP@")) {
+            notes.push("MAP@k divides by min(k, |relevant|) (RePlay's definition)".into());
+        }
+        if let Some(tau) = self.kendall_tau_full_vs_sampled {
+            notes.push(format!(
+                "Kendall's tau between the models' orders by full and by sampled NDCG: {tau:.3} \
+                 (1: same order; below 1: the sampled protocol reorders models)"
+            ));
+        }
+        for r in &self.rows {
+            if r.tuned.iter().any(|t| !t.is_empty()) {
+                let chosen: Vec<String> = r
+                    .tuned
+                    .iter()
+                    .map(|t| {
+                        t.iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .collect();
+                notes.push(format!(
+                    "{}: --grid chose {} (per seed)",
+                    r.model,
+                    chosen.join("; ")
+                ));
+            }
+        }
+        notes
+    }
+
+    /// The `--json` result.
+    pub fn to_json(&self, plan: &Plan, published: Option<Value>) -> Value {
+        json!({
+            "data": plan.spec.data,
+            "protocol": plan.protocol,
+            "seeds": plan.seeds,
+            "k": plan.k,
+            "summary": self,
+            "published": published,
+        })
+    }
+}
+
+/// The "vs best" cell of a row.
+fn versus(r: &Row) -> String {
+    match &r.versus_best {
+        None => "best".into(),
+        Some(PairedTest {
+            wilcoxon_p: Some(p),
+            ..
+        }) => format!("p={p:.2e}"),
+        Some(_) => "tie".into(),
+    }
+}
+
+/// Write `experiment.csv` (one line per model and metric), `runs.csv`, `report.md` and the
+/// primary metric's bar plot with error bars into `--out`.
+pub fn write_files(
+    ctx: &Context,
+    plan: &Plan,
+    table: &Summary,
+    published: Option<&Value>,
+) -> Result<()> {
+    let mut csv = String::from("model,metric,mean,sd,ci95_low,ci95_high\n");
+    for r in &table.rows {
+        let named = table
+            .columns
+            .iter()
+            .map(String::as_str)
+            .zip(&r.metrics)
+            .chain([("fit_s", &r.fit_s), ("predict_s", &r.predict_s)]);
+        for (name, m) in named {
+            let (lo, hi) = m.ci95.unwrap_or((f64::NAN, f64::NAN));
+            let _ = writeln!(csv, "{},{name},{},{},{lo},{hi}", r.model, m.mean, m.sd);
+        }
+    }
+    let mut runs = format!("model,seed,{},fit_s,predict_s\n", table.columns.join(","));
+    for r in &table.runs {
+        let values: Vec<String> = r.metrics.iter().map(|(_, v)| v.to_string()).collect();
+        let _ = writeln!(
+            runs,
+            "{},{},{},{},{}",
+            r.model,
+            r.seed,
+            values.join(","),
+            r.fit_s,
+            r.predict_s
+        );
+    }
+    let plot = "experiment.png";
+    let mut md = format!(
+        "# recsys experiment on {}\n\nProtocol: {}, seeds {:?}.\n\n{}\n",
+        plan.spec.data,
+        plan.protocol,
+        plan.seeds,
+        table.markdown()
+    );
+    for note in table.notes() {
+        let _ = writeln!(md, "- {note}");
+    }
+    if let Some(p) = published {
+        let _ = writeln!(
+            md,
+            "\n## Published\n\n```json\n{}\n```",
+            serde_json::to_string_pretty(p)?
+        );
+    }
+    let _ = writeln!(md, "\n![{}]({plot})", table.columns[0]);
+    let labels: Vec<String> = table.rows.iter().map(|r| r.model.clone()).collect();
+    let means: Vec<f64> = table.rows.iter().map(|r| r.metrics[0].mean).collect();
+    let sds: Vec<f64> = table.rows.iter().map(|r| r.metrics[0].sd).collect();
+    let title = format!("{} (mean ± sd over seeds)", table.columns[0]);
+    ctx.write_output_with(plot, |p| {
+        recsys::report::plot::bar_chart_with_errors(
+            p,
+            &title,
+            &labels,
+            &means,
+            &sds,
+            &table.columns[0],
+        )
+    })?;
+    for (name, text) in [
+        ("experiment.csv", csv),
+        ("runs.csv", runs),
+        ("report.md", md),
+    ] {
+        let path = ctx.write_output(name, text.as_bytes())?;
+        say!(ctx, "wrote {}", path.display());
+    }
+    Ok(())
+}

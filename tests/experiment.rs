@@ -1,0 +1,196 @@
+//! `recsys experiment` through the binary, on the shipped ml-100k: the table, its files, the
+//! statistics' ranges, a known ordering of models (EASE^R far above most-popular; biases below
+//! the global mean's RMSE), `--grid` choosing from its values, and clear refusals.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn recsys(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_recsys"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RECSYS_DEVICE")
+        .output()
+        .expect("recsys runs")
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
+/// The mean of `column` for `model` in a `--json` result.
+fn mean(v: &serde_json::Value, model: &str, column: &str) -> f64 {
+    let s = &v["summary"];
+    let j = s["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == column)
+        .unwrap_or_else(|| panic!("no column {column}"));
+    let row = s["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["model"] == model)
+        .unwrap_or_else(|| panic!("no row {model}"));
+    row["metrics"][j]["mean"].as_f64().unwrap()
+}
+
+#[test]
+fn ranking_table_files_and_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = recsys(
+        dir.path(),
+        &[
+            "--seed",
+            "0",
+            "--json",
+            "--out",
+            "out",
+            "experiment",
+            "ml-100k",
+            "--models",
+            "pop,ease,random",
+            "--seeds",
+            "2",
+        ],
+    );
+    let v = json_of(&out);
+    let (pop, ease, random) = (
+        mean(&v, "pop", "NDCG@10"),
+        mean(&v, "ease", "NDCG@10"),
+        mean(&v, "random", "NDCG@10"),
+    );
+    // Measured on this split: most-popular about 0.15, EASE^R above 0.3, random about 0.01.
+    assert!(
+        ease > pop + 0.1 && pop > random + 0.05,
+        "{ease} {pop} {random}"
+    );
+    let s = &v["summary"];
+    assert_eq!(s["best"][0], 1, "EASE^R is the best by NDCG@10");
+    for row in s["rows"].as_array().unwrap() {
+        for m in row["metrics"].as_array().unwrap() {
+            let x = m["mean"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&x), "{row}");
+        }
+        if row["model"] != "ease" {
+            let t = &row["versus_best"];
+            let p = t["wilcoxon_p"].as_f64().unwrap();
+            assert!(p < 1e-6, "EASE^R's lead is not noise: {t}");
+            assert!(t["mean_difference"].as_f64().unwrap() > 0.0);
+        }
+    }
+    let tau = s["kendall_tau_full_vs_sampled"].as_f64().unwrap();
+    assert!((-1.0..=1.0).contains(&tau));
+    for f in ["experiment.csv", "runs.csv", "report.md", "experiment.png"] {
+        assert!(dir.path().join("out").join(f).is_file(), "{f}");
+    }
+    let runs = std::fs::read_to_string(dir.path().join("out/runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 3 * 2, "a line per model and seed");
+    // the same seed gives the same table (timings aside)
+    let again = json_of(&recsys(
+        dir.path(),
+        &[
+            "--seed",
+            "0",
+            "--json",
+            "--out",
+            "out2",
+            "experiment",
+            "ml-100k",
+            "--models",
+            "pop,ease,random",
+            "--seeds",
+            "2",
+        ],
+    ));
+    assert_eq!(mean(&again, "ease", "NDCG@10"), ease);
+    assert_eq!(mean(&again, "random", "NDCG@10"), random);
+}
+
+#[test]
+fn rating_models_beat_the_global_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json_of(&recsys(
+        dir.path(),
+        &[
+            "--json",
+            "--out",
+            "out",
+            "experiment",
+            "ml-100k",
+            "--models",
+            "global-mean,baseline",
+            "--seeds",
+            "2",
+        ],
+    ));
+    let (mean_rmse, baseline_rmse) = (
+        mean(&v, "global-mean", "RMSE"),
+        mean(&v, "baseline", "RMSE"),
+    );
+    // Surprise's table: BaselineOnly 0.944 on 5-fold CV; the global mean is about 1.12.
+    assert!(
+        baseline_rmse < 0.96 && mean_rmse > 1.1,
+        "{baseline_rmse} {mean_rmse}"
+    );
+    assert_eq!(v["summary"]["best"][0], 1);
+}
+
+#[test]
+fn grid_chooses_among_its_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json_of(&recsys(
+        dir.path(),
+        &[
+            "--json",
+            "--out",
+            "out",
+            "experiment",
+            "ml-100k",
+            "--models",
+            "ease",
+            "--seeds",
+            "1",
+            "--sampled",
+            "0",
+            "--grid",
+            "lambda=5,500",
+        ],
+    ));
+    let chosen = &v["summary"]["rows"][0]["tuned"][0]["lambda"];
+    assert!(chosen == 5.0 || chosen == 500.0, "{chosen}");
+}
+
+#[test]
+fn bad_flags_get_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (&["--models", "pop,svd"], "mixes ranking and rating"),
+        (&["--models", "nope"], "unknown model \"nope\""),
+        (&["--grid", "lambda"], "expected key=value"),
+        (
+            &["--protocol", "kfold", "--seeds", "1"],
+            "--seeds 2 or more",
+        ),
+        (&["--protocol", "sideways"], "--protocol \"sideways\""),
+        (
+            &["--preset", "surprise-ml100k", "--seeds", "0"],
+            "--seeds must be at least 1",
+        ),
+    ];
+    for (flags, needle) in cases {
+        let mut args = vec!["--out", "out", "experiment", "ml-100k"];
+        args.extend_from_slice(flags);
+        let out = recsys(dir.path(), &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flags:?}: {err}");
+        assert!(err.contains(needle), "{flags:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{flags:?}: {err}");
+    }
+}
