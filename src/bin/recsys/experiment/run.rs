@@ -41,6 +41,8 @@ pub struct Plan {
     pub k: usize,
     /// Negatives of the sampled protocol (0: none).
     pub sampled: usize,
+    /// Also give MAP divided by |relevant| (ranx's and Microsoft Recommenders' `map`).
+    pub map_rel: bool,
     pub grid: Option<Grid>,
     pub validation_fraction: f64,
     pub preset: Option<Preset>,
@@ -134,6 +136,7 @@ impl Plan {
             } else {
                 0
             },
+            map_rel: preset == Some(Preset::MsrecMl100k),
             grid,
             validation_fraction: args.validation_fraction,
             preset,
@@ -244,7 +247,7 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
             let fitted = c.fit(ctx, &train)?;
             let fit_s = t.elapsed().as_secs_f64();
             let t = Instant::now();
-            let (metrics, per_user) = test.score(&fitted, plan.k, plan.sampled, seed)?;
+            let (metrics, per_user) = test.score(&fitted, plan, seed)?;
             runs.push(Run {
                 model: c.name().to_string(),
                 seed,
@@ -317,13 +320,8 @@ impl TestSide {
     }
 
     /// The metrics of `fitted` (in the table's column order) and the per-user primary metric.
-    fn score(
-        &self,
-        fitted: &Fitted,
-        k: usize,
-        sampled: usize,
-        seed: u64,
-    ) -> Result<Scored> {
+    fn score(&self, fitted: &Fitted, plan: &Plan, seed: u64) -> Result<Scored> {
+        let (k, sampled) = (plan.k, plan.sampled);
         match (self, fitted) {
             (TestSide::Ranking { cases, n_items }, Fitted::Ranker(model)) => {
                 let scores = fitted_scores(model.as_ref(), cases)?;
@@ -346,10 +344,14 @@ impl TestSide {
                     (format!("Recall@{k}"), m.recall),
                     (format!("Precision@{k}"), m.precision),
                     (format!("MAP@{k}"), m.map),
+                    (format!("MAP@{k} /|rel|"), m.map_rel),
                     (format!("HitRate@{k}"), m.hit_rate),
                     (format!("MRR@{k}"), m.mrr),
                     (format!("Coverage@{k}"), m.coverage.unwrap_or(f64::NAN)),
                 ];
+                if !plan.map_rel {
+                    out.retain(|(name, _)| !name.ends_with("/|rel|"));
+                }
                 if sampled > 0 {
                     let s = sampled_ranking(cases, &scores, *n_items, k, sampled, seed)?;
                     out.push((format!("sampled NDCG@{k}"), s.metrics.ndcg));
@@ -419,7 +421,7 @@ fn tune(
     for point in points {
         tch::manual_seed(seed as i64);
         let fitted = c.with(&point).fit(ctx, &train)?;
-        let (metrics, _) = side.score(&fitted, plan.k, 0, seed)?;
+        let (metrics, _) = side.score(&fitted, plan, seed)?;
         let value = metrics[0].1 * plan.task.sign();
         if best.as_ref().is_none_or(|(b, _)| value > *b) {
             best = Some((value, point));

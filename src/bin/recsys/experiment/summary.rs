@@ -289,7 +289,11 @@ fn versus(r: &Row) -> String {
         Some(PairedTest {
             wilcoxon_p: Some(p),
             ..
-        }) => format!("p={p:.2e}"),
+        }) if *p > 0.0 => format!("p={p:.2e}"),
+        Some(PairedTest {
+            wilcoxon_p: Some(_),
+            ..
+        }) => "p<1e-300".into(),
         Some(_) => "tie".into(),
     }
 }
