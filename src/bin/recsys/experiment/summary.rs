@@ -344,11 +344,31 @@ pub fn write_files(
         let _ = writeln!(md, "- {note}");
     }
     if let Some(p) = published {
+        let _ = writeln!(md, "\n## Beside the published table\n");
         let _ = writeln!(
             md,
-            "\n## Published\n\n```json\n{}\n```",
-            serde_json::to_string_pretty(p)?
+            "| theirs | ours | metric | published | this run | status |"
         );
+        let _ = writeln!(md, "|---|---|---|---|---|---|");
+        for row in p["rows"].as_array().into_iter().flatten() {
+            let text = |key: &str| row[key].as_str().unwrap_or("").to_string();
+            let list = |key: &str| row[key].as_array().cloned().unwrap_or_default();
+            for ((m, t), o) in list("metrics")
+                .iter()
+                .zip(list("published"))
+                .zip(list("this_run"))
+            {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {t} | {:.4} | {} |",
+                    text("theirs"),
+                    text("ours"),
+                    m.as_str().unwrap_or(""),
+                    o.as_f64().unwrap_or(f64::NAN),
+                    text("status")
+                );
+            }
+        }
     }
     let _ = writeln!(md, "\n![{}]({plot})", table.columns[0]);
     let labels: Vec<String> = table.rows.iter().map(|r| r.model.clone()).collect();
