@@ -146,7 +146,7 @@ impl Preset {
     fn metrics(self) -> &'static [&'static str] {
         match self {
             Preset::SurpriseMl100k => &["RMSE", "MAE"],
-            Preset::MsrecMl100k => &["MAP@10 /|rel|", "NDCG@10", "Precision@10", "Recall@10"],
+            Preset::MsrecMl100k => &["MAP@10 /rel", "NDCG@10", "Precision@10", "Recall@10"],
         }
     }
 }

@@ -344,13 +344,13 @@ impl TestSide {
                     (format!("Recall@{k}"), m.recall),
                     (format!("Precision@{k}"), m.precision),
                     (format!("MAP@{k}"), m.map),
-                    (format!("MAP@{k} /|rel|"), m.map_rel),
+                    (format!("MAP@{k} /rel"), m.map_rel),
                     (format!("HitRate@{k}"), m.hit_rate),
                     (format!("MRR@{k}"), m.mrr),
                     (format!("Coverage@{k}"), m.coverage.unwrap_or(f64::NAN)),
                 ];
                 if !plan.map_rel {
-                    out.retain(|(name, _)| !name.ends_with("/|rel|"));
+                    out.retain(|(name, _)| !name.ends_with("/rel"));
                 }
                 if sampled > 0 {
                     let s = sampled_ranking(cases, &scores, *n_items, k, sampled, seed)?;

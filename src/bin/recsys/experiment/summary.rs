@@ -241,6 +241,11 @@ impl Summary {
         if self.columns.iter().any(|c| c.starts_with("MAP@")) {
             notes.push("MAP@k divides by min(k, |relevant|) (RePlay's definition)".into());
         }
+        if self.columns.iter().any(|c| c.ends_with("/rel")) {
+            notes.push(
+                "MAP@k /rel divides by |relevant| (ranx's, and Microsoft Recommenders' map)".into(),
+            );
+        }
         if let Some(tau) = self.kendall_tau_full_vs_sampled {
             notes.push(format!(
                 "Kendall's tau between the models' orders by full and by sampled NDCG: {tau:.3} \
