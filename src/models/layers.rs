@@ -1,6 +1,8 @@
 //! Layers with PyTorch's initialisation, so that a port and its PyTorch twin draw the same
 //! numbers in the same order.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tch::nn::{self, Init, Module};
 use tch::{Device, Kind, Tensor};
 
@@ -17,10 +19,32 @@ use tch::{Device, Kind, Tensor};
 /// for tch's `nn::Optimizer` makes it dense first), so train through that trait. Look a table
 /// up once per backward pass: two lookups' sparse gradients are concatenated, and folding them
 /// in one pass can round differently from adding two dense gradients.
+///
+/// [`set_sparse_lookups`] makes every lookup's gradient sparse (any device, any build), for
+/// the lazy optimizers of [`crate::optim::sparse`]; the notebook ports never turn it on.
 pub fn lookup(weight: &Tensor, ids: &Tensor) -> Tensor {
-    let sparse =
-        cfg!(feature = "fast") && weight.device() == Device::Cpu && weight.kind() == Kind::Float;
+    let sparse = SPARSE_LOOKUPS.load(Ordering::Relaxed)
+        || (cfg!(feature = "fast")
+            && weight.device() == Device::Cpu
+            && weight.kind() == Kind::Float);
+    lookup_with(weight, ids, sparse)
+}
+
+/// `weight[ids]` with a sparse (`sparse`) or dense gradient, whatever the build and device.
+pub fn lookup_with(weight: &Tensor, ids: &Tensor, sparse: bool) -> Tensor {
     Tensor::embedding(weight, ids, -1, false, sparse)
+}
+
+/// Whether [`lookup`] leaves every table a sparse gradient (see [`set_sparse_lookups`]).
+static SPARSE_LOOKUPS: AtomicBool = AtomicBool::new(false);
+
+/// From now on, in this process, [`lookup`] leaves every table a sparse gradient of the
+/// batch's rows, on every device and build (`on = false` restores the default). For
+/// optimizers whose step should cost in proportion to the batch
+/// ([`crate::optim::sparse::SparseOptimizer`]); with [`crate::optim::Adam`] the numbers do not
+/// change, it folds sparse gradients into dense ones.
+pub fn set_sparse_lookups(on: bool) {
+    SPARSE_LOOKUPS.store(on, Ordering::Relaxed);
 }
 
 /// `nn.Linear(n_in, n_out)` as PyTorch creates it: the weight, then the bias, both uniform in

@@ -20,7 +20,7 @@ use recsys::prep::sequence::to_sequences;
 use recsys::prep::{f64_values, i64_values};
 use recsys::runtime::context::Context;
 use recsys::runtime::memory::{ensure_fits, tensor_bytes};
-use recsys::runtime::progress::epoch_bar;
+use recsys::runtime::progress::{during, Progress};
 use recsys::say;
 use recsys::train;
 
@@ -104,7 +104,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     }
     let lr = args.lr.unwrap_or(kind.default_lr());
     let spec = DataSpec::from_args(&args.ratings);
-    let ratings = spec.load(ctx)?;
+    let ratings = during(&format!("loading {}", spec.data), || spec.load(ctx))?;
     let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
     let threshold = (feedback == Feedback::Implicit && !all_ones).then_some(args.threshold);
     let split = SplitSpec {
@@ -183,7 +183,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         say!(ctx, "sequences {}", seqs);
         let tensor = seqs.tensor(device);
         for epoch in 0..args.epochs {
-            let bar = epoch_bar(1, &format!("epoch {}/{}", epoch + 1, args.epochs));
+            let bar = Progress::new(1, &format!("epoch {}/{}", epoch + 1, args.epochs), "epochs");
             let t = Instant::now();
             let loss = model.fit_sequences(&tensor)?;
             end_epoch(ctx, &bar, epoch, loss, t);
@@ -211,9 +211,10 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         let n_batches = (n + args.batch - 1) / args.batch;
         for epoch in 0..args.epochs {
             let t = Instant::now();
-            let bar = epoch_bar(
+            let bar = Progress::new(
                 n_batches as u64,
                 &format!("epoch {}/{}", epoch + 1, args.epochs),
+                "steps",
             );
             let perm = train::shuffled_on_cpu(n, device);
             let negs = (feedback == Feedback::Implicit).then(|| {
@@ -484,7 +485,7 @@ fn ensure_finite(
 }
 
 /// Close an epoch's progress bar with its loss and print the epoch line.
-fn end_epoch(ctx: &Context, bar: &indicatif::ProgressBar, epoch: usize, loss: f64, t: Instant) {
+fn end_epoch(ctx: &Context, bar: &Progress, epoch: usize, loss: f64, t: Instant) {
     bar.set_message(format!("loss {loss:.4}"));
     bar.finish();
     say!(
