@@ -6,6 +6,7 @@
 //! Sequence models under the user-based split score each test user from their test history
 //! without its last item, which is the only relevant item.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
@@ -15,12 +16,14 @@ use tch::{Kind, Tensor};
 use crate::args::ensure_k;
 use crate::prepared::{histories, item_sets, rows, Prepared, SplitKind};
 use crate::zoo::{AppModel, Feedback, Query};
-use recsys::eval::metrics::RankingMetrics;
-use recsys::eval::protocol::{
-    full_ranking, held_out_users, next_item_users, sampled_ranking, RatingTest, TestUser,
+use recsys::eval::metrics::{
+    ensure_finite, ranking_metrics, top_k_excluding, Lists, RankingMetrics, Truth,
 };
+use recsys::eval::protocol::{held_out_users, next_item_users, RatingTest, TestUser};
+use recsys::eval::sampled::{NegativePool, SampledCandidates};
 use recsys::prep::IdMap;
 use recsys::runtime::context::Context;
+use recsys::runtime::progress::Progress;
 use recsys::say;
 
 /// The test users of `model`'s ranking protocols.
@@ -70,6 +73,88 @@ fn print_metrics(ctx: &Context, k: usize, columns: &[(&str, &RankingMetrics)]) {
     line("MRR", &|m| m.mrr);
     line("MAP", &|m| m.map);
     line("Coverage", &|m| m.coverage.unwrap_or(f64::NAN));
+}
+
+/// Both ranking protocols' metrics, from [`rank_in_chunks`].
+struct Ranked {
+    full: RankingMetrics,
+    negatives: usize,
+    sampled: RankingMetrics,
+}
+
+/// Users scored per chunk: at most about 2^24 scores (64 MB) at once, at least one user.
+fn chunk_users(n_items: usize) -> usize {
+    ((1usize << 24) / n_items.max(1)).clamp(1, 4096)
+}
+
+/// The full-ranking and sampled protocols of [`recsys::eval::protocol`]
+/// ([`recsys::eval::protocol::full_ranking`], [`recsys::eval::protocol::sampled_ranking`]: the
+/// same numbers), in bounded memory: the sampled candidates are drawn
+/// first (the same draws: scoring draws nothing), then the users are scored a chunk at a time
+/// ([`chunk_users`]), each chunk leaving only its top-k lists (history excluded) and the scores
+/// of its sampled candidates. No `[users, items]` matrix is ever held.
+fn rank_in_chunks(
+    model: &AppModel,
+    cases: &[TestUser],
+    n_items: usize,
+    k: usize,
+    n_negatives: usize,
+    seed: u64,
+) -> Result<Ranked> {
+    tch::manual_seed(seed as i64);
+    let min_pool = cases
+        .iter()
+        .map(|c| n_items.saturating_sub(c.relevant.iter().collect::<HashSet<_>>().len()))
+        .min()
+        .unwrap_or(0);
+    let negatives = n_negatives.min(min_pool);
+    let candidates = SampledCandidates::sample(
+        cases.iter().map(|c| c.user).collect(),
+        cases.iter().map(|c| c.relevant.clone()).collect(),
+        n_items as i64,
+        negatives,
+        NegativePool::NotTestPositive,
+        &HashMap::new(),
+    )?;
+    let mut lists = Lists::new();
+    let mut pair_scores = Vec::new();
+    let progress = Progress::new(cases.len() as u64, "ranking", "users");
+    let per_chunk = chunk_users(n_items);
+    for (c, chunk) in cases.chunks(per_chunk).enumerate() {
+        let queries = chunk
+            .iter()
+            .map(|case| query(model, case))
+            .collect::<Result<Vec<Query>>>()?;
+        let scores: Vec<f32> = Vec::try_from(model.score_rows(&queries)?.reshape([-1]))?;
+        for (j, (case, row)) in chunk.iter().zip(scores.chunks(n_items)).enumerate() {
+            ensure_finite(row)?;
+            let seen = case.history.iter().map(|&i| i as usize);
+            let top = top_k_excluding(row, seen, k);
+            lists.insert(case.user, top.into_iter().map(|i| i as i64).collect());
+            let u = c * per_chunk + j;
+            let (pos, neg) = (&candidates.positives[u], &candidates.negatives[u]);
+            pair_scores.extend(pos.iter().chain(neg).map(|&i| row[i as usize]));
+        }
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish();
+    let truth: Truth = cases
+        .iter()
+        .map(|c| (c.user, c.relevant.iter().copied().collect()))
+        .collect();
+    let all_items: HashSet<i64> = (0..n_items as i64).collect();
+    let full = ranking_metrics(&lists, &truth, k, Some(&all_items))?;
+    let sampled_lists: Lists = cases
+        .iter()
+        .map(|c| c.user)
+        .zip(candidates.ranked(&pair_scores, k)?)
+        .collect();
+    let sampled = ranking_metrics(&sampled_lists, &truth, k, Some(&all_items))?;
+    Ok(Ranked {
+        full,
+        negatives,
+        sampled,
+    })
 }
 
 /// Evaluate `model` on the test side of `data`; prints the protocol and the numbers.
@@ -127,15 +212,9 @@ pub fn evaluate_model(
     if cases.is_empty() {
         bail!("no test user has test items the model can rank (known user with known items)");
     }
-    let queries = cases
-        .iter()
-        .map(|c| query(model, c))
-        .collect::<Result<Vec<Query>>>()?;
-    let scores = model.score_all(&queries)?;
     let n_items = items.len();
-    let full_m = full_ranking(&cases, &scores, n_items, k)?;
-    let sampled = sampled_ranking(&cases, &scores, n_items, k, n_negatives, seed)?;
-    let (n_neg, sampled_m) = (sampled.negatives, sampled.metrics);
+    let ranked = rank_in_chunks(model, &cases, n_items, k, n_negatives, seed)?;
+    let (full_m, n_neg, sampled_m) = (ranked.full, ranked.negatives, ranked.sampled);
     say!(
         ctx,
         "protocol full:    each of {} test users ranks all {n_items} items, train items excluded",

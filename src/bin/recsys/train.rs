@@ -14,7 +14,7 @@ use crate::args::RatingsArgs;
 use crate::checkpoint::{self, Sidecar, TrainSettings};
 use crate::evaluate::evaluate_model;
 use crate::prepared::{prepare, DataSpec, SplitKind, SplitSpec};
-use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
+use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, OptimizerKind, Sampling};
 use recsys::data::interactions::Interactions;
 use recsys::prep::sequence::to_sequences;
 use recsys::prep::{f64_values, i64_values};
@@ -64,7 +64,13 @@ pub struct TrainArgs {
     /// Interactions (sequences, for the sequence models) per minibatch.
     #[arg(long, default_value_t = 256)]
     pub batch: i64,
-    /// Adam learning rate [default: 2e-3 for mlp, cbow, gru, lstm; else 1e-2].
+    /// Pair models' optimizer: adam (dense, every row each step), sparse-adam (lazy Adam, only
+    /// the batch's rows, as torch.optim.SparseAdam) or adagrad (on the batch's rows)
+    /// [default: sparse-adam for mf, bilinear, two-tower; else adam].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Learning rate [default: with adam 2e-3 for mlp, cbow, gru, lstm, else 1e-2; twice
+    /// that with sparse-adam; 0.3 with adagrad].
     #[arg(long)]
     pub lr: Option<f64>,
     /// Adam weight decay (L2 added to the gradient).
@@ -99,10 +105,19 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     let feedback = args.feedback.unwrap_or(kind.default_feedback());
     kind.check_feedback(feedback)?;
     validate(args, kind, feedback)?;
+    let optimizer = args.optimizer.unwrap_or(OptimizerKind::default_for(kind));
+    if optimizer != OptimizerKind::Adam && kind.representation().is_some() {
+        bail!(
+            "--optimizer {} is for the pair models; {} is a sequence model and trains with its \
+             own dense Adam",
+            optimizer.name(),
+            kind.name()
+        );
+    }
     if let Some(dir) = &args.save {
         checkpoint::check_target(dir, ctx.force)?;
     }
-    let lr = args.lr.unwrap_or(kind.default_lr());
+    let lr = args.lr.unwrap_or(optimizer.default_lr(kind));
     let spec = DataSpec::from_args(&args.ratings);
     let ratings = during(&format!("loading {}", spec.data), || spec.load(ctx))?;
     let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
@@ -151,10 +166,11 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     }
     say!(
         ctx,
-        "model     {} ({:?} feedback, dim {}, lr {lr}, weight decay {}, {} epochs, batch {}, seed {seed})",
+        "model     {} ({:?} feedback, dim {}, {} lr {lr}, weight decay {}, {} epochs, batch {}, seed {seed})",
         kind.name(),
         feedback,
         args.dim,
+        optimizer.name(),
         args.weight_decay,
         args.epochs,
         args.batch
@@ -191,7 +207,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             losses.push(loss);
         }
     } else {
-        let mut opt = model.optimizer(lr, args.weight_decay)?;
+        let mut opt = model.optimizer(optimizer, lr, args.weight_decay)?;
         let n = users.len() as i64;
         let u_all = Tensor::from_slice(&users).to_device(device);
         let i_all = Tensor::from_slice(&items).to_device(device);
@@ -235,7 +251,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                 labels
             });
             let epoch_losses = train::epoch(
-                &mut opt,
+                opt.as_mut(),
                 train::ranges(n, args.batch),
                 |(start, len)| {
                     let idx = perm.narrow(0, start, len);

@@ -15,7 +15,9 @@
 //! negatives; explicit ones output a rating trained with mean squared error.
 
 use anyhow::{anyhow, bail, Result};
-use recsys::optim::Adam;
+use recsys::models::layers::set_sparse_lookups;
+use recsys::optim::sparse::{SparseOptimizer, SparseRule};
+use recsys::optim::{Adam, Optimizer};
 use serde::{Deserialize, Serialize};
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
@@ -155,6 +157,54 @@ pub enum Sampling {
     Uniform,
     /// Items in proportion to their number of train positives.
     Popularity,
+}
+
+/// The optimizer of the pair models (`--optimizer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// Dense Adam (libtorch's, as the notebooks): every step updates every row of every table.
+    Adam,
+    /// Lazy Adam (torch.optim.SparseAdam): a step updates only the rows of the batch.
+    SparseAdam,
+    /// Adagrad on the rows of the batch.
+    Adagrad,
+}
+
+impl OptimizerKind {
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Adam => "adam",
+            OptimizerKind::SparseAdam => "sparse-adam",
+            OptimizerKind::Adagrad => "adagrad",
+        }
+    }
+
+    /// Whether a step costs in proportion to the batch (sparse embedding gradients).
+    pub fn is_sparse(self) -> bool {
+        self != OptimizerKind::Adam
+    }
+
+    /// The default of `model`: lazy Adam for mf (all embedding tables; measured no worse than
+    /// dense Adam on ml-100k, see docs/scale.md), dense Adam for the others.
+    pub fn default_for(model: ModelKind) -> OptimizerKind {
+        match model {
+            ModelKind::Mf => OptimizerKind::SparseAdam,
+            _ => OptimizerKind::Adam,
+        }
+    }
+
+    /// The default learning rate of this optimizer for `model`: the model's Adam rate for
+    /// dense Adam, twice it for lazy Adam (a row moves only on the steps that touch it), 0.3
+    /// for Adagrad (the rates measured best for mf on ml-100k, docs/scale.md).
+    pub fn default_lr(self, model: ModelKind) -> f64 {
+        match self {
+            OptimizerKind::Adam => model.default_lr(),
+            OptimizerKind::SparseAdam => 2.0 * model.default_lr(),
+            OptimizerKind::Adagrad => 0.3,
+        }
+    }
 }
 
 /// Sizes of a model (everything needed to rebuild it before loading weights).
@@ -377,12 +427,35 @@ impl AppModel {
             .sum()
     }
 
-    /// An Adam optimizer over the pair models' variables (the sequence models have their own).
-    pub fn optimizer(&self, lr: f64, weight_decay: f64) -> Result<Adam> {
+    /// The optimizer `kind` over the pair models' variables (the sequence models have their
+    /// own). The lazy ones ([`OptimizerKind::is_sparse`]) turn sparse embedding gradients on
+    /// for the rest of the process ([`set_sparse_lookups`]).
+    pub fn optimizer(
+        &self,
+        kind: OptimizerKind,
+        lr: f64,
+        weight_decay: f64,
+    ) -> Result<Box<dyn Optimizer>> {
         if self.is_sequence() {
             bail!("a sequence model trains with its own optimizer");
         }
-        Adam::with_weight_decay(self.var_store(), lr, weight_decay)
+        set_sparse_lookups(kind.is_sparse());
+        let vs = self.var_store();
+        Ok(match kind {
+            OptimizerKind::Adam => Box::new(Adam::with_weight_decay(vs, lr, weight_decay)?),
+            OptimizerKind::SparseAdam => Box::new(SparseOptimizer::new(
+                vs,
+                SparseRule::Adam,
+                lr,
+                weight_decay,
+            )?),
+            OptimizerKind::Adagrad => Box::new(SparseOptimizer::new(
+                vs,
+                SparseRule::Adagrad,
+                lr,
+                weight_decay,
+            )?),
+        })
     }
 
     /// Whether this is a next-item sequence model.
@@ -421,64 +494,67 @@ impl AppModel {
     }
 
     /// Scores of every item (model indices `0..n_items`) for each query, `[queries, n_items]`
-    /// on the CPU, without gradients. Users are scored in chunks.
+    /// on the CPU, without gradients. Users are scored in chunks ([`AppModel::score_rows`]).
     pub fn score_all(&self, queries: &[Query]) -> Result<Vec<Vec<f32>>> {
-        let n_items = self.config.n_items;
+        let n_items = self.config.n_items as usize;
         let mut out = Vec::with_capacity(queries.len());
-        tch::no_grad(|| -> Result<()> {
-            for chunk in queries.chunks(128) {
-                let scores = match &self.net {
-                    Net::Seq(m) => {
-                        let l = self.config.max_len;
-                        let mut rows = vec![PADDING; chunk.len() * l];
-                        for (r, q) in chunk.iter().enumerate() {
-                            let Query::History(h) = q else {
-                                bail!("a sequence model needs a history");
-                            };
-                            let h = &h[h.len().saturating_sub(l)..];
-                            for (j, item) in h.iter().enumerate() {
-                                rows[r * l + (l - h.len()) + j] = item + 1;
-                            }
-                        }
-                        let prefixes = Tensor::from_slice(&rows)
-                            .view([chunk.len() as i64, l as i64])
-                            .to_device(self.device);
-                        m.score_next(&prefixes).narrow(1, 1, n_items)
-                    }
-                    _ => {
-                        let users: Vec<i64> = chunk
-                            .iter()
-                            .map(|q| match q {
-                                Query::User(u) => Ok(*u),
-                                Query::History(_) => {
-                                    bail!("{} scores known users only", self.config.kind.name())
-                                }
-                            })
-                            .collect::<Result<_>>()?;
-                        let b = users.len() as i64;
-                        let u = Tensor::from_slice(&users)
-                            .to_device(self.device)
-                            .unsqueeze(1)
-                            .expand([b, n_items], false)
-                            .reshape([-1]);
-                        let i = Tensor::arange(n_items, (Kind::Int64, self.device))
-                            .unsqueeze(0)
-                            .expand([b, n_items], false)
-                            .reshape([-1]);
-                        self.score_pairs(&u, &i, false)?.view([b, n_items])
-                    }
-                };
-                let flat: Vec<f32> = Vec::try_from(
-                    scores
-                        .to_kind(Kind::Float)
-                        .to_device(Device::Cpu)
-                        .reshape([-1]),
-                )?;
-                out.extend(flat.chunks(n_items as usize).map(<[f32]>::to_vec));
-            }
-            Ok(())
-        })?;
+        for chunk in queries.chunks(128) {
+            let flat: Vec<f32> = Vec::try_from(self.score_rows(chunk)?.reshape([-1]))?;
+            out.extend(flat.chunks(n_items).map(<[f32]>::to_vec));
+        }
         Ok(out)
+    }
+
+    /// Scores of every item for each of a chunk of queries, `[queries, n_items]` in `f32` on
+    /// the CPU, without gradients. mf multiplies the users' rows by the item table; the other
+    /// pair models score every (user, item) pair of the chunk.
+    pub fn score_rows(&self, queries: &[Query]) -> Result<Tensor> {
+        let n_items = self.config.n_items;
+        let scores = tch::no_grad(|| -> Result<Tensor> {
+            if let Net::Seq(m) = &self.net {
+                let l = self.config.max_len;
+                let mut rows = vec![PADDING; queries.len() * l];
+                for (r, q) in queries.iter().enumerate() {
+                    let Query::History(h) = q else {
+                        bail!("a sequence model needs a history");
+                    };
+                    let h = &h[h.len().saturating_sub(l)..];
+                    for (j, item) in h.iter().enumerate() {
+                        rows[r * l + (l - h.len()) + j] = item + 1;
+                    }
+                }
+                let prefixes = Tensor::from_slice(&rows)
+                    .view([queries.len() as i64, l as i64])
+                    .to_device(self.device);
+                return Ok(m.score_next(&prefixes).narrow(1, 1, n_items));
+            }
+            let users: Vec<i64> = queries
+                .iter()
+                .map(|q| match q {
+                    Query::User(u) => Ok(*u),
+                    Query::History(_) => {
+                        bail!("{} scores known users only", self.config.kind.name())
+                    }
+                })
+                .collect::<Result<_>>()?;
+            let b = users.len() as i64;
+            let users = Tensor::from_slice(&users).to_device(self.device);
+            if let Net::Pair {
+                net: PairNet::Mf(mf),
+                ..
+            } = &self.net
+            {
+                let rows = mf.users.ws.index_select(0, &users);
+                return Ok(rows.matmul(&mf.items.ws.tr()));
+            }
+            let u = users.unsqueeze(1).expand([b, n_items], false).reshape([-1]);
+            let i = Tensor::arange(n_items, (Kind::Int64, self.device))
+                .unsqueeze(0)
+                .expand([b, n_items], false)
+                .reshape([-1]);
+            Ok(self.score_pairs(&u, &i, false)?.view([b, n_items]))
+        })?;
+        Ok(scores.to_kind(Kind::Float).to_device(Device::Cpu))
     }
 
     /// The item embeddings `[n_items, d]` (model indices), on the CPU. NeuMF concatenates its
