@@ -179,6 +179,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     let items = data.items.encode_column(&data.train, "item_id")?;
     let started = Instant::now();
     let mut losses = Vec::with_capacity(args.epochs);
+    let mut epoch_s = Vec::with_capacity(args.epochs);
     let probe_len = users.len().min(256);
     let probe = (
         Tensor::from_slice(&users[..probe_len]).to_device(device),
@@ -202,7 +203,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             let bar = Progress::new(1, &format!("epoch {}/{}", epoch + 1, args.epochs), "epochs");
             let t = Instant::now();
             let loss = model.fit_sequences(&tensor)?;
-            end_epoch(ctx, &bar, epoch, loss, t);
+            epoch_s.push(end_epoch(ctx, &bar, epoch, loss, t));
             ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
         }
@@ -282,13 +283,14 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                 },
             )?;
             let loss = epoch_losses.mean()?;
-            end_epoch(ctx, &bar, epoch, loss, t);
+            epoch_s.push(end_epoch(ctx, &bar, epoch, loss, t));
             ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
         }
     }
     let train_s = started.elapsed().as_secs_f64();
     say!(ctx, "trained in {train_s:.1} s");
+    let eval_started = Instant::now();
     let eval = evaluate_model(
         ctx,
         &model,
@@ -300,6 +302,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         args.k,
         100,
     )?;
+    let eval_s = eval_started.elapsed().as_secs_f64();
     let mut saved = Value::Null;
     if let Some(dir) = &args.save {
         let sidecar = Sidecar {
@@ -335,6 +338,8 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         "fingerprints": data.fingerprints,
         "losses": losses,
         "train_s": train_s,
+        "epoch_s": epoch_s,
+        "eval_s": eval_s,
         "evaluation": eval,
         "saved": saved,
     }))
@@ -500,14 +505,12 @@ fn ensure_finite(
     bail!("training diverged: {what}; nothing was saved (lower --lr, now {lr})")
 }
 
-/// Close an epoch's progress bar with its loss and print the epoch line.
-fn end_epoch(ctx: &Context, bar: &Progress, epoch: usize, loss: f64, t: Instant) {
+/// Close an epoch's progress bar with its loss and print the epoch line; returns the epoch's
+/// seconds.
+fn end_epoch(ctx: &Context, bar: &Progress, epoch: usize, loss: f64, t: Instant) -> f64 {
     bar.set_message(format!("loss {loss:.4}"));
     bar.finish();
-    say!(
-        ctx,
-        "epoch {:>3}  loss {loss:.5}  {:.1} s",
-        epoch + 1,
-        t.elapsed().as_secs_f64()
-    );
+    let secs = t.elapsed().as_secs_f64();
+    say!(ctx, "epoch {:>3}  loss {loss:.5}  {secs:.1} s", epoch + 1);
+    secs
 }
