@@ -23,7 +23,7 @@ use recsys::eval::protocol::{held_out_users, next_item_users, RatingTest, TestUs
 use recsys::eval::sampled::{NegativePool, SampledCandidates};
 use recsys::prep::IdMap;
 use recsys::runtime::context::Context;
-use recsys::runtime::progress::Progress;
+use recsys::runtime::progress::{during, Progress};
 use recsys::say;
 
 /// The test users of `model`'s ranking protocols.
@@ -108,14 +108,16 @@ fn rank_in_chunks(
         .min()
         .unwrap_or(0);
     let negatives = n_negatives.min(min_pool);
-    let candidates = SampledCandidates::sample(
-        cases.iter().map(|c| c.user).collect(),
-        cases.iter().map(|c| c.relevant.clone()).collect(),
-        n_items as i64,
-        negatives,
-        NegativePool::NotTestPositive,
-        &HashMap::new(),
-    )?;
+    let candidates = during("drawing the sampled protocol's negatives", || {
+        SampledCandidates::sample(
+            cases.iter().map(|c| c.user).collect(),
+            cases.iter().map(|c| c.relevant.clone()).collect(),
+            n_items as i64,
+            negatives,
+            NegativePool::NotTestPositive,
+            &HashMap::new(),
+        )
+    })?;
     let mut lists = Lists::new();
     let mut pair_scores = Vec::new();
     let progress = Progress::new(cases.len() as u64, "ranking", "users");

@@ -61,9 +61,10 @@ pub struct TrainArgs {
     /// Passes over the training data.
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
-    /// Interactions (sequences, for the sequence models) per minibatch.
-    #[arg(long, default_value_t = 256)]
-    pub batch: i64,
+    /// Interactions (sequences, for the sequence models) per minibatch [default: 256; pair
+    /// models on more than 256k train interactions: about 1000 steps an epoch, at most 4096].
+    #[arg(long)]
+    pub batch: Option<i64>,
     /// Pair models' optimizer: adam (dense, every row each step), sparse-adam (lazy Adam, only
     /// the batch's rows, as torch.optim.SparseAdam) or adagrad (on the batch's rows)
     /// [default: sparse-adam for mf, bilinear, two-tower; else adam].
@@ -160,7 +161,10 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     };
     ensure_sizes(&config, args, data.train.height() as u64)?;
     let device = ctx.device;
-    let mut model = AppModel::new(config.clone(), lr, args.weight_decay, args.batch, device)?;
+    let batch = args
+        .batch
+        .unwrap_or_else(|| default_batch(kind, data.train.height() as u64));
+    let mut model = AppModel::new(config.clone(), lr, args.weight_decay, batch, device)?;
     if let Some(dir) = &args.save {
         checkpoint::check_space(dir, model.weight_bytes())?;
     }
@@ -173,7 +177,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         optimizer.name(),
         args.weight_decay,
         args.epochs,
-        args.batch
+        batch
     );
     let users = data.users.encode_column(&data.train, "user_id")?;
     let items = data.items.encode_column(&data.train, "item_id")?;
@@ -225,7 +229,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             }
             Tensor::from_slice(&counts)
         });
-        let n_batches = (n + args.batch - 1) / args.batch;
+        let n_batches = (n + batch - 1) / batch;
         for epoch in 0..args.epochs {
             let t = Instant::now();
             let bar = Progress::new(
@@ -244,16 +248,14 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             });
             // The candidates' labels, [positive, negatives...] = [1, 0, ...], made once.
             let labels = negs.as_ref().map(|negs| {
-                let labels = Tensor::zeros(
-                    [args.batch.min(n), negs.size()[1] + 1],
-                    (Kind::Float, device),
-                );
+                let labels =
+                    Tensor::zeros([batch.min(n), negs.size()[1] + 1], (Kind::Float, device));
                 let _ = labels.narrow(1, 0, 1).fill_(1.0);
                 labels
             });
             let epoch_losses = train::epoch(
                 opt.as_mut(),
-                train::ranges(n, args.batch),
+                train::ranges(n, batch),
                 |(start, len)| {
                     let idx = perm.narrow(0, start, len);
                     let u = u_all.index_select(0, &idx);
@@ -312,7 +314,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             training: TrainSettings {
                 seed,
                 epochs: args.epochs,
-                batch: args.batch,
+                batch,
                 lr,
                 weight_decay: args.weight_decay,
                 threshold,
@@ -345,10 +347,24 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     }))
 }
 
+/// The largest batch [`default_batch`] picks.
+const MAX_DEFAULT_BATCH: i64 = 4096;
+
+/// `--batch`'s default: 256, or for a pair model on more than 256k train interactions about
+/// 1000 steps an epoch (a power of two, at most [`MAX_DEFAULT_BATCH`]): on 25M ratings a step
+/// of 256 costs little more than its fixed overhead (docs/scale.md).
+fn default_batch(kind: ModelKind, n_train: u64) -> i64 {
+    if kind.representation().is_some() {
+        return 256;
+    }
+    let per_step = (n_train / 1000).max(1).next_power_of_two() as i64;
+    per_step.clamp(256, MAX_DEFAULT_BATCH)
+}
+
 /// Check the options before any work: every count and size in range, rates finite.
 fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()> {
     ensure_k(args.k)?;
-    if args.epochs == 0 || args.batch < 1 {
+    if args.epochs == 0 || args.batch.is_some_and(|b| b < 1) {
         bail!("--epochs and --batch must be at least 1");
     }
     if let Some(lr) = args.lr {
@@ -419,14 +435,14 @@ fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()>
 fn ensure_sizes(config: &ModelConfig, args: &TrainArgs, n_train: u64) -> Result<()> {
     ensure_fits(
         &format!("the {} model with --dim {}", config.kind.name(), config.dim),
-        training_bytes(config, args.batch),
+        training_bytes(config, args.batch.unwrap_or(MAX_DEFAULT_BATCH)),
         "lower --dim (or --layers, --hidden, --max-len)",
     )?;
     if config.feedback == Feedback::Implicit && config.kind.representation().is_none() {
         // An epoch's draws (int64), then per batch the candidates, their users and labels, the
         // scores with their gradients, and both gathered embeddings forward and backward.
         let negatives = args.negatives as u64;
-        let batch = n_train.min(args.batch as u64);
+        let batch = n_train.min(args.batch.unwrap_or(MAX_DEFAULT_BATCH) as u64);
         let per_row = 8 + 8 + 4 + 8 + 16 * config.dim as u64;
         let bytes = tensor_bytes(&[n_train, negatives], 8).and_then(|draws| {
             let rows = negatives.checked_add(1)?.checked_mul(batch)?;
