@@ -20,7 +20,7 @@ use tch::{Device, Kind, Tensor};
 /// up once per backward pass: two lookups' sparse gradients are concatenated, and folding them
 /// in one pass can round differently from adding two dense gradients.
 ///
-/// [`set_sparse_lookups`] makes every lookup's gradient sparse (any device, any build), for
+/// [`SparseLookups`] makes every lookup's gradient sparse (any device, any build), for
 /// the lazy optimizers of [`crate::optim::sparse`]; the notebook ports never turn it on.
 pub fn lookup(weight: &Tensor, ids: &Tensor) -> Tensor {
     let sparse = SPARSE_LOOKUPS.load(Ordering::Relaxed)
@@ -35,16 +35,33 @@ pub fn lookup_with(weight: &Tensor, ids: &Tensor, sparse: bool) -> Tensor {
     Tensor::embedding(weight, ids, -1, false, sparse)
 }
 
-/// Whether [`lookup`] leaves every table a sparse gradient (see [`set_sparse_lookups`]).
+/// Whether [`lookup`] leaves every table a sparse gradient (see [`SparseLookups`]).
 static SPARSE_LOOKUPS: AtomicBool = AtomicBool::new(false);
 
-/// From now on, in this process, [`lookup`] leaves every table a sparse gradient of the
-/// batch's rows, on every device and build (`on = false` restores the default). For
-/// optimizers whose step should cost in proportion to the batch
-/// ([`crate::optim::sparse::SparseOptimizer`]); with [`crate::optim::Adam`] the numbers do not
-/// change, it folds sparse gradients into dense ones.
-pub fn set_sparse_lookups(on: bool) {
-    SPARSE_LOOKUPS.store(on, Ordering::Relaxed);
+/// While a `SparseLookups::set(true)` lives, [`lookup`] leaves every table a sparse gradient of
+/// the batch's rows, on every device and build, in this process; dropping it restores the
+/// setting before it. For optimizers whose step should cost in proportion to the batch
+/// ([`crate::optim::sparse::SparseOptimizer`]). The notebook ports never set it (tch's own
+/// optimizers refuse sparse gradients without the feature `fast`).
+#[must_use = "the setting lasts while the value lives"]
+#[derive(Debug)]
+pub struct SparseLookups {
+    previous: bool,
+}
+
+impl SparseLookups {
+    /// Sparse lookup gradients on (`true`) or as by default (`false`) until dropped.
+    pub fn set(on: bool) -> SparseLookups {
+        SparseLookups {
+            previous: SPARSE_LOOKUPS.swap(on, Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for SparseLookups {
+    fn drop(&mut self) {
+        SPARSE_LOOKUPS.store(self.previous, Ordering::Relaxed);
+    }
 }
 
 /// `nn.Linear(n_in, n_out)` as PyTorch creates it: the weight, then the bias, both uniform in

@@ -16,6 +16,7 @@ use crate::evaluate::evaluate_model;
 use crate::prepared::{prepare, DataSpec, SplitKind, SplitSpec};
 use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, OptimizerKind, Sampling};
 use recsys::data::interactions::Interactions;
+use recsys::models::layers::SparseLookups;
 use recsys::prep::sequence::to_sequences;
 use recsys::prep::{f64_values, i64_values};
 use recsys::runtime::context::Context;
@@ -212,6 +213,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             losses.push(loss);
         }
     } else {
+        let _sparse = SparseLookups::set(optimizer.is_sparse());
         let mut opt = model.optimizer(optimizer, lr, args.weight_decay)?;
         let n = users.len() as i64;
         let u_all = Tensor::from_slice(&users).to_device(device);

@@ -15,7 +15,6 @@
 //! negatives; explicit ones output a rating trained with mean squared error.
 
 use anyhow::{anyhow, bail, Result};
-use recsys::models::layers::set_sparse_lookups;
 use recsys::optim::sparse::{SparseOptimizer, SparseRule};
 use recsys::optim::{Adam, Optimizer};
 use serde::{Deserialize, Serialize};
@@ -428,8 +427,9 @@ impl AppModel {
     }
 
     /// The optimizer `kind` over the pair models' variables (the sequence models have their
-    /// own). The lazy ones ([`OptimizerKind::is_sparse`]) turn sparse embedding gradients on
-    /// for the rest of the process ([`set_sparse_lookups`]).
+    /// own). The lazy ones ([`OptimizerKind::is_sparse`]) cost in proportion to the batch when
+    /// the lookups leave sparse gradients: train under
+    /// [`recsys::models::layers::SparseLookups::set`].
     pub fn optimizer(
         &self,
         kind: OptimizerKind,
@@ -439,7 +439,6 @@ impl AppModel {
         if self.is_sequence() {
             bail!("a sequence model trains with its own optimizer");
         }
-        set_sparse_lookups(kind.is_sparse());
         let vs = self.var_store();
         Ok(match kind {
             OptimizerKind::Adam => Box::new(Adam::with_weight_decay(vs, lr, weight_decay)?),
