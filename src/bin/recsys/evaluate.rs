@@ -16,9 +16,7 @@ use tch::{Kind, Tensor};
 use crate::args::ensure_k;
 use crate::prepared::{histories, item_sets, rows, Prepared, SplitKind};
 use crate::zoo::{AppModel, Feedback, Query};
-use recsys::eval::metrics::{
-    ensure_finite, ranking_metrics, top_k_excluding, Lists, RankingMetrics, Truth,
-};
+use recsys::eval::metrics::{ensure_finite, ranking_metrics, Lists, RankingMetrics, Truth};
 use recsys::eval::protocol::{held_out_users, next_item_users, RatingTest, TestUser};
 use recsys::eval::sampled::{NegativePool, SampledCandidates};
 use recsys::prep::IdMap;
@@ -122,6 +120,7 @@ fn rank_in_chunks(
     let mut pair_scores = Vec::new();
     let progress = Progress::new(cases.len() as u64, "ranking", "users");
     let per_chunk = chunk_users(n_items);
+    let mut seen = vec![false; n_items];
     for (c, chunk) in cases.chunks(per_chunk).enumerate() {
         let queries = chunk
             .iter()
@@ -130,8 +129,7 @@ fn rank_in_chunks(
         let scores: Vec<f32> = Vec::try_from(model.score_rows(&queries)?.reshape([-1]))?;
         for (j, (case, row)) in chunk.iter().zip(scores.chunks(n_items)).enumerate() {
             ensure_finite(row)?;
-            let seen = case.history.iter().map(|&i| i as usize);
-            let top = top_k_excluding(row, seen, k);
+            let top = top_k_unseen(row, &case.history, &mut seen, k);
             lists.insert(case.user, top.into_iter().map(|i| i as i64).collect());
             let u = c * per_chunk + j;
             let (pos, neg) = (&candidates.positives[u], &candidates.negatives[u]);
@@ -157,6 +155,62 @@ fn rank_in_chunks(
         negatives,
         sampled,
     })
+}
+
+/// An item of a top-k heap: its greater is the worse item (a lower score, or an equal score
+/// and a higher index), so the heap's top is the worst kept.
+#[derive(PartialEq)]
+struct Kept(f32, usize);
+
+impl Eq for Kept {}
+
+impl PartialOrd for Kept {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Kept {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .0
+            .partial_cmp(&self.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(self.1.cmp(&other.1))
+    }
+}
+
+/// The `k` best items of a finite `row` outside `history`, best first (higher score, then lower
+/// index): [`recsys::eval::metrics::top_k_excluding`]'s list, in one pass over the row with a heap of `k`, without
+/// copying it. `seen` is an all-false scratch mask of the row's length, left all false.
+fn top_k_unseen(row: &[f32], history: &[i64], seen: &mut [bool], k: usize) -> Vec<usize> {
+    for &i in history {
+        if let Some(s) = seen.get_mut(i as usize) {
+            *s = true;
+        }
+    }
+    let mut heap = std::collections::BinaryHeap::with_capacity(k + 1);
+    for (i, &score) in row.iter().enumerate() {
+        if seen[i] {
+            continue;
+        }
+        let item = Kept(score, i);
+        if heap.len() < k {
+            heap.push(item);
+        } else if heap.peek().is_some_and(|worst| item < *worst) {
+            heap.pop();
+            heap.push(item);
+        }
+    }
+    for &i in history {
+        if let Some(s) = seen.get_mut(i as usize) {
+            *s = false;
+        }
+    }
+    heap.into_sorted_vec()
+        .into_iter()
+        .map(|kept| kept.1)
+        .collect()
 }
 
 /// Evaluate `model` on the test side of `data`; prints the protocol and the numbers.
@@ -337,4 +391,27 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
     let mut v = serde_json::to_value(m)?;
     v["duplicates_dropped"] = lists.duplicates.into();
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recsys::eval::metrics::top_k_excluding;
+
+    #[test]
+    fn heap_top_k_is_the_library_top_k() {
+        // Ties (1.0 three times, 0.0 and -0.0), excluded items, k beyond what is left.
+        let row = [0.5f32, 1.0, -2.0, 1.0, 0.0, 3.0, -0.0, 1.0, 0.25];
+        let mut seen = vec![false; row.len()];
+        for history in [vec![], vec![5], vec![1, 5, 8], vec![0, 1, 2, 3, 4, 5, 6, 7]] {
+            for k in [1, 2, 3, 4, 6, 9, 12] {
+                let expect = top_k_excluding(&row, history.iter().map(|&i| i as usize), k);
+                let got = top_k_unseen(&row, &history, &mut seen, k);
+                assert_eq!(got, expect, "history {history:?}, k {k}");
+                assert!(seen.iter().all(|s| !s));
+            }
+        }
+        // By hand: 3.0 (5), then the 1.0s in index order.
+        assert_eq!(top_k_unseen(&row, &[], &mut seen, 3), vec![5, 1, 3]);
+    }
 }
