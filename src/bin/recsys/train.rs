@@ -68,7 +68,7 @@ pub struct TrainArgs {
     pub batch: Option<i64>,
     /// Pair models' optimizer: adam (dense, every row each step), sparse-adam (lazy Adam, only
     /// the batch's rows, as torch.optim.SparseAdam) or adagrad (on the batch's rows)
-    /// [default: sparse-adam for mf, bilinear, two-tower; else adam].
+    /// [default: sparse-adam for mf; else adam].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
     /// Learning rate [default: with adam 2e-3 for mlp, cbow, gru, lstm, else 1e-2; twice
