@@ -15,8 +15,6 @@
 //! negatives; explicit ones output a rating trained with mean squared error.
 
 use anyhow::{anyhow, bail, Result};
-use recsys::optim::sparse::{SparseOptimizer, SparseRule};
-use recsys::optim::{Adam, Optimizer};
 use serde::{Deserialize, Serialize};
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
@@ -28,6 +26,9 @@ use recsys::models::recommender_net::{HiddenLayers, RecommenderNet, RecommenderN
 use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
 use recsys::models::two_tower::BaseTwoHead;
 use recsys::models::PairScorer;
+
+mod optimizer;
+pub use optimizer::OptimizerKind;
 use recsys::prep::sequence::PADDING;
 
 /// Which model to train.
@@ -156,54 +157,6 @@ pub enum Sampling {
     Uniform,
     /// Items in proportion to their number of train positives.
     Popularity,
-}
-
-/// The optimizer of the pair models (`--optimizer`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum OptimizerKind {
-    /// Dense Adam (libtorch's, as the notebooks): every step updates every row of every table.
-    Adam,
-    /// Lazy Adam (torch.optim.SparseAdam): a step updates only the rows of the batch.
-    SparseAdam,
-    /// Adagrad on the rows of the batch.
-    Adagrad,
-}
-
-impl OptimizerKind {
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            OptimizerKind::Adam => "adam",
-            OptimizerKind::SparseAdam => "sparse-adam",
-            OptimizerKind::Adagrad => "adagrad",
-        }
-    }
-
-    /// Whether a step costs in proportion to the batch (sparse embedding gradients).
-    pub fn is_sparse(self) -> bool {
-        self != OptimizerKind::Adam
-    }
-
-    /// The default of `model`: lazy Adam for mf (all embedding tables; measured no worse than
-    /// dense Adam on ml-100k, see docs/scale.md), dense Adam for the others.
-    pub fn default_for(model: ModelKind) -> OptimizerKind {
-        match model {
-            ModelKind::Mf => OptimizerKind::SparseAdam,
-            _ => OptimizerKind::Adam,
-        }
-    }
-
-    /// The default learning rate of this optimizer for `model`: the model's Adam rate for
-    /// dense Adam, twice it for lazy Adam (a row moves only on the steps that touch it), 0.3
-    /// for Adagrad (the rates measured best for mf on ml-100k, docs/scale.md).
-    pub fn default_lr(self, model: ModelKind) -> f64 {
-        match self {
-            OptimizerKind::Adam => model.default_lr(),
-            OptimizerKind::SparseAdam => 2.0 * model.default_lr(),
-            OptimizerKind::Adagrad => 0.3,
-        }
-    }
 }
 
 /// Sizes of a model (everything needed to rebuild it before loading weights).
@@ -424,37 +377,6 @@ impl AppModel {
             .values()
             .map(|t| t.numel() as u64 * t.kind().elt_size_in_bytes() as u64)
             .sum()
-    }
-
-    /// The optimizer `kind` over the pair models' variables (the sequence models have their
-    /// own). The lazy ones ([`OptimizerKind::is_sparse`]) cost in proportion to the batch when
-    /// the lookups leave sparse gradients: train under
-    /// [`recsys::models::layers::SparseLookups::set`].
-    pub fn optimizer(
-        &self,
-        kind: OptimizerKind,
-        lr: f64,
-        weight_decay: f64,
-    ) -> Result<Box<dyn Optimizer>> {
-        if self.is_sequence() {
-            bail!("a sequence model trains with its own optimizer");
-        }
-        let vs = self.var_store();
-        Ok(match kind {
-            OptimizerKind::Adam => Box::new(Adam::with_weight_decay(vs, lr, weight_decay)?),
-            OptimizerKind::SparseAdam => Box::new(SparseOptimizer::new(
-                vs,
-                SparseRule::Adam,
-                lr,
-                weight_decay,
-            )?),
-            OptimizerKind::Adagrad => Box::new(SparseOptimizer::new(
-                vs,
-                SparseRule::Adagrad,
-                lr,
-                weight_decay,
-            )?),
-        })
     }
 
     /// Whether this is a next-item sequence model.
