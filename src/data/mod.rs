@@ -9,6 +9,7 @@ pub mod interactions;
 pub mod movielens;
 pub mod shipped;
 pub mod source;
+pub mod synth;
 pub mod table;
 pub mod time;
 

@@ -18,6 +18,7 @@ use tch::{nn, Tensor};
 
 #[cfg(feature = "fast")]
 pub mod fast;
+pub mod sparse;
 
 #[cfg(feature = "fast")]
 pub use fast::Adam;

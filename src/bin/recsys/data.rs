@@ -1,11 +1,17 @@
-//! `recsys data`: inspect (`info`) and download (`download`) ratings data.
+//! `recsys data`: inspect (`info`), download (`download`) and generate (`synth`) ratings data.
 
-use anyhow::Result;
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
 use clap::Subcommand;
 use serde_json::{json, Value};
 
 use crate::args::RatingsArgs;
+use recsys::data::synth::{self, SynthSpec};
 use recsys::data::{self, Dataset};
+use recsys::runtime::context::write_atomic_with;
+use recsys::runtime::progress::{during, Progress};
 use recsys::{say, Context};
 
 /// `recsys data`'s subcommands.
@@ -22,7 +28,35 @@ pub enum DataCommand {
         #[arg(long)]
         replace: bool,
     },
+    /// Write a synthetic ratings CSV of MovieLens' layout (userId,movieId,rating,timestamp):
+    /// Zipf item popularity, skewed user activity, ratings 1-5, timestamps; seeded by --seed.
+    Synth(SynthArgs),
 }
+
+/// `recsys data synth`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct SynthArgs {
+    /// Rows (ratings) to write.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: u64,
+    /// Users (each gets at least one row).
+    #[arg(long, default_value_t = 10_000)]
+    pub users: u64,
+    /// Items.
+    #[arg(long, default_value_t = 5_000)]
+    pub items: u64,
+    /// Zipf exponent of item popularity.
+    #[arg(long, default_value_t = 1.0)]
+    pub item_exponent: f64,
+    /// Zipf exponent of user activity.
+    #[arg(long, default_value_t = 0.5)]
+    pub user_exponent: f64,
+    /// The CSV file to write (never over an existing one without --force).
+    pub file: PathBuf,
+}
+
+/// Default seed of `data synth` when `--seed` is not given.
+const SYNTH_SEED: u64 = 0;
 
 /// Run one `recsys data` subcommand.
 pub fn run(ctx: &Context, command: &DataCommand) -> Result<Value> {
@@ -38,12 +72,61 @@ pub fn run(ctx: &Context, command: &DataCommand) -> Result<Value> {
             say!(ctx, "{} is at {}", dataset.name(), path.display());
             Ok(json!({ "dataset": dataset.name(), "path": path }))
         }
+        DataCommand::Synth(args) => synth_file(ctx, args),
     }
+}
+
+/// `recsys data synth`: the rows streamed through a buffer into a temporary file, renamed into
+/// place when complete.
+fn synth_file(ctx: &Context, args: &SynthArgs) -> Result<Value> {
+    let spec = SynthSpec {
+        rows: args.rows,
+        users: args.users,
+        items: args.items,
+        item_exponent: args.item_exponent,
+        user_exponent: args.user_exponent,
+        seed: ctx.seed_or(SYNTH_SEED),
+    };
+    spec.validate()?;
+    let started = std::time::Instant::now();
+    let mut summary = None;
+    write_atomic_with(&args.file, ctx.force, |tmp| {
+        let file =
+            std::fs::File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let bar = Progress::new(
+            spec.rows,
+            &format!("writing {}", args.file.display()),
+            "rows",
+        );
+        let mut last = 0;
+        let s = synth::write_csv(&spec, &mut out, |rows| {
+            bar.inc(rows - last);
+            last = rows;
+        })
+        .with_context(|| format!("writing {}", tmp.display()))?;
+        bar.finish();
+        summary = Some(s);
+        Ok(())
+    })?;
+    let s = summary.context("the writer did not run")?;
+    say!(
+        ctx,
+        "wrote {}: {} rows, {} users, {} of {} items rated, seed {} ({:.1} s)",
+        args.file.display(),
+        s.rows,
+        s.users,
+        s.items_used,
+        spec.items,
+        spec.seed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(json!({ "path": args.file, "seed": spec.seed, "summary": s }))
 }
 
 fn info(ctx: &Context, args: &RatingsArgs) -> Result<Value> {
     let source = args.source()?;
-    let df = source.load(&ctx.data)?;
+    let df = during(&format!("loading {}", args.data), || source.load(&ctx.data))?;
     let s = data::summarize(&df)?;
     say!(ctx, "{}", args.data);
     say!(ctx, "rows   {}", s.rows);

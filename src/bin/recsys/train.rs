@@ -14,15 +14,18 @@ use crate::args::{RatingsArgs, SplitArgs};
 use crate::checkpoint::{self, Sidecar, TrainSettings};
 use crate::evaluate::{evaluate_model, say_validation, ValidationCheck};
 use crate::prepared::{prepare, say_split, DataSpec, SplitKind};
-use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, Sampling};
+use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, OptimizerKind, Sampling};
 use recsys::data::interactions::Interactions;
+use recsys::models::layers::SparseLookups;
 use recsys::prep::sequence::to_sequences;
 use recsys::prep::{f64_values, i64_values};
 use recsys::runtime::context::Context;
-use recsys::runtime::memory::{ensure_fits, tensor_bytes};
-use recsys::runtime::progress::epoch_bar;
+use recsys::runtime::progress::{during, Progress};
 use recsys::say;
 use recsys::train;
+
+mod sizes;
+use sizes::{default_batch, ensure_sizes};
 
 /// Flags of `recsys train`.
 #[derive(Args, Debug, Clone)]
@@ -51,10 +54,17 @@ pub struct TrainArgs {
     /// Passes over the training data.
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
-    /// Interactions (sequences, for the sequence models) per minibatch.
-    #[arg(long, default_value_t = 256)]
-    pub batch: i64,
-    /// Adam learning rate [default: 2e-3 for mlp, cbow, gru, lstm; else 1e-2].
+    /// Interactions (sequences, for the sequence models) per minibatch [default: 256; pair
+    /// models on more than 256k train interactions: about 1000 steps an epoch, at most 4096].
+    #[arg(long)]
+    pub batch: Option<i64>,
+    /// Pair models' optimizer: adam (dense, every row each step), sparse-adam (lazy Adam, only
+    /// the batch's rows, as torch.optim.SparseAdam) or adagrad (on the batch's rows)
+    /// [default: sparse-adam for mf; else adam].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Learning rate [default: with adam 2e-3 for mlp, cbow, gru, lstm, else 1e-2; twice
+    /// that with sparse-adam; 0.3 with adagrad].
     #[arg(long)]
     pub lr: Option<f64>,
     /// Adam weight decay (L2 added to the gradient).
@@ -89,13 +99,22 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     let feedback = args.feedback.unwrap_or(kind.default_feedback());
     kind.check_feedback(feedback)?;
     validate(args, kind, feedback)?;
+    let optimizer = args.optimizer.unwrap_or(OptimizerKind::default_for(kind));
+    if optimizer != OptimizerKind::Adam && kind.representation().is_some() {
+        bail!(
+            "--optimizer {} is for the pair models; {} is a sequence model and trains with its \
+             own dense Adam",
+            optimizer.name(),
+            kind.name()
+        );
+    }
     if let Some(dir) = &args.save {
         checkpoint::check_target(dir, ctx.force)?;
     }
-    let lr = args.lr.unwrap_or(kind.default_lr());
+    let lr = args.lr.unwrap_or(optimizer.default_lr(kind));
     let split = args.split.spec();
     let spec = DataSpec::from_args(&args.ratings);
-    let ratings = spec.load(ctx)?;
+    let ratings = during(&format!("loading {}", spec.data), || spec.load(ctx))?;
     let given_test = spec.load_test(ctx, &split)?;
     let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
     let threshold = (feedback == Feedback::Implicit && !all_ones).then_some(args.threshold);
@@ -123,25 +142,30 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     };
     ensure_sizes(&config, args, data.train.height() as u64)?;
     let device = ctx.device;
-    let mut model = AppModel::new(config.clone(), lr, args.weight_decay, args.batch, device)?;
+    let batch = args
+        .batch
+        .unwrap_or_else(|| default_batch(kind, data.train.height() as u64));
+    let mut model = AppModel::new(config.clone(), lr, args.weight_decay, batch, device)?;
     if let Some(dir) = &args.save {
         checkpoint::check_space(dir, model.weight_bytes())?;
     }
     say!(
         ctx,
-        "model     {} ({:?} feedback, dim {}, lr {lr}, weight decay {}, {} epochs, batch {}, seed {seed})",
+        "model     {} ({:?} feedback, dim {}, {} lr {lr}, weight decay {}, {} epochs, batch {}, seed {seed})",
         kind.name(),
         feedback,
         args.dim,
+        optimizer.name(),
         args.weight_decay,
         args.epochs,
-        args.batch
+        batch
     );
     let users = data.users.encode_column(&data.train, "user_id")?;
     let items = data.items.encode_column(&data.train, "item_id")?;
     let check = ValidationCheck::new(ctx, &model, &data, split.kind, args.k)?;
     let started = Instant::now();
     let mut losses = Vec::with_capacity(args.epochs);
+    let mut epoch_s = Vec::with_capacity(args.epochs);
     let probe_len = users.len().min(256);
     let probe = (
         Tensor::from_slice(&users[..probe_len]).to_device(device),
@@ -162,16 +186,17 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         say!(ctx, "sequences {}", seqs);
         let tensor = seqs.tensor(device);
         for epoch in 0..args.epochs {
-            let bar = epoch_bar(1, &format!("epoch {}/{}", epoch + 1, args.epochs));
+            let bar = Progress::new(1, &format!("epoch {}/{}", epoch + 1, args.epochs), "epochs");
             let t = Instant::now();
             let loss = model.fit_sequences(&tensor)?;
-            end_epoch(ctx, &bar, epoch, loss, t);
+            epoch_s.push(end_epoch(ctx, &bar, epoch, loss, t));
             ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
             say_validation(ctx, &check, &model, epoch)?;
         }
     } else {
-        let mut opt = model.optimizer(lr, args.weight_decay)?;
+        let _sparse = SparseLookups::set(optimizer.is_sparse());
+        let mut opt = model.optimizer(optimizer, lr, args.weight_decay)?;
         let n = users.len() as i64;
         let u_all = Tensor::from_slice(&users).to_device(device);
         let i_all = Tensor::from_slice(&items).to_device(device);
@@ -188,12 +213,13 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             }
             Tensor::from_slice(&counts)
         });
-        let n_batches = (n + args.batch - 1) / args.batch;
+        let n_batches = (n + batch - 1) / batch;
         for epoch in 0..args.epochs {
             let t = Instant::now();
-            let bar = epoch_bar(
+            let bar = Progress::new(
                 n_batches as u64,
                 &format!("epoch {}/{}", epoch + 1, args.epochs),
+                "steps",
             );
             let perm = train::shuffled_on_cpu(n, device);
             let negs = (feedback == Feedback::Implicit).then(|| {
@@ -206,16 +232,14 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             });
             // The candidates' labels, [positive, negatives...] = [1, 0, ...], made once.
             let labels = negs.as_ref().map(|negs| {
-                let labels = Tensor::zeros(
-                    [args.batch.min(n), negs.size()[1] + 1],
-                    (Kind::Float, device),
-                );
+                let labels =
+                    Tensor::zeros([batch.min(n), negs.size()[1] + 1], (Kind::Float, device));
                 let _ = labels.narrow(1, 0, 1).fill_(1.0);
                 labels
             });
             let epoch_losses = train::epoch(
-                &mut opt,
-                train::ranges(n, args.batch),
+                opt.as_mut(),
+                train::ranges(n, batch),
                 |(start, len)| {
                     let idx = perm.narrow(0, start, len);
                     let u = u_all.index_select(0, &idx);
@@ -245,7 +269,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                 },
             )?;
             let loss = epoch_losses.mean()?;
-            end_epoch(ctx, &bar, epoch, loss, t);
+            epoch_s.push(end_epoch(ctx, &bar, epoch, loss, t));
             ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
             say_validation(ctx, &check, &model, epoch)?;
@@ -253,6 +277,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     }
     let train_s = started.elapsed().as_secs_f64();
     say!(ctx, "trained in {train_s:.1} s");
+    let eval_started = Instant::now();
     let eval = evaluate_model(
         ctx,
         &model,
@@ -264,6 +289,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         args.k,
         100,
     )?;
+    let eval_s = eval_started.elapsed().as_secs_f64();
     let mut saved = Value::Null;
     if let Some(dir) = &args.save {
         let sidecar = Sidecar {
@@ -273,7 +299,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             training: TrainSettings {
                 seed,
                 epochs: args.epochs,
-                batch: args.batch,
+                batch,
                 lr,
                 weight_decay: args.weight_decay,
                 threshold,
@@ -300,6 +326,8 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         "fingerprints": data.fingerprints,
         "losses": losses,
         "train_s": train_s,
+        "epoch_s": epoch_s,
+        "eval_s": eval_s,
         "evaluation": eval,
         "saved": saved,
     }))
@@ -308,7 +336,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
 /// Check the options before any work: every count and size in range, rates finite.
 fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()> {
     ensure_k(args.k)?;
-    if args.epochs == 0 || args.batch < 1 {
+    if args.epochs == 0 || args.batch.is_some_and(|b| b < 1) {
         bail!("--epochs and --batch must be at least 1");
     }
     if let Some(lr) = args.lr {
@@ -370,74 +398,6 @@ fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()>
     Ok(())
 }
 
-/// Refuse, with the size named, a model or negative draw larger than this machine's memory.
-fn ensure_sizes(config: &ModelConfig, args: &TrainArgs, n_train: u64) -> Result<()> {
-    ensure_fits(
-        &format!("the {} model with --dim {}", config.kind.name(), config.dim),
-        training_bytes(config, args.batch),
-        "lower --dim (or --layers, --hidden, --max-len)",
-    )?;
-    if config.feedback == Feedback::Implicit && config.kind.representation().is_none() {
-        // An epoch's draws (int64), then per batch the candidates, their users and labels, the
-        // scores with their gradients, and both gathered embeddings forward and backward.
-        let negatives = args.negatives as u64;
-        let batch = n_train.min(args.batch as u64);
-        let per_row = 8 + 8 + 4 + 8 + 16 * config.dim as u64;
-        let bytes = tensor_bytes(&[n_train, negatives], 8).and_then(|draws| {
-            let rows = negatives.checked_add(1)?.checked_mul(batch)?;
-            draws.checked_add(rows.checked_mul(per_row)?)
-        });
-        ensure_fits(
-            &format!("drawing {negatives} negatives for each of {n_train} train interactions"),
-            bytes,
-            "lower --negatives",
-        )?;
-    }
-    Ok(())
-}
-
-/// About how many bytes training needs (weights, gradients and Adam's two moments, plus a
-/// batch's activations), computed before anything is allocated; `None` when the count
-/// overflows.
-fn training_bytes(config: &ModelConfig, batch: i64) -> Option<u64> {
-    let c = config;
-    let (nu, ni) = (c.n_users as u64, c.n_items as u64 + 1);
-    let d = u64::try_from(c.dim).ok()?;
-    let b = u64::try_from(batch).ok()?;
-    let tables = |width: u64| nu.checked_add(ni)?.checked_mul(width);
-    let params = match c.kind {
-        ModelKind::Neumf => {
-            let shift = u32::try_from(c.layers.checked_sub(1)?).ok()?;
-            let mlp = d.checked_shl(shift).filter(|m| m >> shift == d)?;
-            let square = mlp.checked_mul(mlp)?.checked_mul(2)?;
-            tables(d.checked_add(mlp)?)?.checked_add(square)?
-        }
-        ModelKind::Mlp => {
-            let mut widths = vec![d.checked_mul(2)?];
-            widths.extend(c.hidden.iter().map(|&h| h.max(0) as u64));
-            let dense = widths
-                .windows(2)
-                .try_fold(0u64, |acc, w| acc.checked_add(w[0].checked_mul(w[1])?))?;
-            tables(d)?.checked_add(dense)?
-        }
-        ModelKind::Pooling | ModelKind::Cbow | ModelKind::Gru | ModelKind::Lstm => {
-            let recurrent = d.checked_mul(d)?.checked_mul(16)?;
-            ni.checked_mul(d)?.checked_mul(2)?.checked_add(recurrent)?
-        }
-        ModelKind::TwoTower => tables(d)?.checked_add(d.checked_mul(d)?.checked_mul(4)?)?,
-        _ => tables(d.checked_add(1)?)?,
-    };
-    let len = match c.kind.representation() {
-        Some(_) => (c.max_len as u64).max(1),
-        None => 1,
-    };
-    let activations = b.checked_mul(len)?.checked_mul(d)?.checked_mul(8)?;
-    params
-        .checked_mul(4)?
-        .checked_add(activations)?
-        .checked_mul(4)
-}
-
 /// Stop a diverged run: a loss, weight or score that is not finite would only save a model
 /// that scores nothing. `probe` is a few train (user, item) pairs to score.
 fn ensure_finite(
@@ -460,14 +420,12 @@ fn ensure_finite(
     bail!("training diverged: {what}; nothing was saved (lower --lr, now {lr})")
 }
 
-/// Close an epoch's progress bar with its loss and print the epoch line.
-fn end_epoch(ctx: &Context, bar: &indicatif::ProgressBar, epoch: usize, loss: f64, t: Instant) {
+/// Close an epoch's progress bar with its loss and print the epoch line; returns the epoch's
+/// seconds.
+fn end_epoch(ctx: &Context, bar: &Progress, epoch: usize, loss: f64, t: Instant) -> f64 {
     bar.set_message(format!("loss {loss:.4}"));
     bar.finish();
-    say!(
-        ctx,
-        "epoch {:>3}  loss {loss:.5}  {:.1} s",
-        epoch + 1,
-        t.elapsed().as_secs_f64()
-    );
+    let secs = t.elapsed().as_secs_f64();
+    say!(ctx, "epoch {:>3}  loss {loss:.5}  {secs:.1} s", epoch + 1);
+    secs
 }

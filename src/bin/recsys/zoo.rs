@@ -15,7 +15,6 @@
 //! negatives; explicit ones output a rating trained with mean squared error.
 
 use anyhow::{anyhow, bail, Result};
-use recsys::optim::Adam;
 use serde::{Deserialize, Serialize};
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
@@ -27,6 +26,9 @@ use recsys::models::recommender_net::{HiddenLayers, RecommenderNet, RecommenderN
 use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
 use recsys::models::two_tower::BaseTwoHead;
 use recsys::models::PairScorer;
+
+mod optimizer;
+pub use optimizer::OptimizerKind;
 use recsys::prep::sequence::PADDING;
 
 /// Which model to train.
@@ -377,14 +379,6 @@ impl AppModel {
             .sum()
     }
 
-    /// An Adam optimizer over the pair models' variables (the sequence models have their own).
-    pub fn optimizer(&self, lr: f64, weight_decay: f64) -> Result<Adam> {
-        if self.is_sequence() {
-            bail!("a sequence model trains with its own optimizer");
-        }
-        Adam::with_weight_decay(self.var_store(), lr, weight_decay)
-    }
-
     /// Whether this is a next-item sequence model.
     pub fn is_sequence(&self) -> bool {
         matches!(self.net, Net::Seq(_))
@@ -421,64 +415,67 @@ impl AppModel {
     }
 
     /// Scores of every item (model indices `0..n_items`) for each query, `[queries, n_items]`
-    /// on the CPU, without gradients. Users are scored in chunks.
+    /// on the CPU, without gradients. Users are scored in chunks ([`AppModel::score_rows`]).
     pub fn score_all(&self, queries: &[Query]) -> Result<Vec<Vec<f32>>> {
-        let n_items = self.config.n_items;
+        let n_items = self.config.n_items as usize;
         let mut out = Vec::with_capacity(queries.len());
-        tch::no_grad(|| -> Result<()> {
-            for chunk in queries.chunks(128) {
-                let scores = match &self.net {
-                    Net::Seq(m) => {
-                        let l = self.config.max_len;
-                        let mut rows = vec![PADDING; chunk.len() * l];
-                        for (r, q) in chunk.iter().enumerate() {
-                            let Query::History(h) = q else {
-                                bail!("a sequence model needs a history");
-                            };
-                            let h = &h[h.len().saturating_sub(l)..];
-                            for (j, item) in h.iter().enumerate() {
-                                rows[r * l + (l - h.len()) + j] = item + 1;
-                            }
-                        }
-                        let prefixes = Tensor::from_slice(&rows)
-                            .view([chunk.len() as i64, l as i64])
-                            .to_device(self.device);
-                        m.score_next(&prefixes).narrow(1, 1, n_items)
-                    }
-                    _ => {
-                        let users: Vec<i64> = chunk
-                            .iter()
-                            .map(|q| match q {
-                                Query::User(u) => Ok(*u),
-                                Query::History(_) => {
-                                    bail!("{} scores known users only", self.config.kind.name())
-                                }
-                            })
-                            .collect::<Result<_>>()?;
-                        let b = users.len() as i64;
-                        let u = Tensor::from_slice(&users)
-                            .to_device(self.device)
-                            .unsqueeze(1)
-                            .expand([b, n_items], false)
-                            .reshape([-1]);
-                        let i = Tensor::arange(n_items, (Kind::Int64, self.device))
-                            .unsqueeze(0)
-                            .expand([b, n_items], false)
-                            .reshape([-1]);
-                        self.score_pairs(&u, &i, false)?.view([b, n_items])
-                    }
-                };
-                let flat: Vec<f32> = Vec::try_from(
-                    scores
-                        .to_kind(Kind::Float)
-                        .to_device(Device::Cpu)
-                        .reshape([-1]),
-                )?;
-                out.extend(flat.chunks(n_items as usize).map(<[f32]>::to_vec));
-            }
-            Ok(())
-        })?;
+        for chunk in queries.chunks(128) {
+            let flat: Vec<f32> = Vec::try_from(self.score_rows(chunk)?.reshape([-1]))?;
+            out.extend(flat.chunks(n_items).map(<[f32]>::to_vec));
+        }
         Ok(out)
+    }
+
+    /// Scores of every item for each of a chunk of queries, `[queries, n_items]` in `f32` on
+    /// the CPU, without gradients. mf multiplies the users' rows by the item table; the other
+    /// pair models score every (user, item) pair of the chunk.
+    pub fn score_rows(&self, queries: &[Query]) -> Result<Tensor> {
+        let n_items = self.config.n_items;
+        let scores = tch::no_grad(|| -> Result<Tensor> {
+            if let Net::Seq(m) = &self.net {
+                let l = self.config.max_len;
+                let mut rows = vec![PADDING; queries.len() * l];
+                for (r, q) in queries.iter().enumerate() {
+                    let Query::History(h) = q else {
+                        bail!("a sequence model needs a history");
+                    };
+                    let h = &h[h.len().saturating_sub(l)..];
+                    for (j, item) in h.iter().enumerate() {
+                        rows[r * l + (l - h.len()) + j] = item + 1;
+                    }
+                }
+                let prefixes = Tensor::from_slice(&rows)
+                    .view([queries.len() as i64, l as i64])
+                    .to_device(self.device);
+                return Ok(m.score_next(&prefixes).narrow(1, 1, n_items));
+            }
+            let users: Vec<i64> = queries
+                .iter()
+                .map(|q| match q {
+                    Query::User(u) => Ok(*u),
+                    Query::History(_) => {
+                        bail!("{} scores known users only", self.config.kind.name())
+                    }
+                })
+                .collect::<Result<_>>()?;
+            let b = users.len() as i64;
+            let users = Tensor::from_slice(&users).to_device(self.device);
+            if let Net::Pair {
+                net: PairNet::Mf(mf),
+                ..
+            } = &self.net
+            {
+                let rows = mf.users.ws.index_select(0, &users);
+                return Ok(rows.matmul(&mf.items.ws.tr()));
+            }
+            let u = users.unsqueeze(1).expand([b, n_items], false).reshape([-1]);
+            let i = Tensor::arange(n_items, (Kind::Int64, self.device))
+                .unsqueeze(0)
+                .expand([b, n_items], false)
+                .reshape([-1]);
+            Ok(self.score_pairs(&u, &i, false)?.view([b, n_items]))
+        })?;
+        Ok(scores.to_kind(Kind::Float).to_device(Device::Cpu))
     }
 
     /// The item embeddings `[n_items, d]` (model indices), on the CPU. NeuMF concatenates its

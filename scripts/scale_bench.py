@@ -1,0 +1,133 @@
+"""The scale benchmark behind scripts/scale-bench: recsys's MF against implicit's BPR and ALS on
+one synthetic MovieLens-25M-shaped file, same threads, each side in its own process (so each
+peak RSS is its own).
+
+    scripts/scale-bench                       # 25M rows, 162k users, 59k items, 2 threads
+    scripts/scale-bench --rows 2500000 --users 16200 --items 5900
+
+Steps: `recsys data synth` writes the file once (kept, reused by later runs); `recsys --device
+cpu --json train FILE --model mf --epochs 1` trains and evaluates (full ranking of every test
+user, and sampled); implicit 0.7.3 loads the same CSV with pandas, keeps ratings > 3 (as recsys's
+implicit feedback does), and fits one BPR epoch and one ALS iteration, factors 32. Prints a
+table, and with --json its rows.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+
+def run_measured(cmd, env):
+    """Runs cmd; returns (stdout, wall seconds, peak RSS in bytes of that process tree's
+    largest process)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"error: {' '.join(cmd)} failed with status {status}")
+    return out.decode(), wall, usage.ru_maxrss * 1024
+
+
+def implicit_child(path, threads, factors):
+    """Child process: load, build the user-item matrix of positives, fit BPR then ALS."""
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+    from threadpoolctl import threadpool_limits
+    import implicit
+
+    t = time.monotonic()
+    df = pd.read_csv(path)
+    load_s = time.monotonic() - t
+    df = df[df["rating"] > 3]
+    users = df["userId"].astype("category").cat.codes.to_numpy()
+    items = df["movieId"].astype("category").cat.codes.to_numpy()
+    matrix = sp.csr_matrix(
+        (np.ones(len(df), dtype=np.float32), (users, items)),
+        shape=(users.max() + 1, items.max() + 1),
+    )
+    out = {"load_s": load_s, "positives": int(matrix.nnz), "version": implicit.__version__}
+    with threadpool_limits(limits=threads):
+        bpr = implicit.cpu.bpr.BayesianPersonalizedRanking(
+            factors=factors, iterations=1, num_threads=threads, random_state=0
+        )
+        t = time.monotonic()
+        bpr.fit(matrix, show_progress=False)
+        out["bpr_epoch_s"] = time.monotonic() - t
+        als = implicit.cpu.als.AlternatingLeastSquares(
+            factors=factors, iterations=1, num_threads=threads, random_state=0
+        )
+        t = time.monotonic()
+        als.fit(matrix, show_progress=False)
+        out["als_iteration_s"] = time.monotonic() - t
+    print(json.dumps(out))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rows", type=int, default=25_000_000)
+    p.add_argument("--users", type=int, default=162_000)
+    p.add_argument("--items", type=int, default=59_000)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--factors", type=int, default=32)
+    p.add_argument("--dir", default="recsys-out/scale", help="where the synthetic file is kept")
+    p.add_argument("--recsys", required=True, help="the recsys binary")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--implicit-child", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.implicit_child:
+        implicit_child(a.implicit_child, a.threads, a.factors)
+        return
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "POLARS_MAX_THREADS"):
+        env[var] = str(a.threads)
+    env["RECSYS_PROGRESS_SECS"] = env.get("RECSYS_PROGRESS_SECS", "10")
+    os.makedirs(a.dir, exist_ok=True)
+    path = os.path.join(a.dir, f"synth-{a.rows}-{a.users}-{a.items}.csv")
+    if not os.path.exists(path):
+        print(f"writing {path}", file=sys.stderr)
+        cmd = [a.recsys, "--seed", "0", "data", "synth", path, "--rows", str(a.rows),
+               "--users", str(a.users), "--items", str(a.items)]
+        _, synth_s, _ = run_measured(cmd, env)
+        print(f"wrote {path} in {synth_s:.1f} s", file=sys.stderr)
+    rows = []
+    cmd = [a.recsys, "--device", "cpu", "--seed", "0", "--json", "train", path,
+           "--model", "mf", "--epochs", "1", "--dim", str(a.factors)]
+    print("running: " + " ".join(cmd), file=sys.stderr)
+    out, wall, rss = run_measured(cmd, env)
+    r = json.loads(out)
+    rows.append(("recsys mf (sparse-adam): one epoch", r["epoch_s"][0], rss))
+    rows.append(("recsys mf: evaluation, all test users", r["eval_s"], rss))
+    rows.append(("recsys mf: whole run (load, split, train, eval)", wall, rss))
+    cmd = [sys.executable, __file__, "--recsys", a.recsys, "--threads", str(a.threads),
+           "--factors", str(a.factors), "--implicit-child", path]
+    print("running implicit (BPR, ALS) on the same file", file=sys.stderr)
+    out, wall, rss = run_measured(cmd, env)
+    i = json.loads(out.strip().splitlines()[-1])
+    rows.append((f"implicit {i['version']} BPR: one epoch", i["bpr_epoch_s"], rss))
+    rows.append((f"implicit {i['version']} ALS: one iteration", i["als_iteration_s"], rss))
+    rows.append(("implicit: pandas read_csv", i["load_s"], rss))
+    ratio = r["epoch_s"][0] / i["bpr_epoch_s"]
+    if a.json:
+        print(json.dumps({"file": path, "threads": a.threads, "positives": i["positives"],
+                          "rows": [{"what": w, "seconds": s, "peak_rss_bytes": m}
+                                   for w, s, m in rows],
+                          "mf_epoch_over_bpr_epoch": ratio}, indent=2))
+        return
+    print(f"{path}: {a.rows} rows, {i['positives']} positives (rating > 3), "
+          f"{a.threads} threads, factors {a.factors}")
+    print(f"{'what':<50}{'seconds':>10}{'peak RSS GB':>13}")
+    for what, secs, mem in rows:
+        print(f"{what:<50}{secs:>10.1f}{mem / 2**30:>13.2f}")
+    print(f"recsys mf epoch / implicit BPR epoch: {ratio:.2f}x "
+          "(mf: each positive with 4 sampled negatives; BPR: one negative per positive)")
+
+
+if __name__ == "__main__":
+    main()
