@@ -63,13 +63,13 @@ pub struct TrainArgs {
     /// [default: sparse-adam for mf; else adam].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
-    /// Learning rate [default: with adam 2e-3 for mlp, cbow, gru, lstm, else 1e-2; twice
-    /// that with sparse-adam; 0.3 with adagrad].
+    /// Learning rate [default: with adam 2e-3 for mlp, cbow, gru, lstm, 3e-3 for bilinear,
+    /// else 1e-2; twice that with sparse-adam; 0.3 with adagrad].
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Adam weight decay (L2 added to the gradient).
-    #[arg(long, default_value_t = 0.0)]
-    pub weight_decay: f64,
+    /// Weight decay (L2 added to the gradient) [default: 1e-4 for bilinear, else 0].
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
     /// Embedding size.
     #[arg(long, default_value_t = 32)]
     pub dim: i64,
@@ -112,6 +112,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         checkpoint::check_target(dir, ctx.force)?;
     }
     let lr = args.lr.unwrap_or(optimizer.default_lr(kind));
+    let weight_decay = args.weight_decay.unwrap_or(kind.default_weight_decay());
     let split = args.split.spec();
     let spec = DataSpec::from_args(&args.ratings);
     let ratings = during(&format!("loading {}", spec.data), || spec.load(ctx))?;
@@ -145,7 +146,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     let batch = args
         .batch
         .unwrap_or_else(|| default_batch(kind, data.train.height() as u64));
-    let mut model = AppModel::new(config.clone(), lr, args.weight_decay, batch, device)?;
+    let mut model = AppModel::new(config.clone(), lr, weight_decay, batch, device)?;
     if let Some(dir) = &args.save {
         checkpoint::check_space(dir, model.weight_bytes())?;
     }
@@ -156,7 +157,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         feedback,
         args.dim,
         optimizer.name(),
-        args.weight_decay,
+        weight_decay,
         args.epochs,
         batch
     );
@@ -196,7 +197,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         }
     } else {
         let _sparse = SparseLookups::set(optimizer.is_sparse());
-        let mut opt = model.optimizer(optimizer, lr, args.weight_decay)?;
+        let mut opt = model.optimizer(optimizer, lr, weight_decay)?;
         let n = users.len() as i64;
         let u_all = Tensor::from_slice(&users).to_device(device);
         let i_all = Tensor::from_slice(&items).to_device(device);
@@ -301,7 +302,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
                 epochs: args.epochs,
                 batch,
                 lr,
-                weight_decay: args.weight_decay,
+                weight_decay,
                 threshold,
                 negatives: args.negatives,
                 sampling: args.sampling,
@@ -344,11 +345,10 @@ fn validate(args: &TrainArgs, kind: ModelKind, feedback: Feedback) -> Result<()>
             bail!("--lr must be a positive finite number, got {lr}");
         }
     }
-    if !(args.weight_decay.is_finite() && args.weight_decay >= 0.0) {
-        bail!(
-            "--weight-decay must be a finite number at least 0, got {}",
-            args.weight_decay
-        );
+    if let Some(w) = args.weight_decay {
+        if !(w.is_finite() && w >= 0.0) {
+            bail!("--weight-decay must be a finite number at least 0, got {w}");
+        }
     }
     if !args.threshold.is_finite() {
         bail!(
