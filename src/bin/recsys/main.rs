@@ -10,6 +10,7 @@ mod doctor;
 mod evaluate;
 mod experiment;
 mod export;
+mod fit;
 mod names;
 #[path = "../../../notebooks-ported/mod.rs"]
 mod notebooks;

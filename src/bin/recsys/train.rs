@@ -7,22 +7,21 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use clap::Args;
 use serde_json::{json, Value};
-use tch::{Device, Kind, Tensor};
+use tch::Tensor;
 
 use crate::args::ensure_k;
 use crate::args::{RatingsArgs, SplitArgs};
 use crate::checkpoint::{self, Sidecar, TrainSettings};
 use crate::evaluate::{evaluate_model, say_validation, ValidationCheck};
+use crate::fit::{fit_pairs, PairData, PairTraining};
 use crate::prepared::{prepare, say_split, DataSpec, SplitKind};
 use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, OptimizerKind, Sampling};
 use recsys::data::interactions::Interactions;
-use recsys::models::layers::SparseLookups;
 use recsys::prep::sequence::to_sequences;
 use recsys::prep::{f64_values, i64_values};
 use recsys::runtime::context::Context;
 use recsys::runtime::progress::{during, Progress};
 use recsys::say;
-use recsys::train;
 
 mod sizes;
 use sizes::{default_batch, ensure_sizes};
@@ -196,85 +195,29 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
             say_validation(ctx, &check, &model, epoch)?;
         }
     } else {
-        let _sparse = SparseLookups::set(optimizer.is_sparse());
-        let mut opt = model.optimizer(optimizer, lr, weight_decay)?;
-        let n = users.len() as i64;
-        let u_all = Tensor::from_slice(&users).to_device(device);
-        let i_all = Tensor::from_slice(&items).to_device(device);
-        let r_all = Tensor::from_slice(
-            &f64_values(&data.train, "rating")?
-                .map(|r| r as f32)
-                .collect::<Vec<_>>(),
-        )
-        .to_device(device);
-        let popularity = (args.sampling == Sampling::Popularity).then(|| {
-            let mut counts = vec![0f32; config.n_items as usize];
-            for &i in &items {
-                counts[i as usize] += 1.0;
-            }
-            Tensor::from_slice(&counts)
-        });
-        let n_batches = (n + batch - 1) / batch;
-        for epoch in 0..args.epochs {
-            let t = Instant::now();
-            let bar = Progress::new(
-                n_batches as u64,
-                &format!("epoch {}/{}", epoch + 1, args.epochs),
-                "steps",
-            );
-            let perm = train::shuffled_on_cpu(n, device);
-            let negs = (feedback == Feedback::Implicit).then(|| {
-                let m = n * args.negatives;
-                let draws = match &popularity {
-                    Some(p) => p.multinomial(m, true),
-                    None => Tensor::randint(config.n_items, [m], (Kind::Int64, Device::Cpu)),
-                };
-                draws.view([n, args.negatives]).to_device(device)
-            });
-            // The candidates' labels, [positive, negatives...] = [1, 0, ...], made once.
-            let labels = negs.as_ref().map(|negs| {
-                let labels =
-                    Tensor::zeros([batch.min(n), negs.size()[1] + 1], (Kind::Float, device));
-                let _ = labels.narrow(1, 0, 1).fill_(1.0);
-                labels
-            });
-            let epoch_losses = train::epoch(
-                opt.as_mut(),
-                train::ranges(n, batch),
-                |(start, len)| {
-                    let idx = perm.narrow(0, start, len);
-                    let u = u_all.index_select(0, &idx);
-                    let i = i_all.index_select(0, &idx);
-                    match (&negs, &labels) {
-                        (Some(negs), Some(labels)) => {
-                            let cand =
-                                Tensor::cat(&[i.unsqueeze(1), negs.narrow(0, start, len)], 1);
-                            let uu = u.unsqueeze(1).expand_as(&cand);
-                            model.pair_loss(
-                                &uu.reshape([-1]),
-                                &cand.reshape([-1]),
-                                &labels.narrow(0, 0, len).reshape([-1]),
-                            )
-                        }
-                        _ => model.pair_loss(&u, &i, &r_all.index_select(0, &idx)),
-                    }
-                },
-                |so_far| {
-                    bar.inc(1);
-                    if so_far.count() % 50 == 0 {
-                        bar.set_message(format!(
-                            "loss {:.4}",
-                            so_far.total.double_value(&[]) / so_far.count() as f64
-                        ));
-                    }
-                },
-            )?;
-            let loss = epoch_losses.mean()?;
-            epoch_s.push(end_epoch(ctx, &bar, epoch, loss, t));
+        let ratings: Vec<f32> = f64_values(&data.train, "rating")?
+            .map(|r| r as f32)
+            .collect();
+        let pairs = PairData {
+            users: &users,
+            items: &items,
+            ratings: &ratings,
+        };
+        let training = PairTraining {
+            optimizer,
+            lr,
+            weight_decay,
+            epochs: args.epochs,
+            batch,
+            negatives: args.negatives,
+            sampling: args.sampling,
+        };
+        fit_pairs(&model, &pairs, &training, |epoch, loss, bar, t| {
+            epoch_s.push(end_epoch(ctx, bar, epoch, loss, t));
             ensure_finite(&model, &probe, loss, epoch, lr)?;
             losses.push(loss);
-            say_validation(ctx, &check, &model, epoch)?;
-        }
+            say_validation(ctx, &check, &model, epoch)
+        })?;
     }
     let train_s = started.elapsed().as_secs_f64();
     say!(ctx, "trained in {train_s:.1} s");

@@ -390,6 +390,11 @@ impl AppModel {
             .sum()
     }
 
+    /// Where the model's tensors live.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
     /// Whether this is a next-item sequence model.
     pub fn is_sequence(&self) -> bool {
         matches!(self.net, Net::Seq(_))
