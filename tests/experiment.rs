@@ -229,3 +229,44 @@ fn bilinear_defaults_beat_the_bias_only_baseline() {
         "bilinear {bilinear} vs BaselineOnly {baseline}"
     );
 }
+
+#[test]
+fn the_command_lines_networks_join_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json_of(&recsys(
+        dir.path(),
+        &[
+            "--seed",
+            "0",
+            "--json",
+            "--out",
+            "out",
+            "experiment",
+            "ml-100k",
+            "--models",
+            "pop,mf",
+            "--seeds",
+            "1",
+            "--sampled",
+            "0",
+            "--set",
+            "epochs=2",
+        ],
+    ));
+    let mf = mean(&v, "mf", "NDCG@10");
+    assert!(mf > 0.0 && mf < 1.0, "{mf}");
+    // a network with explicit feedback is a rating model
+    let out = recsys(
+        dir.path(),
+        &[
+            "--out",
+            "out2",
+            "experiment",
+            "ml-100k",
+            "--models",
+            "mf,bilinear",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mixes ranking and rating"));
+}

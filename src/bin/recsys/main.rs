@@ -104,12 +104,14 @@ pub enum Command {
     /// the best of each column, and a paired test of the best model against each other.
     ///
     /// Ranking models (implicit feedback, full ranking with train items excluded, and the
-    /// sampled protocol beside it): random, pop, item-knn, user-knn, ease, als, bpr. Rating
-    /// models (RMSE, MAE): global-mean, normal, baseline, svd, knn-basic, nmf. Their settings,
+    /// sampled protocol beside it): random, pop, item-knn, user-knn, ease, als, bpr, and the
+    /// networks mf, neumf, two-tower. Rating models (RMSE, MAE): global-mean, normal, baseline,
+    /// svd, knn-basic, nmf, and the networks bilinear, mlp. Their settings,
     /// for --set and --grid, are their config's field names: item-knn/user-knn neighbors,
     /// shrink; ease lambda; als factors, regularization, alpha, iterations; bpr factors,
     /// learning_rate, regularization, iterations; baseline n_epochs, reg_u, reg_i; svd
-    /// n_factors, n_epochs, lr, reg; knn-basic neighbors, min_k; nmf n_factors, n_epochs.
+    /// n_factors, n_epochs, lr, reg; knn-basic neighbors, min_k; nmf n_factors, n_epochs; the
+    /// networks dim, epochs, lr, weight_decay, negatives (train's defaults otherwise).
     /// Writes experiment.csv, runs.csv, report.md and experiment.png into --out.
     Experiment(Box<crate::experiment::ExperimentArgs>),
     /// Top-k items for a user from a saved model.

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, bail, Result};
 
 use super::grid::parse_pairs;
+use super::neural;
+use crate::zoo::ModelKind;
 use recsys::classic::{Ranker, RatingPredictor, TrainSet};
 use recsys::runtime::context::Context;
 
@@ -72,6 +74,8 @@ enum Which {
     Svd,
     KnnBasic,
     Nmf,
+    /// A network of the command line's zoo.
+    Neural(ModelKind),
 }
 
 /// Name, task, settings it takes (its config's field names), and a line of help, per model.
@@ -83,7 +87,7 @@ type Entry = (
     &'static str,
 );
 
-const ZOO: [Entry; 13] = [
+const ZOO: [Entry; 18] = [
     (
         Which::Random,
         "random",
@@ -175,6 +179,41 @@ const ZOO: [Entry; 13] = [
         &["n_factors", "n_epochs"],
         "Surprise's NMF",
     ),
+    (
+        Which::Neural(ModelKind::Mf),
+        "mf",
+        Task::Ranking,
+        neural::KEYS,
+        "matrix factorization (train's mf)",
+    ),
+    (
+        Which::Neural(ModelKind::Neumf),
+        "neumf",
+        Task::Ranking,
+        neural::KEYS,
+        "NeuMF (He et al. 2017)",
+    ),
+    (
+        Which::Neural(ModelKind::TwoTower),
+        "two-tower",
+        Task::Ranking,
+        neural::KEYS,
+        "two-tower (notebook 003)",
+    ),
+    (
+        Which::Neural(ModelKind::Bilinear),
+        "bilinear",
+        Task::Rating,
+        neural::KEYS,
+        "Spotlight's bilinear net with biases",
+    ),
+    (
+        Which::Neural(ModelKind::Mlp),
+        "mlp",
+        Task::Rating,
+        neural::KEYS,
+        "RecommenderNet (notebook 004)",
+    ),
 ];
 
 impl Contender {
@@ -229,7 +268,7 @@ impl Contender {
     }
 
     /// Fit on `train` (libtorch's generator seeded by the caller).
-    pub fn fit(&self, _ctx: &Context, train: &TrainSet) -> Result<Fitted> {
+    pub fn fit(&self, ctx: &Context, train: &TrainSet) -> Result<Fitted> {
         use recsys::classic::*;
         let count = |key: &str, default: usize| -> Result<usize> {
             match self.get(key) {
@@ -321,6 +360,7 @@ impl Contender {
                 };
                 rate(Box::new(surprise_knn::KnnBasic::fit(train, &c)?))
             }
+            Which::Neural(kind) => neural::fit(kind, &self.settings, train, ctx.device),
             Which::Nmf => {
                 let d = nmf::NmfConfig::default();
                 let c = nmf::NmfConfig {

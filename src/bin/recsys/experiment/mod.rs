@@ -12,6 +12,7 @@
 
 mod contenders;
 mod grid;
+mod neural;
 mod presets;
 mod run;
 mod summary;
@@ -30,7 +31,8 @@ pub struct ExperimentArgs {
     pub ratings: RatingsArgs,
     /// Comma-separated models. Ranking: random, pop, item-knn, user-knn, ease, als, bpr, mf,
     /// neumf, two-tower. Rating: global-mean, normal, baseline, svd, knn-basic, nmf, bilinear,
-    /// mlp. One experiment is all ranking or all rating models.
+    /// mlp. One experiment is all ranking or all rating models (`recsys experiment --help`
+    /// lists each model's settings).
     #[arg(
         long,
         value_delimiter = ',',
@@ -60,7 +62,7 @@ pub struct ExperimentArgs {
     #[arg(long, default_value_t = 100)]
     pub sampled: usize,
     /// Tune each model on a validation part of train before the test, e.g.
-    /// 'lambda=100,500 factors=32,64'. Each model takes the keys it knows (see --help-models).
+    /// 'lambda=100,500 factors=32,64'. Each model takes the keys it knows.
     #[arg(long)]
     pub grid: Option<String>,
     /// Validation share of train used by --grid.
