@@ -25,13 +25,11 @@ impl<'a> Out<'a> {
         }
     }
 
-    /// Print one line (possibly several, split on newlines in the transcript) and keep it.
+    /// Print one cell's text (one line or several) and keep it as one entry.
     pub fn say(&self, args: fmt::Arguments) {
         let text = args.to_string();
         self.ctx.say(format_args!("{text}"));
-        self.lines
-            .borrow_mut()
-            .extend(text.split('\n').map(str::to_string));
+        self.lines.borrow_mut().push(text);
     }
 
     /// The final line of a tqdm bar over `steps` batches that took `elapsed`: written on
@@ -45,7 +43,7 @@ impl<'a> Out<'a> {
         self.lines.borrow_mut().push(line);
     }
 
-    /// Every line printed so far.
+    /// Every entry printed so far (a print of several lines is one entry).
     pub fn lines(&self) -> Vec<String> {
         self.lines.borrow().clone()
     }

@@ -84,7 +84,11 @@ fn the_port_prints_the_notebooks_cells_in_order() {
     let mut a = args(2, 1);
     a.no_neumf = false;
     let report = nb000::run(&ctx, &a).unwrap();
-    let lines = &report.details.modes[0].transcript;
+    let lines: &Vec<String> = &report.details.modes[0]
+        .transcript
+        .iter()
+        .flat_map(|t| t.split('\n').map(str::to_string))
+        .collect();
     let recall = ["Recall@5 = ", "Recall@10 = ", "Recall@30 = "];
     let mut order = vec![
         "## Read the data",
