@@ -2,13 +2,15 @@
 //!
 //! The metrics, top-k and the averages over users live in [`metrics`] (notebook 002's
 //! next-item ranks in [`next_item`]); the protocols that produce what they score in
-//! [`protocol`] and [`sampled`]; [`recs`] reads lists made elsewhere; [`pca`] is the principal
-//! components of learned embeddings. Each file's own docs name its one job.
+//! [`protocol`] and [`sampled`], and [`ranking`] runs both in bounded memory for any scorer;
+//! [`recs`] reads lists made elsewhere; [`pca`] is the principal components of learned
+//! embeddings; [`stats`] compares models. Each file's own docs name its one job.
 
 pub mod metrics;
 pub mod next_item;
 pub mod pca;
 pub mod protocol;
+pub mod ranking;
 pub mod recs;
 pub mod sampled;
 /// Mean, sd, confidence intervals, paired t and Wilcoxon tests, Kendall's tau-b.

@@ -147,7 +147,7 @@ pub fn full_ranking(
 
 /// The top-`k` lists of the full-ranking protocol, keyed by user: each test user's `scores`
 /// row ranked with the history excluded ([`top_k_excluding`]).
-pub fn full_ranking_lists(
+fn full_ranking_lists(
     cases: &[TestUser],
     scores: &[Vec<f32>],
     n_items: usize,

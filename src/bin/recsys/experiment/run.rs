@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use polars::prelude::DataFrame;
+use tch::Tensor;
 
 use super::contenders::{Contender, Fitted, Settings, Task};
 use super::grid::Grid;
@@ -15,15 +16,13 @@ use crate::prepared::{
     histories, item_sets, prepare, rows, DataSpec, Prepared, SplitKind, SplitSpec,
 };
 use recsys::classic::TrainSet;
-use recsys::eval::metrics::ranking_metrics;
-use recsys::eval::metrics::{ndcg_at_k, Lists};
-use recsys::eval::protocol::{
-    full_ranking_lists, held_out_users, sampled_ranking, RatingTest, TestUser,
-};
+use recsys::eval::metrics::ndcg_at_k;
+use recsys::eval::protocol::{held_out_users, RatingTest, TestUser};
+use recsys::eval::ranking::rank_in_chunks;
 use recsys::prep::f64_values;
 use recsys::prep::split::random::random_split_indices;
 use recsys::runtime::context::Context;
-use recsys::runtime::progress::epoch_bar;
+use recsys::runtime::progress::Progress;
 use recsys::say;
 
 /// Everything the experiment will do, checked before any work starts.
@@ -224,9 +223,10 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
             Task::Rating => "rating prediction".into(),
         }
     );
-    let bar = epoch_bar(
+    let bar = Progress::new(
         (plan.contenders.len() * plan.seeds.len()) as u64,
         "experiment",
+        "fits",
     );
     let mut runs = Vec::new();
     for (i, &seed) in plan.seeds.iter().enumerate() {
@@ -260,7 +260,7 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
             bar.inc(1);
         }
     }
-    bar.finish_and_clear();
+    bar.finish();
     Ok(runs)
 }
 
@@ -324,21 +324,19 @@ impl TestSide {
         let (k, sampled) = (plan.k, plan.sampled);
         match (self, fitted) {
             (TestSide::Ranking { cases, n_items }, Fitted::Ranker(model)) => {
-                let scores = fitted_scores(model.as_ref(), cases)?;
-                let lists: Lists = full_ranking_lists(cases, &scores, *n_items, k)?;
+                let mut score = |chunk: &[TestUser]| -> Result<Tensor> {
+                    let users: Vec<i64> = chunk.iter().filter_map(|c| c.index).collect();
+                    model.scores(&users)
+                };
+                let ranked = rank_in_chunks(&mut score, cases, *n_items, k, sampled, seed)?;
                 let per_user = cases
                     .iter()
                     .map(|c| {
                         let rel: HashSet<i64> = c.relevant.iter().copied().collect();
-                        ndcg_at_k(&lists[&c.user], &rel, k)
+                        ndcg_at_k(&ranked.lists[&c.user], &rel, k)
                     })
                     .collect();
-                let truth = cases
-                    .iter()
-                    .map(|c| (c.user, c.relevant.iter().copied().collect()))
-                    .collect();
-                let all: HashSet<i64> = (0..*n_items as i64).collect();
-                let m = ranking_metrics(&lists, &truth, k, Some(&all))?;
+                let m = ranked.full;
                 let mut out = vec![
                     (format!("NDCG@{k}"), m.ndcg),
                     (format!("Recall@{k}"), m.recall),
@@ -352,10 +350,9 @@ impl TestSide {
                 if !plan.map_rel {
                     out.retain(|(name, _)| !name.ends_with("/rel"));
                 }
-                if sampled > 0 {
-                    let s = sampled_ranking(cases, &scores, *n_items, k, sampled, seed)?;
-                    out.push((format!("sampled NDCG@{k}"), s.metrics.ndcg));
-                    out.push((format!("sampled HitRate@{k}"), s.metrics.hit_rate));
+                if let Some((_, s)) = ranked.sampled {
+                    out.push((format!("sampled NDCG@{k}"), s.ndcg));
+                    out.push((format!("sampled HitRate@{k}"), s.hit_rate));
                 }
                 Ok((out, per_user))
             }
@@ -377,19 +374,6 @@ impl TestSide {
             _ => bail!("a ranking model cannot be scored on ratings, nor a rating model ranked"),
         }
     }
-}
-
-/// The scores of every item for each test user, users scored in chunks.
-fn fitted_scores(model: &dyn recsys::classic::Ranker, cases: &[TestUser]) -> Result<Vec<Vec<f32>>> {
-    let mut out = Vec::with_capacity(cases.len());
-    for chunk in cases.chunks(512) {
-        let users: Vec<i64> = chunk.iter().filter_map(|c| c.index).collect();
-        let s = model.scores(&users)?.to_kind(tch::Kind::Float).contiguous();
-        let n = s.size()[1] as usize;
-        let flat: Vec<f32> = Vec::try_from(s.reshape([-1]))?;
-        out.extend(flat.chunks(n.max(1)).map(<[f32]>::to_vec));
-    }
-    Ok(out)
 }
 
 /// The grid's best settings for `c`, by the primary metric on a validation part carved at
