@@ -2,32 +2,10 @@
 //! (duplicates, non-finite scores, a rank column, Coverage over train items), diverged models
 //! refused rather than ranked, the same bytes from two runs, and clear messages for ids and k.
 
+mod common;
+use common::{json_of, recsys, stderr, write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn recsys(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recsys"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RECSYS_DEVICE")
-        .output()
-        .expect("recsys runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "{}", stderr(out));
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_str().unwrap().to_string()
-}
+use std::process::Output;
 
 /// `evaluate --recs RECS --truth TRUTH [--train TRAIN] -k K --json`.
 fn eval_recs(dir: &Path, recs: &str, truth: &str, train: Option<&str>, k: &str) -> Output {

@@ -2,26 +2,8 @@
 //! statistics' ranges, a known ordering of models (EASE^R far above most-popular; biases below
 //! the global mean's RMSE), `--grid` choosing from its values, and clear refusals.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn recsys(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recsys"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RECSYS_DEVICE")
-        .output()
-        .expect("recsys runs")
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
+mod common;
+use common::{json_of, recsys};
 
 /// The mean of `column` for `model` in a `--json` result.
 fn mean(v: &serde_json::Value, model: &str, column: &str) -> f64 {

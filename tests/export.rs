@@ -3,36 +3,10 @@
 //! `evaluate --model`'s numbers), `--exclude` decides what is left out, string ids come back as
 //! the same strings, and per-pair predictions reproduce the printed RMSE.
 
+mod common;
+use common::{json_of, ok, recsys, write};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn recsys(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recsys"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RECSYS_DEVICE")
-        .output()
-        .expect("recsys runs")
-}
-
-/// Checks success; returns what it printed (stdout, then stderr).
-fn ok(out: &Output) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{err}");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &err
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    ok(out);
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_str().unwrap().to_string()
-}
 
 /// The rows of a CSV written by recsys, header dropped, fields split.
 fn csv_rows(path: &Path) -> Vec<Vec<String>> {

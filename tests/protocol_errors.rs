@@ -1,17 +1,9 @@
 //! Bad flags of the protocols and the export: one clear `error:` line naming the flag or file,
 //! status 1, before any training.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn recsys(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recsys"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RECSYS_DEVICE")
-        .output()
-        .expect("recsys runs")
-}
+mod common;
+use common::recsys;
+use std::process::Output;
 
 /// A failure with status 1 and exactly one line on stderr containing every one of `needles`.
 fn assert_one_line_error(out: &Output, needles: &[&str]) {

@@ -2,29 +2,9 @@
 //! train/test file pair, a validation part carved from train, and MAP's two definitions. Known
 //! answers are counted by hand from the split rules (see each test).
 
+mod common;
+use common::{json_of, recsys, write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn recsys(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recsys"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RECSYS_DEVICE")
-        .output()
-        .expect("recsys runs")
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_str().unwrap().to_string()
-}
 
 /// 40 users with 12 distinct items each (of 30), ratings 1..=5, from a fixed LCG; ids are
 /// written by `id` (e.g. `|u, i| format!("{u},{i}")`).
