@@ -21,11 +21,14 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{bail, Result};
 
-use crate::eval::metrics::{
-    ensure_finite, mae, ranking_metrics, rmse, top_k_excluding, Lists, RankingMetrics,
-};
-use crate::eval::sampled::{NegativePool, SampledCandidates};
+#[cfg(doc)]
+use crate::eval::metrics::top_k_excluding;
+use crate::eval::metrics::{ensure_finite, mae, rmse, RankingMetrics};
+use crate::eval::ranking::{rank_in_chunks, Ranked};
+#[cfg(doc)]
+use crate::eval::sampled::NegativePool;
 use crate::prep::IdMap;
+use tch::Tensor;
 
 /// One test user of a ranking protocol, in model indices.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,50 +122,16 @@ fn check_scores(cases: &[TestUser], scores: &[Vec<f32>], n_items: usize) -> Resu
     scores.iter().try_for_each(|row| ensure_finite(row))
 }
 
-/// The model's items `0..n_items`, for Coverage.
-fn all_items(n_items: usize) -> HashSet<i64> {
-    (0..n_items as i64).collect()
-}
-
-/// Each test user's relevant set, keyed by user.
-fn truth(cases: &[TestUser]) -> HashMap<i64, HashSet<i64>> {
-    cases
-        .iter()
-        .map(|c| (c.user, c.relevant.iter().copied().collect()))
-        .collect()
-}
-
 /// The full-ranking protocol: for each test user, all `n_items` items ranked by that user's
 /// `scores` row, the history excluded ([`top_k_excluding`]), scored against the relevant
-/// items at `k` with Coverage over `n_items`.
+/// items at `k` with Coverage over `n_items`. It draws nothing.
 pub fn full_ranking(
     cases: &[TestUser],
     scores: &[Vec<f32>],
     n_items: usize,
     k: usize,
 ) -> Result<RankingMetrics> {
-    let lists = full_ranking_lists(cases, scores, n_items, k)?;
-    ranking_metrics(&lists, &truth(cases), k, Some(&all_items(n_items)))
-}
-
-/// The top-`k` lists of the full-ranking protocol, keyed by user: each test user's `scores`
-/// row ranked with the history excluded ([`top_k_excluding`]).
-fn full_ranking_lists(
-    cases: &[TestUser],
-    scores: &[Vec<f32>],
-    n_items: usize,
-    k: usize,
-) -> Result<Lists> {
-    check_scores(cases, scores, n_items)?;
-    Ok(cases
-        .iter()
-        .zip(scores)
-        .map(|(c, s)| {
-            let seen = c.history.iter().map(|&i| i as usize);
-            let top = top_k_excluding(s, seen, k);
-            (c.user, top.into_iter().map(|i| i as i64).collect())
-        })
-        .collect())
+    Ok(rank_rows(cases, scores, n_items, k, 0, 0)?.full)
 }
 
 /// The outcome of [`sampled_ranking`].
@@ -176,8 +145,9 @@ pub struct SampledRanking {
 /// The sampled protocol of notebook 000: seeds libtorch's generator with `seed`, draws
 /// `n_negatives` items per test user (at most as many as every user's pool allows) from the
 /// items that are not relevant to the user ([`NegativePool::NotTestPositive`]), ranks the
-/// relevant items among them by the user's `scores` row ([`SampledCandidates::ranked`]), and
-/// scores the lists at `k` with Coverage over `n_items`.
+/// relevant items among them by the user's `scores` row
+/// ([`crate::eval::sampled::SampledCandidates::ranked`]), and scores the lists at `k` with
+/// Coverage over `n_items`.
 pub fn sampled_ranking(
     cases: &[TestUser],
     scores: &[Vec<f32>],
@@ -186,37 +156,30 @@ pub fn sampled_ranking(
     n_negatives: usize,
     seed: u64,
 ) -> Result<SampledRanking> {
-    check_scores(cases, scores, n_items)?;
-    tch::manual_seed(seed as i64);
-    let min_pool = cases
-        .iter()
-        .map(|c| n_items.saturating_sub(c.relevant.iter().collect::<HashSet<_>>().len()))
-        .min()
-        .unwrap_or(0);
-    let negatives = n_negatives.min(min_pool);
-    let candidates = SampledCandidates::sample(
-        cases.iter().map(|c| c.user).collect(),
-        cases.iter().map(|c| c.relevant.clone()).collect(),
-        n_items as i64,
-        negatives,
-        NegativePool::NotTestPositive,
-        &HashMap::new(),
-    )?;
-    let mut pair_scores = Vec::new();
-    for ((s, pos), neg) in scores
-        .iter()
-        .zip(&candidates.positives)
-        .zip(&candidates.negatives)
-    {
-        pair_scores.extend(pos.iter().chain(neg).map(|&i| s[i as usize]));
+    if n_negatives == 0 {
+        bail!("the sampled protocol needs at least one negative per user");
     }
-    let lists: Lists = cases
-        .iter()
-        .map(|c| c.user)
-        .zip(candidates.ranked(&pair_scores, k)?)
-        .collect();
-    let metrics = ranking_metrics(&lists, &truth(cases), k, Some(&all_items(n_items)))?;
+    let ranked = rank_rows(cases, scores, n_items, k, n_negatives, seed)?;
+    let (negatives, metrics) = ranked.sampled.expect("negatives were asked for");
     Ok(SampledRanking { negatives, metrics })
+}
+
+/// [`rank_in_chunks`] over score rows already computed, one per test user.
+fn rank_rows(
+    cases: &[TestUser],
+    scores: &[Vec<f32>],
+    n_items: usize,
+    k: usize,
+    n_negatives: usize,
+    seed: u64,
+) -> Result<Ranked> {
+    check_scores(cases, scores, n_items)?;
+    let mut rows = scores.iter();
+    let mut score = |chunk: &[TestUser]| -> Result<Tensor> {
+        let flat: Vec<f32> = rows.by_ref().take(chunk.len()).flatten().copied().collect();
+        Ok(Tensor::from_slice(&flat).view([chunk.len() as i64, n_items as i64]))
+    };
+    rank_in_chunks(&mut score, cases, n_items, k, n_negatives, seed)
 }
 
 /// The rating-prediction protocol: the test ratings whose user and item the model knows.

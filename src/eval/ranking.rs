@@ -43,7 +43,6 @@ pub fn rank_in_chunks(
     n_negatives: usize,
     seed: u64,
 ) -> Result<Ranked> {
-    tch::manual_seed(seed as i64);
     let min_pool = cases
         .iter()
         .map(|c| n_items.saturating_sub(c.relevant.iter().collect::<HashSet<_>>().len()))
@@ -51,6 +50,7 @@ pub fn rank_in_chunks(
         .unwrap_or(0);
     let negatives = n_negatives.min(min_pool);
     let candidates = if n_negatives > 0 {
+        tch::manual_seed(seed as i64);
         Some(during("drawing the sampled protocol's negatives", || {
             SampledCandidates::sample(
                 cases.iter().map(|c| c.user).collect(),
