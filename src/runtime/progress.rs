@@ -57,7 +57,8 @@ pub fn line_interval() -> Option<Duration> {
     (secs > 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
-/// `12`, `12.3k`, `4.56M`: a count or rate in three significant figures.
+/// `0.25`, `12`, `12.3k`, `4.56M`: a count or rate in three significant figures (two
+/// decimals below 10, so that a slow rate does not read 0).
 pub fn human_count(x: f64) -> String {
     let (value, suffix) = if x >= 1e9 {
         (x / 1e9, "G")
@@ -65,8 +66,10 @@ pub fn human_count(x: f64) -> String {
         (x / 1e6, "M")
     } else if x >= 1e3 {
         (x / 1e3, "k")
-    } else {
+    } else if x >= 10.0 {
         return format!("{x:.0}");
+    } else {
+        return format!("{x:.2}");
     };
     if value >= 100.0 {
         format!("{value:.0}{suffix}")
@@ -280,14 +283,18 @@ mod tests {
         assert_eq!(line, "epoch 1  41%  12.3k steps/s  eta 0s");
         // 41 of 100 in 41 s: 1 step/s, 59 s to go.
         let line = progress_line("e", 41, 100, "steps", Duration::from_secs(41), "loss 0.5");
-        assert_eq!(line, "e  41%  1 steps/s  eta 59s  loss 0.5");
+        assert_eq!(line, "e  41%  1.00 steps/s  eta 59s  loss 0.5");
         let line = progress_line("e", 0, 100, "rows", Duration::ZERO, "");
-        assert_eq!(line, "e  0%  0 rows/s  eta -");
+        assert_eq!(line, "e  0%  0.00 rows/s  eta -");
+        let line = progress_line("fits", 1, 2, "fits", Duration::from_secs(40), "");
+        assert_eq!(line, "fits  50%  0.03 fits/s  eta 40s");
     }
 
     #[test]
     fn counts_and_durations() {
         assert_eq!(human_count(999.0), "999");
+        assert_eq!(human_count(0.25), "0.25");
+        assert_eq!(human_count(9.5), "9.50");
         assert_eq!(human_count(12_345.0), "12.3k");
         assert_eq!(human_count(4_560_000.0), "4.56M");
         assert_eq!(human_count(250_000_000.0), "250M");
