@@ -34,9 +34,10 @@ if [ "${have%%+*}" != "$torch_version" ]; then
   fi
   "$venv/bin/pip" install --quiet "${index[@]}" "torch==$torch_version"
 fi
-# The Python twins of the notebooks also need pandas and numpy.
-if ! "$venv/bin/python" -c 'import pandas, numpy' 2>/dev/null; then
-  "$venv/bin/pip" install --quiet pandas numpy
+# The Python twins of the notebooks also need pandas and numpy, and matplotlib to draw the
+# notebooks' plots.
+if ! "$venv/bin/python" -c 'import pandas, numpy, matplotlib' 2>/dev/null; then
+  "$venv/bin/pip" install --quiet pandas numpy matplotlib
 fi
 
 torch_dir=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')

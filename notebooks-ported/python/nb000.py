@@ -9,9 +9,9 @@ then the same three for NeuMF.
     python notebooks-ported/python/nb000.py --seed 0 [--json] [--no-neumf] [--plot-dir DIR]
 
 With --plot-dir it draws the notebook's loss plot (MF trained without sampling, printed loss
-per epoch, "o" markers) where the notebook shows it, as DIR/000-loss-per-epoch.png; without
-matplotlib (the project's virtualenv has none) it writes the plot's data as
-DIR/000-loss-per-epoch.json instead and says so.
+per epoch, "o" markers) where the notebook shows it, as DIR/000-loss-per-epoch.png
+(scripts/setup-libtorch.sh installs matplotlib into the project's virtualenv); without
+matplotlib it writes the plot's data as DIR/000-loss-per-epoch.json instead and says so.
 """
 import argparse
 import json
