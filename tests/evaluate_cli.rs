@@ -3,7 +3,7 @@
 //! refused rather than ranked, the same bytes from two runs, and clear messages for ids and k.
 
 mod common;
-use common::{json_of, recsys, stderr, write};
+use common::{json_of, ratings, recsys, stderr, write};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -20,24 +20,7 @@ fn eval_recs(dir: &Path, recs: &str, truth: &str, train: Option<&str>, k: &str) 
 
 /// A small ratings CSV: 40 users, 12 of 30 items each, ratings 1..=5, from a fixed LCG.
 fn small_ratings(dir: &Path) -> String {
-    let mut state: u64 = 12345;
-    let mut next = |n: u64| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) % n
-    };
-    let mut text = String::from("user_id,item_id,rating,timestamp\n");
-    for u in 1..=40 {
-        let mut items: Vec<u64> = (1..=30).collect();
-        for j in 0..12 {
-            let pick = j + next(30 - j as u64) as usize;
-            items.swap(j, pick);
-            let (i, r, t) = (items[j], 1 + next(5), next(1_000_000));
-            text.push_str(&format!("{u},{i},{r},{t}\n"));
-        }
-    }
-    write(dir, "B.csv", &text)
+    write(dir, "B.csv", &ratings(|u, i| format!("{u},{i}")))
 }
 
 /// `recsys --seed 1 train B --epochs 1 --dim 4 [extra] --save DIR`; returns DIR.

@@ -39,3 +39,26 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(&p, text).unwrap();
     p.to_str().unwrap().to_string()
 }
+
+/// 40 users with 12 distinct items each (of 30), ratings 1..=5, from a fixed LCG; ids are
+/// written by `id` (e.g. `|u, i| format!("{u},{i}")`).
+pub fn ratings(id: impl Fn(u64, u64) -> String) -> String {
+    let mut state: u64 = 12345;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let mut text = String::from("user_id,item_id,rating,timestamp\n");
+    for u in 1..=40 {
+        let mut items: Vec<u64> = (1..=30).collect();
+        for j in 0..12 {
+            let pick = j + next(30 - j as u64) as usize;
+            items.swap(j, pick);
+            let (r, t) = (1 + next(5), next(1_000_000));
+            text.push_str(&format!("{},{r},{t}\n", id(u, items[j])));
+        }
+    }
+    text
+}

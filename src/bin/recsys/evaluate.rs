@@ -13,15 +13,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use crate::args::ensure_k;
 use crate::prepared::{histories, item_sets, rows, Prepared, SplitKind};
 use crate::zoo::{AppModel, Feedback, Query};
 use polars::prelude::DataFrame;
 use recsys::eval::metrics::{MapDenominator, RankingMetrics};
-use recsys::eval::protocol::{full_ranking, held_out_users, next_item_users, RatingTest, TestUser};
-use recsys::eval::ranking::rank_in_chunks;
+use recsys::eval::protocol::{held_out_users, next_item_users, RatingTest, TestUser};
+use recsys::eval::ranking::{rank_in_chunks, Ranked};
 use recsys::prep::IdMap;
 use recsys::runtime::context::{write_atomic, Context};
 use recsys::say;
@@ -52,22 +52,24 @@ fn test_users(
     ))
 }
 
-/// The model's predicted ratings of a rating test, scored in chunks without gradients.
-fn predict(model: &AppModel, test: &RatingTest, device: tch::Device) -> Result<Vec<f64>> {
-    tch::no_grad(|| -> Result<Vec<f64>> {
-        let mut out = Vec::with_capacity(test.len());
-        for (u, i) in test.users.chunks(65536).zip(test.items.chunks(65536)) {
-            let p = model.score_pairs(
-                &Tensor::from_slice(u).to_device(device),
-                &Tensor::from_slice(i).to_device(device),
-                false,
-            )?;
-            out.extend(Vec::<f64>::try_from(
-                p.to_kind(Kind::Double).to_device(tch::Device::Cpu),
-            )?);
-        }
-        Ok(out)
-    })
+/// Both ranking protocols for `model` over `cases`, users scored a chunk at a time
+/// ([`rank_in_chunks`]); no sampled protocol when `n_negatives` is 0.
+fn rank_model(
+    model: &AppModel,
+    cases: &[TestUser],
+    k: usize,
+    n_negatives: usize,
+    seed: u64,
+) -> Result<Ranked> {
+    let mut score = |chunk: &[TestUser]| -> Result<Tensor> {
+        let queries = chunk
+            .iter()
+            .map(|case| query(model, case))
+            .collect::<Result<Vec<Query>>>()?;
+        model.score_rows(&queries)
+    };
+    let n_items = model.config.n_items as usize;
+    rank_in_chunks(&mut score, cases, n_items, k, n_negatives, seed)
 }
 
 /// The validation metric `train` prints after each epoch: RMSE for explicit models, else
@@ -75,21 +77,17 @@ fn predict(model: &AppModel, test: &RatingTest, device: tch::Device) -> Result<V
 pub struct ValidationCheck {
     ratings: Option<RatingTest>,
     cases: Vec<TestUser>,
-    queries: Vec<Query>,
     k: usize,
-    device: tch::Device,
 }
 
 impl ValidationCheck {
     /// The check of `data`'s validation part; `None` without one.
     pub fn new(
-        ctx: &Context,
         model: &AppModel,
         data: &Prepared,
         split: SplitKind,
         k: usize,
     ) -> Result<Option<Self>> {
-        let device = ctx.device;
         let Some(validation) = &data.validation else {
             return Ok(None);
         };
@@ -103,39 +101,28 @@ impl ValidationCheck {
             return Ok(Some(ValidationCheck {
                 ratings: Some(t),
                 cases: vec![],
-                queries: vec![],
                 k,
-                device,
             }));
         }
         let cases = test_users(model, data, validation, true, users, items, split)?;
         if cases.is_empty() {
             bail!("no validation user has items the model can rank; raise --validation-fraction");
         }
-        let queries = cases
-            .iter()
-            .map(|c| query(model, c))
-            .collect::<Result<_>>()?;
         Ok(Some(ValidationCheck {
             ratings: None,
             cases,
-            queries,
             k,
-            device,
         }))
     }
 
     /// The metric's name and value for `model` now, e.g. `("NDCG@10", 0.21)`.
     pub fn measure(&self, model: &AppModel) -> Result<(String, f64)> {
         if let Some(t) = &self.ratings {
-            return Ok((
-                "RMSE".into(),
-                t.metrics(&predict(model, t, self.device)?)?.rmse,
-            ));
+            let predictions = model.predict_ratings(&t.users, &t.items)?;
+            return Ok(("RMSE".into(), t.metrics(&predictions)?.rmse));
         }
-        let scores = model.score_all(&self.queries)?;
-        let m = full_ranking(&self.cases, &scores, model.config.n_items as usize, self.k)?;
-        Ok((format!("NDCG@{}", self.k), m.ndcg))
+        let ranked = rank_model(model, &self.cases, self.k, 0, 0)?;
+        Ok((format!("NDCG@{}", self.k), ranked.full.ndcg))
     }
 }
 
@@ -231,37 +218,10 @@ pub struct EvalOptions {
     pub predictions: Option<PathBuf>,
 }
 
-/// Evaluate `model` on the test side of `data`; prints the protocol and the numbers.
+/// Evaluate `model` on the test side of `data` as `options` say; prints the protocol and the
+/// numbers.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate_model(
-    ctx: &Context,
-    model: &AppModel,
-    data: &Prepared,
-    users: &IdMap,
-    items: &IdMap,
-    split: SplitKind,
-    seed: u64,
-    k: usize,
-    n_negatives: usize,
-) -> Result<Value> {
-    let options = EvalOptions::default();
-    evaluate_model_with(
-        ctx,
-        model,
-        data,
-        users,
-        items,
-        split,
-        seed,
-        k,
-        n_negatives,
-        &options,
-    )
-}
-
-/// [`evaluate_model`] with [`EvalOptions`].
-#[allow(clippy::too_many_arguments)]
-pub fn evaluate_model_with(
     ctx: &Context,
     model: &AppModel,
     data: &Prepared,
@@ -286,7 +246,7 @@ pub fn evaluate_model_with(
         if test.is_empty() {
             bail!("no test rating has a user and an item known to the model");
         }
-        let preds = predict(model, &test, ctx.device)?;
+        let preds = model.predict_ratings(&test.users, &test.items)?;
         let m = test.metrics(&preds)?;
         say!(
             ctx,
@@ -308,14 +268,7 @@ pub fn evaluate_model_with(
         bail!("no test user has test items the model can rank (known user with known items)");
     }
     let n_items = items.len();
-    let mut score = |chunk: &[TestUser]| -> Result<Tensor> {
-        let queries = chunk
-            .iter()
-            .map(|case| query(model, case))
-            .collect::<Result<Vec<Query>>>()?;
-        model.score_rows(&queries)
-    };
-    let ranked = rank_in_chunks(&mut score, &cases, n_items, k, n_negatives, seed)?;
+    let ranked = rank_model(model, &cases, k, n_negatives, seed)?;
     let (n_neg, sampled_m) = ranked.sampled.expect("the sampled protocol was asked for");
     let full_m = ranked.full;
     say!(
@@ -415,7 +368,7 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
             map,
             predictions: args.predictions.clone(),
         };
-        return evaluate_model_with(
+        return evaluate_model(
             ctx,
             m,
             &l.data,

@@ -12,7 +12,7 @@ use tch::Tensor;
 use crate::args::ensure_k;
 use crate::args::{RatingsArgs, SplitArgs};
 use crate::checkpoint::{self, Sidecar, TrainSettings};
-use crate::evaluate::{evaluate_model, say_validation, ValidationCheck};
+use crate::evaluate::{evaluate_model, say_validation, EvalOptions, ValidationCheck};
 use crate::fit::{fit_pairs, PairData, PairTraining};
 use crate::prepared::{prepare, say_split, DataSpec, SplitKind};
 use crate::zoo::{AppModel, Feedback, ModelConfig, ModelKind, OptimizerKind, Sampling};
@@ -162,7 +162,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     );
     let users = data.users.encode_column(&data.train, "user_id")?;
     let items = data.items.encode_column(&data.train, "item_id")?;
-    let check = ValidationCheck::new(ctx, &model, &data, split.kind, args.k)?;
+    let check = ValidationCheck::new(&model, &data, split.kind, args.k)?;
     let started = Instant::now();
     let mut losses = Vec::with_capacity(args.epochs);
     let mut epoch_s = Vec::with_capacity(args.epochs);
@@ -232,6 +232,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
         seed,
         args.k,
         100,
+        &EvalOptions::default(),
     )?;
     let eval_s = eval_started.elapsed().as_secs_f64();
     let mut saved = Value::Null;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Result};
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use super::contenders::Fitted;
 use crate::fit::{fit_pairs, PairData, PairTraining};
@@ -27,22 +27,7 @@ impl Ranker for Neural {
 
 impl RatingPredictor for Neural {
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>> {
-        let device = self.0.device();
-        let mut out = Vec::with_capacity(users.len());
-        tch::no_grad(|| -> Result<()> {
-            for (u, i) in users.chunks(65536).zip(items.chunks(65536)) {
-                let p = self.0.score_pairs(
-                    &Tensor::from_slice(u).to_device(device),
-                    &Tensor::from_slice(i).to_device(device),
-                    false,
-                )?;
-                out.extend(Vec::<f64>::try_from(
-                    p.to_kind(Kind::Double).to_device(Device::Cpu),
-                )?);
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        self.0.predict_ratings(users, items)
     }
 }
 

@@ -20,7 +20,7 @@ use recsys::eval::metrics::ndcg_at_k;
 use recsys::eval::protocol::{held_out_users, RatingTest, TestUser};
 use recsys::eval::ranking::rank_in_chunks;
 use recsys::prep::f64_values;
-use recsys::prep::split::random::random_split_indices;
+use recsys::prep::split::validation::{carve_validation, ValidationSplit};
 use recsys::runtime::context::Context;
 use recsys::runtime::progress::Progress;
 use recsys::say;
@@ -247,7 +247,7 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
             let fitted = c.fit(ctx, &train)?;
             let fit_s = t.elapsed().as_secs_f64();
             let t = Instant::now();
-            let (metrics, per_user) = test.score(&fitted, plan, seed)?;
+            let (metrics, per_user) = test.score(&fitted, plan, plan.sampled, seed)?;
             runs.push(Run {
                 model: c.name().to_string(),
                 seed,
@@ -319,9 +319,10 @@ impl TestSide {
         })
     }
 
-    /// The metrics of `fitted` (in the table's column order) and the per-user primary metric.
-    fn score(&self, fitted: &Fitted, plan: &Plan, seed: u64) -> Result<Scored> {
-        let (k, sampled) = (plan.k, plan.sampled);
+    /// The metrics of `fitted` (in the table's column order) and the per-user primary metric;
+    /// the sampled protocol's too when `sampled` negatives are asked for.
+    fn score(&self, fitted: &Fitted, plan: &Plan, sampled: usize, seed: u64) -> Result<Scored> {
+        let k = plan.k;
         match (self, fitted) {
             (TestSide::Ranking { cases, n_items }, Fitted::Ranker(model)) => {
                 let mut score = |chunk: &[TestUser]| -> Result<Tensor> {
@@ -391,21 +392,18 @@ fn tune(
         return Ok(points.into_iter().next().unwrap_or_default());
     }
     tch::manual_seed(seed as i64);
-    let (keep, held) = random_split_indices(data.train.height(), plan.validation_fraction);
-    let take = |rows: &[usize]| -> Result<DataFrame> {
-        let idx: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
-        Ok(data
-            .train
-            .take(&polars::prelude::IdxCa::from_vec("rows".into(), idx))?)
-    };
-    let (fit_part, validation) = (take(&keep)?, take(&held)?);
+    let (fit_part, validation) = carve_validation(
+        &data.train,
+        ValidationSplit::Random,
+        plan.validation_fraction,
+    )?;
     let train = train_set(data, &fit_part, plan.task)?;
     let side = TestSide::against(data, &fit_part, &validation, plan.task)?;
     let mut best: Option<(f64, BTreeMap<String, f64>)> = None;
     for point in points {
         tch::manual_seed(seed as i64);
         let fitted = c.with(&point).fit(ctx, &train)?;
-        let (metrics, _) = side.score(&fitted, plan, seed)?;
+        let (metrics, _) = side.score(&fitted, plan, 0, seed)?;
         let value = metrics[0].1 * plan.task.sign();
         if best.as_ref().is_none_or(|(b, _)| value > *b) {
             best = Some((value, point));
