@@ -252,3 +252,32 @@ fn the_command_lines_networks_join_the_table() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("mixes ranking and rating"));
 }
+
+#[test]
+fn existing_outputs_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--out",
+        "out",
+        "experiment",
+        "ml-100k",
+        "--models",
+        "pop",
+        "--seeds",
+        "1",
+    ];
+    json_of(&recsys(dir.path(), &[&["--json"][..], &args[..]].concat()));
+    let before = std::fs::read(dir.path().join("out/runs.csv")).unwrap();
+    let out = recsys(dir.path(), &args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("already exists; pass --force"), "{err}");
+    assert!(
+        !err.contains("experiment 1 models"),
+        "refused before the work: {err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("out/runs.csv")).unwrap(),
+        before
+    );
+}

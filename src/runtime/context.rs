@@ -76,6 +76,14 @@ impl Context {
         Ok(path)
     }
 
+    /// Refuse, before any long work, output files that exist already (unless `--force`): the
+    /// check [`Context::write_output`] makes when it writes, made up front for each of `names`.
+    pub fn ensure_outputs_free(&self, names: &[&str]) -> Result<()> {
+        names
+            .iter()
+            .try_for_each(|name| check_writable(&self.out_dir.join(name), self.force))
+    }
+
     /// Like [`Context::write_output`], for writers that take a path (plots): `write` fills the
     /// temporary path it is given, which is then renamed to `name` in the output directory.
     pub fn write_output_with(

@@ -103,6 +103,7 @@ impl Plan {
                 args.validation_fraction
             );
         }
+        ctx.ensure_outputs_free(&super::summary::FILES)?;
         let spec = DataSpec::from_args(&args.ratings);
         if preset.is_some() && spec.data != "ml-100k" {
             bail!(

@@ -303,8 +303,11 @@ fn versus(r: &Row) -> String {
     }
 }
 
+/// The files [`write_files`] writes into `--out`.
+pub const FILES: [&str; 4] = ["experiment.csv", "runs.csv", "report.md", "experiment.png"];
+
 /// Write `experiment.csv` (one line per model and metric), `runs.csv`, `report.md` and the
-/// primary metric's bar plot with error bars into `--out`.
+/// primary metric's bar plot with error bars into `--out` ([`FILES`]).
 pub fn write_files(
     ctx: &Context,
     plan: &Plan,
@@ -337,7 +340,7 @@ pub fn write_files(
             r.predict_s
         );
     }
-    let plot = "experiment.png";
+    let plot = FILES[3];
     let mut md = format!(
         "# recsys experiment on {}\n\nProtocol: {}, seeds {:?}.\n\n{}\n",
         plan.spec.data,
