@@ -7,6 +7,7 @@
 //! - [`prep`]: binarization, id maps, row filters, train/test splits, sequences.
 //! - [`models`]: the networks, one file each.
 //! - [`classic`]: baselines and classic models (popularity, kNN, EASE, ALS, BPR, biases, SVD).
+//! - [`recommender`]: one interface for every model, its registry, settings and checkpoints.
 //! - [`train`]: learning-rate schedules and what a training loop shares.
 //! - [`optim`]: the optimizers.
 //! - [`eval`]: every metric and evaluation protocol.
@@ -20,6 +21,7 @@ pub mod eval;
 pub mod models;
 pub mod optim;
 pub mod prep;
+pub mod recommender;
 pub mod report;
 pub mod rng;
 pub mod runtime;

@@ -183,10 +183,16 @@ fn non_finite_and_out_of_range_values_name_file_and_line() {
 fn options_are_checked_before_any_work() {
     let (dir, _) = scratch();
     let cases: [(&[&str], &str); 9] = [
-        (&["--negatives", "100000000"], "lower --negatives"),
+        (
+            &["--negatives", "100000000"],
+            "--negatives 100000000: mf: negatives must be 1 to 1000",
+        ),
         (&["--model", "mlp", "--hidden", "0"], "--hidden"),
         (&["--model", "gru", "--max-len", "0"], "--max-len"),
-        (&["--model", "neumf", "--layers", "70"], "lower --dim"),
+        (
+            &["--model", "neumf", "--layers", "70"],
+            "--layers 70: neumf: layers must be 1 to 8",
+        ),
         (
             &["--lr=-1"],
             "--lr must be a positive finite number, got -1",
@@ -209,9 +215,20 @@ fn options_are_checked_before_any_work() {
     let out = recsys_in(dir.path(), &["train", "B.csv", "--dim", "1000000000"]);
     assert_one_line_error(
         &out,
+        &["--factors 1000000000: mf: factors must be 1 to 65536"],
+    );
+    // within the bounds but beyond this machine's memory: the size is named
+    let out = recsys_in(
+        dir.path(),
         &[
-            "the mf model with --dim 1000000000 would need",
-            "lower --dim",
+            "train", "B.csv", "--model", "neumf", "--dim", "60000", "--layers", "8",
+        ],
+    );
+    assert_one_line_error(
+        &out,
+        &[
+            "the neumf model with 60000 factors would need",
+            "lower factors",
         ],
     );
     assert_no_temporaries(dir.path());
@@ -224,10 +241,15 @@ fn a_checkpoint_with_other_shapes_is_one_line() {
     let sidecar = dir.path().join("m/model.json");
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&sidecar).unwrap()).unwrap();
-    v["model"]["dim"] = 8.into();
+    v["config"]["factors"] = 8.into();
     std::fs::write(&sidecar, serde_json::to_vec(&v).unwrap()).unwrap();
     let out = recsys_in(dir.path(), &["evaluate", "--model", "m"]);
-    assert_one_line_error(&out, &["cannot load the weights", "--dim 8"]);
+    assert_one_line_error(&out, &["corrupt checkpoint", "with factors=8"]);
+    // a size beyond the bounds in model.json is refused before anything is allocated
+    v["config"]["factors"] = serde_json::json!(1e15);
+    std::fs::write(&sidecar, serde_json::to_vec(&v).unwrap()).unwrap();
+    let out = recsys_in(dir.path(), &["evaluate", "--model", "m"]);
+    assert_one_line_error(&out, &["corrupt checkpoint", "factors"]);
 }
 
 #[test]

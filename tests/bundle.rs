@@ -126,7 +126,7 @@ fn the_bundle_runs_from_another_directory() {
             "--steps",
             "4",
             "--models",
-            "mf,recommender-net",
+            "mf,mlp",
         ],
         false,
     );

@@ -24,7 +24,8 @@ use crate::classic::{Ranker, TrainSet};
 
 /// Settings of implicit ALS. The defaults are implicit 0.7's with `regularization` and `alpha`
 /// tuned on ml-100k (docs/classic.md); [`Config::implicit`] is implicit's own.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// Latent dimension (default 100).
     pub factors: usize,
@@ -33,6 +34,7 @@ pub struct Config {
     /// α in the confidence `1 + α r` (default 20; implicit's 1).
     pub alpha: f64,
     /// Alternations, each a user then an item half step (default 15).
+    #[serde(rename = "epochs", alias = "iterations")]
     pub iterations: usize,
     /// Conjugate-gradient steps per half step (default 3, implicit's).
     pub cg_steps: usize,

@@ -96,9 +96,11 @@ impl RatingPredictor for GlobalMean {
 }
 
 /// Settings of [`BaselineOnly`]: Surprise's `bsl_options` for `method='als'`, its default.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BaselineConfig {
     /// Alternations of (all item biases, then all user biases); Surprise: 10.
+    #[serde(rename = "epochs", alias = "n_epochs")]
     pub n_epochs: usize,
     /// Regularization of the user biases; Surprise: 15.
     pub reg_u: f64,

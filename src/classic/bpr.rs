@@ -17,15 +17,18 @@ use crate::classic::{Ranker, TrainSet};
 
 /// Settings of BPR-MF. The defaults are implicit 0.7's with `learning_rate` and `iterations`
 /// tuned on ml-100k (docs/classic.md); [`Config::implicit`] is implicit's own.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// Latent dimension (default 100).
     pub factors: usize,
     /// SGD step size (default 0.05; implicit's 0.01).
+    #[serde(rename = "lr", alias = "learning_rate")]
     pub learning_rate: f32,
     /// L2 penalty (default 0.01).
     pub regularization: f32,
     /// Epochs (default 200; implicit's 100).
+    #[serde(rename = "epochs", alias = "iterations")]
     pub iterations: usize,
 }
 

@@ -10,7 +10,8 @@ use crate::classic::dense::{check_dense_size, interaction_matrix, select_rows};
 use crate::classic::{Ranker, TrainSet};
 
 /// Settings of EASE^R.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// The L2 penalty λ on `B` (default 300, tuned on ml-100k, docs/classic.md).
     pub lambda: f64,
@@ -31,9 +32,9 @@ impl Default for Config {
 #[derive(Debug)]
 pub struct Ease {
     /// `[n_users, n_items]` interactions.
-    x: Tensor,
+    pub(crate) x: Tensor,
     /// `[n_items, n_items]` item weights, zero diagonal.
-    b: Tensor,
+    pub(crate) b: Tensor,
 }
 
 impl Ease {

@@ -23,7 +23,8 @@ use super::baseline::GlobalMean;
 use super::{RatingPredictor, TrainSet};
 
 /// The order in which one epoch visits the train ratings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SgdOrder {
     /// A fresh random permutation each epoch (libtorch's `randperm`).
     Shuffled,
@@ -33,15 +34,19 @@ pub enum SgdOrder {
 }
 
 /// Settings of [`FunkSvd`]; the defaults are Surprise's `SVD()`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FunkSvdConfig {
     /// Length of `p_u` and `q_i`; Surprise: 100.
+    #[serde(rename = "factors", alias = "n_factors")]
     pub n_factors: usize,
     /// Passes over the train ratings; Surprise: 20.
+    #[serde(rename = "epochs", alias = "n_epochs")]
     pub n_epochs: usize,
     /// Learning rate of every parameter (Surprise's `lr_all`): 0.005.
     pub lr: f64,
     /// Regularization of every parameter (Surprise's `reg_all`): 0.02.
+    #[serde(rename = "regularization", alias = "reg")]
     pub reg: f64,
     /// Mean of the factors' normal initialization; Surprise: 0.
     pub init_mean: f64,

@@ -17,10 +17,12 @@ use crate::classic::dense::{check_dense_size, interaction_matrix, select_rows};
 use crate::classic::{Ranker, TrainSet};
 
 /// Settings of both kNN rankers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// Neighbours kept per item (user). Default 200 for item-kNN ([`Config::item_default`]),
     /// 50 for user-kNN ([`Config::user_default`]).
+    #[serde(rename = "neighbors", alias = "k")]
     pub k: usize,
     /// Added to the product of the norms in the cosine's denominator (default 0), so that
     /// similarities resting on few common users (items) shrink towards 0.
@@ -79,9 +81,9 @@ pub fn cosine_top_k(m: &Tensor, k: usize, shrink: f64) -> Tensor {
 #[derive(Debug)]
 pub struct ItemKnn {
     /// `[n_users, n_items]` interactions.
-    x: Tensor,
+    pub(crate) x: Tensor,
     /// `[n_items, n_items]`: row `i` holds item `i`'s neighbours.
-    sim: Tensor,
+    pub(crate) sim: Tensor,
 }
 
 impl ItemKnn {
@@ -111,9 +113,9 @@ impl Ranker for ItemKnn {
 #[derive(Debug)]
 pub struct UserKnn {
     /// `[n_users, n_items]` interactions.
-    x: Tensor,
+    pub(crate) x: Tensor,
     /// `[n_users, n_users]`: row `u` holds user `u`'s neighbours.
-    sim: Tensor,
+    pub(crate) sim: Tensor,
 }
 
 impl UserKnn {

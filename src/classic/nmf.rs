@@ -22,11 +22,14 @@ use super::funk_svd::{by_user_order, Factorization};
 use super::{RatingPredictor, TrainSet};
 
 /// Settings of [`Nmf`]; the defaults are Surprise's `NMF()`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NmfConfig {
     /// Factors per user and item; Surprise: 15.
+    #[serde(rename = "factors", alias = "n_factors")]
     pub n_factors: usize,
     /// Multiplicative updates; Surprise: 50.
+    #[serde(rename = "epochs", alias = "n_epochs")]
     pub n_epochs: usize,
     /// Whether to add `μ + b_u + b_i` (Surprise's default: false).
     pub biased: bool,

@@ -7,15 +7,16 @@ use crate::classic::dense::check_users;
 use crate::classic::{Ranker, TrainSet};
 
 /// The most-popular ranker has nothing to set.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {}
 
 /// Scores every item by its number of train rows, the same for every user.
 #[derive(Debug)]
 pub struct MostPopular {
     /// `[1, n_items]` counts.
-    counts: Tensor,
-    n_users: i64,
+    pub(crate) counts: Tensor,
+    pub(crate) n_users: i64,
 }
 
 impl MostPopular {

@@ -7,15 +7,16 @@ use crate::classic::dense::check_users;
 use crate::classic::{Ranker, TrainSet};
 
 /// The random ranker has nothing to set.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {}
 
 /// Uniform random scores from libtorch's generator, drawn afresh at each [`Ranker::scores`]
 /// call: `tch::manual_seed` before the call makes them reproducible.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Random {
-    n_users: i64,
-    n_items: i64,
+    pub(crate) n_users: i64,
+    pub(crate) n_items: i64,
 }
 
 impl Random {

@@ -21,9 +21,11 @@ use super::baseline::GlobalMean;
 use super::{RatingPredictor, TrainSet};
 
 /// Settings of [`KnnBasic`]; the defaults are Surprise's `KNNBasic()`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KnnBasicConfig {
     /// Neighbours averaged at most; Surprise: 40.
+    #[serde(rename = "neighbors", alias = "k")]
     pub k: usize,
     /// Neighbours needed (with similarity > 0), else the global mean; Surprise: 1.
     pub min_k: usize,

@@ -1,10 +1,20 @@
 //! Preprocessing of ratings tables with polars: binarization, id encoding, and keeping only the
 //! test rows whose user and item are known in train.
 
+/// Each user's rows, items in time order and item sets; a release's titles.
+pub mod by_user;
+/// Ratings tables written back as CSV with their original ids.
+pub mod export;
 /// Row filters after RePlay's `MinCountFilter` and `LowRatingFilter`.
 pub mod filters;
+/// String user and item ids: their dictionaries, shared by a train and a test file.
+pub mod names;
+/// Ratings binarized and split, with the id maps and fingerprints of a run.
+pub mod prepared;
 /// Interactions to padded item sequences.
 pub mod sequence;
+/// What a run is made of: the ratings source and the split, as recorded.
+pub mod spec;
 /// Train/test splits.
 pub mod split;
 

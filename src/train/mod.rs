@@ -8,4 +8,7 @@ pub mod negatives;
 /// Learning-rate schedules that PyTorch has and tch does not.
 pub mod schedule;
 
+/// The estimator of the networks: builds and trains a network from its configuration.
+pub mod pairs;
+
 pub use minibatch::{epoch, ranges, shuffled_on, shuffled_on_cpu, EpochLosses};

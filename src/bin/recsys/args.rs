@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::prepared::{SplitKind, SplitSpec};
-use recsys::data::{ColumnRef, DataPaths, RatingsFormat, RatingsSource};
+use recsys::data::{ColumnRef, DataPaths, RatingsSource};
+use recsys::prep::spec::{DataSpec, SplitKind, SplitSpec};
 use recsys::runtime::context::Context;
 use recsys::runtime::device::parse_device;
 
@@ -105,60 +105,26 @@ pub struct RatingsArgs {
 }
 
 impl RatingsArgs {
+    /// The source these flags name, as a run records it.
+    pub fn spec(&self) -> DataSpec {
+        let column = |c: &ColumnRef| match c {
+            ColumnRef::Name(s) => s.clone(),
+            ColumnRef::Index(i) => i.to_string(),
+        };
+        DataSpec {
+            data: self.data.clone(),
+            sep: self.sep.clone(),
+            no_header: self.no_header,
+            user_col: column(&self.user_col),
+            item_col: column(&self.item_col),
+            rating_col: self.rating_col.clone(),
+            timestamp_col: self.timestamp_col.clone(),
+        }
+    }
+
     /// Where the ratings come from.
     pub fn source(&self) -> Result<RatingsSource> {
-        if recsys::data::Dataset::from_name(&self.data).is_some() {
-            let given: Vec<&str> = [
-                (self.sep.is_some(), "--sep"),
-                (self.no_header, "--no-header"),
-                (self.user_col != ColumnRef::Index(0), "--user-col"),
-                (self.item_col != ColumnRef::Index(1), "--item-col"),
-                (self.rating_col != "2", "--rating-col"),
-                (self.timestamp_col != "3", "--timestamp-col"),
-            ]
-            .into_iter()
-            .filter_map(|(set, flag)| set.then_some(flag))
-            .collect();
-            if !given.is_empty() {
-                anyhow::bail!(
-                    "{} is a built-in dataset with its own layout; {} appl{} only to a ratings \
-                     file (drop {})",
-                    self.data,
-                    given.join(", "),
-                    if given.len() == 1 { "ies" } else { "y" },
-                    if given.len() == 1 { "it" } else { "them" }
-                );
-            }
-        }
-        let separator = match self.sep.as_deref() {
-            Some("tab") | Some("\\t") => b'\t',
-            Some(s) if s.len() == 1 => s.as_bytes()[0],
-            Some(s) => anyhow::bail!("--sep {s:?}: expected one character or \"tab\""),
-            None => {
-                let ext = std::path::Path::new(&self.data)
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or("");
-                if matches!(ext, "tsv" | "tab" | "data") {
-                    b'\t'
-                } else {
-                    b','
-                }
-            }
-        };
-        let optional = |s: &str| -> Option<ColumnRef> {
-            (s != "none").then(|| s.parse().expect("infallible"))
-        };
-        let format = RatingsFormat {
-            separator,
-            has_header: !self.no_header,
-            n_fields: None,
-            user: self.user_col.clone(),
-            item: self.item_col.clone(),
-            rating: optional(&self.rating_col),
-            timestamp: optional(&self.timestamp_col),
-        };
-        Ok(RatingsSource::parse(&self.data, format))
+        self.spec().source()
     }
 }
 
@@ -166,11 +132,17 @@ impl RatingsArgs {
 #[derive(Args, Debug, Clone)]
 pub struct SplitArgs {
     /// How to split train and test.
+    ///
+    /// random: a random --test-fraction of the interactions; time: interactions at or after
+    /// --time-threshold (unix seconds), else the latest --test-fraction; last-n: each user's
+    /// last --last-n interactions (1 = leave-one-out); user: a --test-fraction of the users
+    /// with all their interactions (sequence models only); stratified: per user, a random
+    /// --test-fraction (Microsoft Recommenders' rounding); kfold: fold --fold of --folds.
     #[arg(
         long = "split",
         value_name = "SPLIT",
-        value_enum,
-        default_value = "random"
+        default_value = "random",
+        value_parser = named::<SplitKind>(&SplitKind::NAMES)
     )]
     pub kind: SplitKind,
     /// Test share for the random, stratified, time and user splits.

@@ -1,144 +1,22 @@
-//! `recsys evaluate --model` (and the evaluation `recsys train` prints): picks the protocols
-//! of [`recsys::eval::protocol`] for the model, scores the test users with it, and prints the
-//! numbers. Explicit models get RMSE and MAE; ranking models the RePlay metrics at k under the
-//! full-ranking and the sampled protocols.
-//!
-//! Sequence models under the user-based split score each test user from their test history
-//! without its last item, which is the only relevant item. With a validation part, its items
-//! are left out of the rankings like train's, and [`ValidationCheck`] gives `train` its
-//! per-epoch validation metric. MAP's definition is printed beside it (RePlay's by default).
+//! `recsys evaluate --model DIR` (and the evaluation `recsys train` prints): a saved model of
+//! any kind on its test split, scored by [`recsys::recommender::evaluation`]; or lists made
+//! elsewhere (`--recs`, `--truth`). Rating models get RMSE and MAE; ranking models the RePlay
+//! metrics at k under the full-ranking and the sampled protocols. MAP's definition is printed
+//! beside it (RePlay's by default).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use serde_json::{json, Value};
-use tch::Tensor;
 
 use crate::args::ensure_k;
-use crate::prepared::{histories, item_sets, rows, Prepared, SplitKind};
-use crate::zoo::{AppModel, Feedback, Query};
-use polars::prelude::DataFrame;
 use recsys::eval::metrics::{MapDenominator, RankingMetrics};
-use recsys::eval::protocol::{held_out_users, next_item_users, RatingTest, TestUser};
-use recsys::eval::ranking::{rank_in_chunks, Ranked};
-use recsys::prep::IdMap;
+use recsys::eval::protocol::RatingTest;
+use recsys::prep::prepared::Prepared;
+use recsys::recommender::evaluation::{evaluate, Evaluation};
 use recsys::runtime::context::{write_atomic, Context};
 use recsys::say;
-
-/// The users of `model`'s ranking protocols on `held_out`: the validation part when
-/// `on_validation`, else test. Their history is train, and validation too for test.
-fn test_users(
-    model: &AppModel,
-    data: &Prepared,
-    held_out: &DataFrame,
-    on_validation: bool,
-    users: &IdMap,
-    items: &IdMap,
-    split: SplitKind,
-) -> Result<Vec<TestUser>> {
-    if model.is_sequence() && split == SplitKind::User {
-        return Ok(next_item_users(&histories(held_out)?, users, items));
-    }
-    let mut seen = data.train.clone();
-    if let Some(v) = data.validation.as_ref().filter(|_| !on_validation) {
-        seen.vstack_mut(v)?;
-    }
-    Ok(held_out_users(
-        &histories(&seen)?,
-        &item_sets(held_out)?,
-        users,
-        items,
-    ))
-}
-
-/// Both ranking protocols for `model` over `cases`, users scored a chunk at a time
-/// ([`rank_in_chunks`]); no sampled protocol when `n_negatives` is 0.
-fn rank_model(
-    model: &AppModel,
-    cases: &[TestUser],
-    k: usize,
-    n_negatives: usize,
-    seed: u64,
-) -> Result<Ranked> {
-    let mut score = |chunk: &[TestUser]| -> Result<Tensor> {
-        let queries = chunk
-            .iter()
-            .map(|case| query(model, case))
-            .collect::<Result<Vec<Query>>>()?;
-        model.score_rows(&queries)
-    };
-    let n_items = model.config.n_items as usize;
-    rank_in_chunks(&mut score, cases, n_items, k, n_negatives, seed)
-}
-
-/// The validation metric `train` prints after each epoch: RMSE for explicit models, else
-/// NDCG@k under the full-ranking protocol (train items excluded).
-pub struct ValidationCheck {
-    ratings: Option<RatingTest>,
-    cases: Vec<TestUser>,
-    k: usize,
-}
-
-impl ValidationCheck {
-    /// The check of `data`'s validation part; `None` without one.
-    pub fn new(
-        model: &AppModel,
-        data: &Prepared,
-        split: SplitKind,
-        k: usize,
-    ) -> Result<Option<Self>> {
-        let Some(validation) = &data.validation else {
-            return Ok(None);
-        };
-        let (users, items) = (&data.users, &data.items);
-        if model.config.feedback == Feedback::Explicit {
-            let rows = rows(validation)?.into_iter().map(|(u, i, r, _)| (u, i, r));
-            let t = RatingTest::new(rows, users, items);
-            if t.is_empty() {
-                bail!("no validation rating has a user and an item known to the model; raise --validation-fraction");
-            }
-            return Ok(Some(ValidationCheck {
-                ratings: Some(t),
-                cases: vec![],
-                k,
-            }));
-        }
-        let cases = test_users(model, data, validation, true, users, items, split)?;
-        if cases.is_empty() {
-            bail!("no validation user has items the model can rank; raise --validation-fraction");
-        }
-        Ok(Some(ValidationCheck {
-            ratings: None,
-            cases,
-            k,
-        }))
-    }
-
-    /// The metric's name and value for `model` now, e.g. `("NDCG@10", 0.21)`.
-    pub fn measure(&self, model: &AppModel) -> Result<(String, f64)> {
-        if let Some(t) = &self.ratings {
-            let predictions = model.predict_ratings(&t.users, &t.items)?;
-            return Ok(("RMSE".into(), t.metrics(&predictions)?.rmse));
-        }
-        let ranked = rank_model(model, &self.cases, self.k, 0, 0)?;
-        Ok((format!("NDCG@{}", self.k), ranked.full.ndcg))
-    }
-}
-
-/// Print the validation metric of `model` after `epoch` (0-based), when there is a check.
-pub fn say_validation(
-    ctx: &Context,
-    check: &Option<ValidationCheck>,
-    model: &AppModel,
-    epoch: usize,
-) -> Result<()> {
-    if let Some(c) = check {
-        let (name, value) = c.measure(model)?;
-        say!(ctx, "epoch {:>3}  validation {name} {value:.5}", epoch + 1);
-    }
-    Ok(())
-}
 
 /// Write each test rating with the model's prediction to `path` (`user_id,item_id,rating,prediction`).
 fn write_predictions(
@@ -171,16 +49,6 @@ fn write_predictions(
     Ok(())
 }
 
-/// What `model` scores a test user from: the history for sequence models, else the user.
-fn query(model: &AppModel, user: &TestUser) -> Result<Query> {
-    if model.is_sequence() {
-        return Ok(Query::History(user.history.clone()));
-    }
-    user.index
-        .map(Query::User)
-        .with_context(|| format!("user {} is not known to the model", user.user))
-}
-
 fn print_metrics(
     ctx: &Context,
     k: usize,
@@ -209,93 +77,79 @@ fn print_metrics(
     line("Coverage", &|m| m.coverage.unwrap_or(f64::NAN));
 }
 
-/// What `evaluate --model` does beyond the protocols' defaults.
-#[derive(Debug, Clone, Default)]
-pub struct EvalOptions {
-    /// Which MAP is printed.
-    pub map: MapDenominator,
-    /// Explicit models: write the per-pair test predictions here.
-    pub predictions: Option<PathBuf>,
+/// Print an evaluation: the protocol in words, then the numbers.
+pub fn print_evaluation(ctx: &Context, e: &Evaluation, k: usize, map: MapDenominator) {
+    match e {
+        Evaluation::Rating {
+            test,
+            metrics,
+            test_rows,
+            ..
+        } => {
+            say!(
+                ctx,
+                "protocol: rating prediction on the {} test ratings whose user and item the model knows (of {test_rows})",
+                test.len()
+            );
+            say!(ctx, "RMSE  {:.4}", metrics.rmse);
+            say!(ctx, "MAE   {:.4}", metrics.mae);
+        }
+        Evaluation::Ranking {
+            cases,
+            n_items,
+            full,
+            sampled,
+            ..
+        } => {
+            say!(
+                ctx,
+                "protocol full:    each of {} test users ranks all {n_items} items, train items excluded",
+                cases.len()
+            );
+            let mut columns = vec![("full", full)];
+            if let Some((n_neg, s)) = sampled {
+                say!(
+                    ctx,
+                    "protocol sampled: test positives among {n_neg} random non-positive items per user \
+                     (notebook 000; easier, flatters the model)"
+                );
+                columns.push(("sampled", s));
+            }
+            print_metrics(ctx, k, map, &columns);
+        }
+    }
 }
 
-/// Evaluate `model` on the test side of `data` as `options` say; prints the protocol and the
-/// numbers.
-#[allow(clippy::too_many_arguments)]
-pub fn evaluate_model(
-    ctx: &Context,
-    model: &AppModel,
-    data: &Prepared,
-    users: &IdMap,
-    items: &IdMap,
-    split: SplitKind,
-    seed: u64,
-    k: usize,
-    n_negatives: usize,
-    options: &EvalOptions,
-) -> Result<Value> {
-    ensure_k(k)?;
-    if options.predictions.is_some() && model.config.feedback != Feedback::Explicit {
-        bail!("--predictions writes predicted ratings, and this model ranks items (implicit feedback); use recommend --all-users --output FILE for its lists");
-    }
-    if model.config.feedback == Feedback::Explicit {
-        let test = RatingTest::new(
-            rows(&data.test)?.into_iter().map(|(u, i, r, _)| (u, i, r)),
-            users,
-            items,
-        );
-        if test.is_empty() {
-            bail!("no test rating has a user and an item known to the model");
+/// An evaluation as `--json` gives it.
+pub fn evaluation_json(e: &Evaluation, k: usize, map: MapDenominator) -> Value {
+    match e {
+        Evaluation::Rating { test, metrics, .. } => json!({
+            "protocol": "rating prediction", "test_ratings": test.len(),
+            "rmse": metrics.rmse, "mae": metrics.mae,
+        }),
+        Evaluation::Ranking {
+            cases,
+            full,
+            sampled,
+            ..
+        } => {
+            let mut protocols = json!({
+                "full": { "description": "all items ranked, train items excluded", "metrics": full },
+            });
+            if let Some((n_neg, s)) = sampled {
+                protocols["sampled"] = json!({
+                    "description": format!("test positives among {n_neg} sampled negatives (notebook 000)"),
+                    "negatives": n_neg, "metrics": s,
+                });
+            }
+            json!({
+                "map_definition": map.label(),
+                "protocols": protocols,
+                "users": cases.len(),
+                "k": k,
+            })
         }
-        let preds = model.predict_ratings(&test.users, &test.items)?;
-        let m = test.metrics(&preds)?;
-        say!(
-            ctx,
-            "protocol: rating prediction on the {} test ratings whose user and item the model knows (of {})",
-            test.len(),
-            data.test.height()
-        );
-        say!(ctx, "RMSE  {:.4}", m.rmse);
-        say!(ctx, "MAE   {:.4}", m.mae);
-        if let Some(path) = &options.predictions {
-            write_predictions(ctx, path, data, &test, &preds)?;
-        }
-        return Ok(
-            json!({ "protocol": "rating prediction", "test_ratings": test.len(), "rmse": m.rmse, "mae": m.mae }),
-        );
     }
-    let cases = test_users(model, data, &data.test, false, users, items, split)?;
-    if cases.is_empty() {
-        bail!("no test user has test items the model can rank (known user with known items)");
-    }
-    let n_items = items.len();
-    let ranked = rank_model(model, &cases, k, n_negatives, seed)?;
-    let (n_neg, sampled_m) = ranked.sampled.expect("the sampled protocol was asked for");
-    let full_m = ranked.full;
-    say!(
-        ctx,
-        "protocol full:    each of {} test users ranks all {n_items} items, train items excluded",
-        cases.len()
-    );
-    say!(
-        ctx,
-        "protocol sampled: test positives among {n_neg} random non-positive items per user \
-         (notebook 000; easier, flatters the model)"
-    );
-    print_metrics(
-        ctx,
-        k,
-        options.map,
-        &[("full", &full_m), ("sampled", &sampled_m)],
-    );
-    Ok(json!({
-        "map_definition": options.map.label(),
-        "protocols": {
-            "full": { "description": "all items ranked, train items excluded", "metrics": full_m },
-            "sampled": { "description": format!("test positives among {n_neg} sampled negatives (notebook 000)"), "negatives": n_neg, "metrics": sampled_m },
-        },
-        "users": cases.len(),
-        "k": k,
-    }))
 }
 
 /// `recsys evaluate`'s flags (its help is on the `Evaluate` command in `main.rs`).
@@ -308,9 +162,9 @@ pub struct EvaluateArgs {
     /// trained on (it must be the same data: the fingerprints are checked).
     #[arg(long, requires = "model")]
     pub data: Option<String>,
-    /// With --model: negatives per user in the sampled protocol.
-    #[arg(long, default_value_t = 100)]
-    pub negatives: usize,
+    /// With --model: negatives per test user of the sampled protocol (0: full ranking only).
+    #[arg(long, visible_alias = "negatives", default_value_t = 100)]
+    pub sampled: usize,
     /// Recommendations: user_id,item_id[,rating|score|rank].
     #[arg(long, requires = "truth")]
     pub recs: Option<PathBuf>,
@@ -320,13 +174,18 @@ pub struct EvaluateArgs {
     /// Train interactions (user_id,item_id), for Coverage.
     #[arg(long)]
     pub train: Option<PathBuf>,
+    /// With --recs: drop the truth's users and items that --train lacks, as `evaluate --model`
+    /// does (a model can neither rank an item nor serve a user it never saw), so that lists
+    /// exported by `recommend --all-users --exclude train` score what `evaluate --model` gives.
+    #[arg(long, requires = "train")]
+    pub known_only: bool,
     /// Cut-off of the lists.
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,
     /// What MAP@k divides by: min-k-rel (RePlay's: min(k, |rel|)) or rel (ranx's: |rel|).
     #[arg(long, default_value = "min-k-rel")]
     pub map_denominator: String,
-    /// With --model, explicit models: write each test rating and its prediction to this CSV
+    /// With --model, rating models: write each test rating and its prediction to this CSV
     /// (`user_id,item_id,rating,prediction`).
     #[arg(long, requires = "model")]
     pub predictions: Option<PathBuf>,
@@ -352,34 +211,40 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
                 p.display()
             );
         }
-        let (data, negatives) = (&args.data, args.negatives);
-        let l = crate::checkpoint::load(ctx, dir, data.as_deref())?;
+        let l = recsys::recommender::checkpoint::load(ctx, dir, args.data.as_deref())?;
+        let sc = &l.sidecar;
         say!(
             ctx,
-            "model {} ({}, trained on {}, {:?} split, seed {})",
+            "model {} ({}, trained on {}, {} split, seed {})",
             dir.display(),
-            l.model.config.kind.name(),
-            l.sidecar.data.data,
-            l.sidecar.split.kind,
-            l.sidecar.training.seed
+            sc.model,
+            sc.data.data,
+            sc.split.describe(),
+            sc.seed
         );
-        let (sc, m) = (&l.sidecar, &l.model);
-        let options = EvalOptions {
-            map,
-            predictions: args.predictions.clone(),
-        };
-        return evaluate_model(
-            ctx,
-            m,
+        say!(ctx, "truth:    test users and items the model never saw in train are left out (--recs counts them unless --known-only)");
+        if args.predictions.is_some() && l.model.task() != recsys::recommender::Task::Rating {
+            bail!("--predictions writes predicted ratings, and {} ranks items; use recommend --all-users --output FILE for its lists", sc.model);
+        }
+        let e = evaluate(
+            l.model.as_ref(),
             &l.data,
-            &sc.users,
-            &sc.items,
             sc.split.kind,
-            sc.training.seed,
             k,
-            negatives,
-            &options,
-        );
+            args.sampled,
+            sc.seed,
+        )?;
+        print_evaluation(ctx, &e, k, map);
+        if let (
+            Some(path),
+            Evaluation::Rating {
+                test, predictions, ..
+            },
+        ) = (&args.predictions, &e)
+        {
+            write_predictions(ctx, path, &l.data, test, predictions)?;
+        }
+        return Ok(evaluation_json(&e, k, map));
     }
     let (recs, truth, train) = (args.recs.clone(), args.truth.clone(), &args.train);
     use recsys::eval::{metrics::ranking_metrics, recs as ev};
@@ -390,13 +255,23 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
     files.extend(train.as_deref().map(|t| ("--train", t)));
     ev::ensure_ids_alike(&files)?;
     let train_items = train.as_deref().map(ev::read_items).transpose()?;
-    let lists = ev::read_recommendations(&recs)?;
-    let m = ranking_metrics(
-        &lists.lists,
-        &ev::read_truth(&truth)?,
-        k,
-        train_items.as_ref(),
-    )?;
+    let mut lists = ev::read_recommendations(&recs)?;
+    let mut truth_sets = ev::read_truth(&truth)?;
+    let all_truth_users = truth_sets.len();
+    if args.known_only {
+        let Some(path) = train.as_deref() else {
+            bail!("--known-only keeps the users and items of --train: give --train FILE");
+        };
+        let train_users = ev::read_truth(path)?;
+        let items = train_items.as_ref().expect("read above");
+        truth_sets.retain(|u, rel| {
+            rel.retain(|i| items.contains(i));
+            train_users.contains_key(u) && !rel.is_empty()
+        });
+        // Coverage over the lists of the users scored, as `evaluate --model` counts it
+        lists.lists.retain(|u, _| truth_sets.contains_key(u));
+    }
+    let m = ranking_metrics(&lists.lists, &truth_sets, k, train_items.as_ref())?;
     say!(
         ctx,
         "protocol: lists given in {} against {} ({} users)",
@@ -404,6 +279,18 @@ pub fn run(ctx: &Context, args: &EvaluateArgs) -> Result<Value> {
         truth.display(),
         m.users
     );
+    if args.known_only {
+        say!(
+            ctx,
+            "truth:    users and items absent from --train dropped ({} of {all_truth_users} users kept), as `evaluate --model` scores",
+            truth_sets.len()
+        );
+    } else {
+        say!(
+            ctx,
+            "truth:    every user and item of --truth counts (`evaluate --model` drops those its train lacks: --known-only)"
+        );
+    }
     if let Some((line, user, item)) = lists.first_duplicate {
         say!(
             ctx,

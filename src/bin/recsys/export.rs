@@ -10,10 +10,11 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::{json, Value};
 
-use crate::checkpoint::load;
-use crate::prepared::IdNames;
 use crate::recommend::{all_histories, query_for, Exclude, RecommendArgs};
 use recsys::eval::metrics::{ensure_finite, top_k_excluding};
+use recsys::prep::names::IdNames;
+use recsys::recommender::checkpoint::load;
+use recsys::recommender::Task;
 use recsys::runtime::context::{write_atomic, Context};
 use recsys::say;
 
@@ -58,7 +59,7 @@ pub fn export(ctx: &Context, a: &RecommendArgs, exclude: Exclude) -> Result<Valu
     let users: Vec<Option<i64>> = match &a.users {
         Some(path) => read_users(path, &names)?,
         None => {
-            let mut u: Vec<i64> = match loaded.model.is_sequence() {
+            let mut u: Vec<i64> = match loaded.model.task() == Task::NextItem {
                 true => histories.keys().copied().collect(),
                 false => loaded.sidecar.users.ids().to_vec(),
             };
@@ -79,8 +80,10 @@ pub fn export(ctx: &Context, a: &RecommendArgs, exclude: Exclude) -> Result<Valu
     let mut rows = 0usize;
     for chunk in known.chunks(CHUNK) {
         let queries: Vec<_> = chunk.iter().map(|(_, q)| q.clone()).collect();
-        let scores = loaded.model.score_all(&queries)?;
-        for ((user, _), row) in chunk.iter().zip(&scores) {
+        let scores = loaded.model.score(&queries)?;
+        let n_items = loaded.model.n_items() as usize;
+        let flat: Vec<f32> = Vec::try_from(scores.reshape([-1]))?;
+        for ((user, _), row) in chunk.iter().zip(flat.chunks(n_items)) {
             ensure_finite(row)?;
             let skip: HashSet<usize> = excluded
                 .get(user)
@@ -109,7 +112,7 @@ pub fn export(ctx: &Context, a: &RecommendArgs, exclude: Exclude) -> Result<Valu
             Exclude::Seen => "seen",
             Exclude::None => "no",
         },
-        loaded.model.config.kind.name()
+        loaded.model.name()
     );
     if unknown > 0 {
         say!(

@@ -3,26 +3,24 @@
 
 mod args;
 mod bench;
-mod checkpoint;
 mod compare;
 mod data;
 mod doctor;
 mod evaluate;
 mod experiment;
 mod export;
-mod fit;
-mod names;
+mod models;
 #[path = "../../../notebooks-ported/mod.rs"]
 mod notebooks;
-mod prepared;
+mod print;
 mod recommend;
 mod reproduce;
 mod selftest;
+mod split;
 #[cfg(test)]
 mod tests;
 mod train;
 mod twins;
-mod zoo;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -71,10 +69,14 @@ pub enum Command {
     /// Train a model on any ratings data, evaluate it on its test split, and save it.
     ///
     /// Data: ml-100k, ml-latest-small, a downloaded MovieLens (ml-1m, ml-25m, ml-32m), or a
-    /// CSV/TSV file with --sep and the column flags. Models: mf, neumf, bilinear, two-tower,
-    /// mlp, pooling, cbow, gru, lstm. --save DIR writes model.safetensors and model.json (config,
-    /// id maps, data fingerprints), atomically, never over an existing DIR without --force.
-    /// The evaluation printed is the one `recsys evaluate --model DIR` prints.
+    /// CSV/TSV file with --sep and the column flags. Models: every model of the registry, classic
+    /// and network alike (listed below, and by `recsys models` with their settings); settings by
+    /// --set 'key=value ...' or, for the networks, by their flags. --save DIR writes
+    /// model.safetensors and model.json (name, settings, id maps, data fingerprints), atomically,
+    /// never over an existing DIR without --force. The evaluation printed is the one
+    /// `recsys evaluate --model DIR` prints.
+    ///
+    /// Example: recsys train ml-100k --model ease --set lambda=500 --save ease-model
     Train(Box<crate::train::TrainArgs>),
     /// Evaluate a saved model (--model DIR) on its test split, or score recommendation lists
     /// made elsewhere (--recs, --truth) with RePlay's definitions.
@@ -104,23 +106,33 @@ pub enum Command {
     /// the best of each column, and a paired test of the best model against each other.
     ///
     /// Ranking models (implicit feedback, full ranking with train items excluded, and the
-    /// sampled protocol beside it): random, pop, item-knn, user-knn, ease, als, bpr, and the
-    /// networks mf, neumf, two-tower. Rating models (RMSE, MAE): global-mean, normal, baseline,
-    /// svd, knn-basic, nmf, and the networks bilinear, mlp. Their settings,
-    /// for --set and --grid, are their config's field names: item-knn/user-knn neighbors,
-    /// shrink; ease lambda; als factors, regularization, alpha, iterations; bpr factors,
-    /// learning_rate, regularization, iterations; baseline n_epochs, reg_u, reg_i; svd
-    /// n_factors, n_epochs, lr, reg; knn-basic neighbors, min_k; nmf n_factors, n_epochs; the
-    /// networks dim, epochs, lr, weight_decay, negatives (train's defaults otherwise).
-    /// Writes experiment.csv, runs.csv, report.md and experiment.png into --out.
+    /// sampled protocol beside it) or rating models (RMSE, MAE), from the registry (listed
+    /// below, and by `recsys models` with their settings). --set and --grid keys are checked
+    /// against the models' settings before any work. Prints each seed's split with its
+    /// fingerprints; writes experiment.csv, runs.csv (with each run's settings), per_user.csv
+    /// (the numbers behind the paired tests), report.md and experiment.png into --out.
+    ///
+    /// Example: recsys experiment ml-100k --models pop,ease,als --set 'als.epochs=30' --seeds 3
     Experiment(Box<crate::experiment::ExperimentArgs>),
     /// Top-k items for a user from a saved model.
     ///
     /// Items are given in the data's original ids, with titles where the dataset has them. Items the user rated are excluded unless --include-seen.
     /// A user the model never saw gets the most popular train items, labelled as a fallback.
     Recommend(crate::recommend::RecommendArgs),
-    /// The k items nearest to an item by cosine similarity of the model's item embeddings.
+    /// The k items nearest to an item by the saved model's item similarity: the cosine of its
+    /// item vectors (mf, als, bpr, svd, ...), or its item-item weights (item-knn, ease).
+    ///
+    /// Example: recsys similar --model ease-model --item 50
     Similar(crate::recommend::SimilarArgs),
+    /// Every model of the registry: its task, whether it follows --device, its settings with
+    /// their defaults, and a line of help.
+    Models,
+    /// Write the train and test parts (and validation, when asked) of a split, cut exactly as
+    /// `train` and `experiment` cut them at the same seed, with the same fingerprints.
+    ///
+    /// Example: recsys split ml-100k --split stratified --out split-dir, then
+    /// recsys experiment split-dir/train.csv --test-file split-dir/test.csv
+    Split(crate::split::SplitCommandArgs),
     /// Run a notebook's Rust port beside its PyTorch twin, epoch by epoch.
     ///
     /// Both run with the same --seed (default 0); the twin is notebooks-ported/python/nbXXX.py,
@@ -160,11 +172,23 @@ fn main() {
             "warning: cannot catch SIGINT/SIGTERM ({e}); an interrupt may leave .tmp-* files"
         );
     }
-    let cli = Cli::parse();
+    let cli = parse_cli();
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// The command line, with the registry's models listed at the end of `train --help` and
+/// `experiment --help`.
+fn parse_cli() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let models = crate::models::help_text();
+    let command = Cli::command()
+        .mut_subcommand("train", |c| c.after_long_help(models.clone()))
+        .mut_subcommand("experiment", |c| c.after_long_help(models.clone()));
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -233,6 +257,8 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
         Command::Evaluate(args) => crate::evaluate::run(ctx, &args)?,
         Command::Experiment(args) => crate::experiment::experiment(ctx, &args)?,
         Command::Recommend(a) => crate::recommend::run(ctx, &a)?,
+        Command::Models => crate::models::list(ctx)?,
+        Command::Split(a) => crate::split::split(ctx, &a)?,
         Command::Similar(a) => {
             crate::recommend::similar(ctx, &a.model, a.data.as_deref(), &a.item, a.k)?
         }

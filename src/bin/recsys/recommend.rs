@@ -1,5 +1,5 @@
 //! `recsys recommend` (top-k items for a user; for many users at once see [`crate::export`])
-//! and `recsys similar` (nearest items by cosine similarity of the item embeddings), from a
+//! and `recsys similar` (nearest items by the model's item similarity), from a
 //! saved model. Ids print as the data has them: integers, or the strings of a file with string
 //! ids.
 
@@ -10,11 +10,12 @@ use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
 use crate::args::ensure_k;
-use crate::checkpoint::{load, Loaded};
-use crate::prepared::{histories, item_sets, titles, IdNames};
-use crate::zoo::{Feedback, Query};
 use recsys::eval::metrics::{ensure_finite, top_k_excluding};
+use recsys::prep::by_user::{histories, item_sets, titles};
 use recsys::prep::i64_values;
+use recsys::prep::names::IdNames;
+use recsys::recommender::checkpoint::{load, Loaded};
+use recsys::recommender::{Query, Task};
 use recsys::runtime::context::Context;
 use recsys::say;
 
@@ -124,7 +125,7 @@ pub fn query_for(
     all_histories: &HashMap<i64, Vec<i64>>,
 ) -> Option<Query> {
     let sc = &loaded.sidecar;
-    if loaded.model.is_sequence() {
+    if loaded.model.task() == Task::NextItem {
         let h: Vec<i64> = all_histories
             .get(&user)
             .into_iter()
@@ -204,7 +205,7 @@ pub fn recommend(
             ctx,
             "user {user} is not known to the model (no {} in its training data); \
              showing the most popular train items instead: a popularity fallback, not a personal recommendation",
-            if model.is_sequence() { "history of known items" } else { "interaction" }
+            if model.task() == Task::NextItem { "history of known items" } else { "interaction" }
         );
         let items: Vec<Value> = popular(&loaded)?
             .into_iter()
@@ -217,7 +218,7 @@ pub fn recommend(
             json!({ "user": user_json, "known": false, "fallback": "popularity", "items": items }),
         );
     };
-    let scores = model.score_all(&[query])?.remove(0);
+    let scores: Vec<f32> = Vec::try_from(model.score(&[query])?.reshape([-1]))?;
     ensure_finite(&scores)?;
     let seen_indices = seen.iter().filter_map(|&i| sc.items.index(i));
     let items: Vec<Value> = top_k_excluding(&scores, seen_indices.map(|i| i as usize), k)
@@ -231,16 +232,16 @@ pub fn recommend(
             )
         })
         .collect();
-    let score_name = match model.config.feedback {
-        Feedback::Explicit => "rating",
-        Feedback::Implicit => "score",
+    let score_name = match model.task() {
+        Task::Rating => "rating",
+        _ => "score",
     };
     say!(
         ctx,
         "top {} for user {user} from {} ({}{})",
         shown(items.len(), k),
         dir.display(),
-        model.config.kind.name(),
+        model.name(),
         match exclude {
             Exclude::None => "",
             Exclude::Seen => ", seen items excluded",
@@ -253,7 +254,8 @@ pub fn recommend(
     )
 }
 
-/// The `k` items nearest to `item` (an id, or a title substring) by cosine similarity.
+/// The `k` items nearest to `item` (an id, or a title substring) by the model's item
+/// similarity (the cosine of item vectors, or item-item weights).
 pub fn similar(
     ctx: &Context,
     dir: &Path,
@@ -308,12 +310,13 @@ pub fn similar(
         }
     };
     let q = sc.items.index(target).expect("known");
-    let emb = model.item_embeddings()?;
-    let norm = emb
-        .norm_scalaropt_dim(2, [1i64].as_slice(), true)
-        .clamp_min(1e-12);
-    let unit = &emb / norm;
-    let sims: Vec<f32> = Vec::try_from(unit.mv(&unit.get(q)))?;
+    let Some(sims) = model.item_similarity(q)? else {
+        bail!(
+            "{} defines no item similarity (its items have no vectors or neighbours to compare); \
+             use a model with item vectors (mf, als, bpr, svd, ...) or item neighbours (item-knn, ease)",
+            model.name()
+        );
+    };
     ensure_finite(&sims)?;
     let names = loaded.data.names();
     let items: Vec<Value> = top_k_excluding(&sims, [q as usize], k)
@@ -329,17 +332,17 @@ pub fn similar(
         .collect();
     say!(
         ctx,
-        "items nearest to {target}{} by cosine similarity of {} item embeddings",
+        "items nearest to {target}{} by {}'s item similarity",
         titles
             .get(&target)
             .map(|t| format!(" ({t})"))
             .unwrap_or_default(),
-        model.config.kind.name()
+        model.name()
     );
     if items.len() < k {
         say!(ctx, "showing {}", shown(items.len(), k));
     }
-    print_items(ctx, &items, "cosine");
+    print_items(ctx, &items, "similarity");
     Ok(json!({ "item": target, "title": titles.get(&target), "items": items }))
 }
 

@@ -10,12 +10,14 @@
 //! models). `--grid` tunes each model on a validation part carved from train, never on test.
 //! `--preset` runs another library's protocol and sets its published table beside ours.
 
+mod config;
 mod contenders;
-mod grid;
-mod neural;
+mod files;
 mod presets;
 mod run;
 mod summary;
+
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
@@ -29,10 +31,8 @@ use recsys::runtime::context::Context;
 pub struct ExperimentArgs {
     #[command(flatten)]
     pub ratings: RatingsArgs,
-    /// Comma-separated models. Ranking: random, pop, item-knn, user-knn, ease, als, bpr, mf,
-    /// neumf, two-tower. Rating: global-mean, normal, baseline, svd, knn-basic, nmf, bilinear,
-    /// mlp. One experiment is all ranking or all rating models (`recsys experiment --help`
-    /// lists each model's settings).
+    /// Comma-separated models of the registry (`recsys models` lists them, with their
+    /// settings). One experiment is all ranking or all rating models.
     #[arg(
         long,
         value_delimiter = ',',
@@ -49,6 +49,11 @@ pub struct ExperimentArgs {
     /// last-n: each user's last N interactions are test.
     #[arg(long, default_value_t = 1)]
     pub last_n: usize,
+    /// Use this file (same format flags as the data) as the test part of every seed, as is:
+    /// the data is then all train. Test rows of users or items not in train are reported and
+    /// dropped.
+    #[arg(long)]
+    pub test_file: Option<String>,
     /// Number of seeds (kfold: the number of folds); seed i is --seed + i.
     #[arg(long, default_value_t = 3)]
     pub seeds: usize,
@@ -62,15 +67,29 @@ pub struct ExperimentArgs {
     #[arg(long, default_value_t = 100)]
     pub sampled: usize,
     /// Tune each model on a validation part of train before the test, e.g.
-    /// 'lambda=100,500 factors=32,64'. Each model takes the keys it knows.
+    /// 'lambda=100,500 factors=32,64' or 'als.factors=32,64'. An unscoped key applies to
+    /// every model that takes it (an error when none does).
     #[arg(long)]
     pub grid: Option<String>,
     /// Validation share of train used by --grid.
     #[arg(long, default_value_t = 0.1)]
     pub validation_fraction: f64,
-    /// Settings for every model that knows them, e.g. 'epochs=20 factors=64'.
+    /// Settings, e.g. 'factors=64 als.epochs=30 bpr.epochs=100': an unscoped key applies to
+    /// every model that takes it (an error when none does); `model.key` to that model only.
     #[arg(long)]
     pub set: Option<String>,
+    /// Keep each fitted model as a checkpoint in DIR/<model>-seed<seed> (what `evaluate`,
+    /// `recommend` and `similar` take as --model).
+    #[arg(long, value_name = "DIR")]
+    pub save_models: Option<PathBuf>,
+    /// Write each ranking model's top-k lists of the test users to DIR/<model>-seed<seed>.csv
+    /// (`user_id,item_id,rank`, the format `evaluate --recs` reads).
+    #[arg(long, value_name = "DIR")]
+    pub export_recs: Option<PathBuf>,
+    /// Read the models, settings, grid, protocol and seeds from this TOML file (every run
+    /// writes its resolved one as config.toml; `--config` of that file repeats the run).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["models", "protocol", "test_fraction", "last_n", "test_file", "seeds", "threshold", "k", "sampled", "grid", "validation_fraction", "set", "preset"])]
+    pub config: Option<PathBuf>,
     /// Run another library's protocol and models and set its published table beside ours:
     /// surprise-ml100k (5-fold CV, RMSE/MAE) or msrec-ml100k (75/25 per-user stratified split,
     /// top-10 MAP/NDCG/Precision/Recall). Replaces --models, --protocol and -k.
@@ -83,11 +102,19 @@ pub const DEFAULT_SEED: u64 = 0;
 
 /// Run the experiment and print its table.
 pub fn experiment(ctx: &Context, args: &ExperimentArgs) -> Result<Value> {
-    let plan = run::Plan::from_args(ctx, args)?;
+    let (args, first_seed) = match &args.config {
+        Some(path) => config::ExperimentFile::read(path)?.apply(args, ctx.seed)?,
+        None => (args.clone(), ctx.seed_or(DEFAULT_SEED)),
+    };
+    let ctx = &Context {
+        seed: Some(first_seed),
+        ..ctx.clone()
+    };
+    let plan = run::Plan::from_args(ctx, &args)?;
     let runs = run::run(ctx, &plan)?;
     let table = summary::Summary::new(&plan, &runs)?;
     table.print(ctx);
     let published = plan.preset.map(|p| presets::compare(ctx, p, &table));
-    summary::write_files(ctx, &plan, &table, published.as_ref())?;
+    files::write_files(ctx, &plan, &table, published.as_ref())?;
     Ok(table.to_json(&plan, published))
 }

@@ -89,6 +89,14 @@ impl Preset {
         })
     }
 
+    /// The `--preset` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::SurpriseMl100k => "surprise-ml100k",
+            Preset::MsrecMl100k => "msrec-ml100k",
+        }
+    }
+
     fn table(self) -> &'static [Published] {
         match self {
             Preset::SurpriseMl100k => &SURPRISE,

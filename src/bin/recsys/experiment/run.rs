@@ -1,26 +1,33 @@
 //! The experiment's loop: one split per seed, every model fitted and scored on it.
 
 use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
 use polars::prelude::DataFrame;
-use tch::Tensor;
+use serde_json::Value;
 
-use super::contenders::{Contender, Fitted, Settings, Task};
-use super::grid::Grid;
+use super::contenders::Contender;
 use super::presets::Preset;
 use super::{ExperimentArgs, DEFAULT_SEED};
 use crate::args::ensure_k;
-use crate::prepared::{
-    histories, item_sets, prepare, rows, DataSpec, Prepared, SplitKind, SplitSpec,
-};
-use recsys::classic::TrainSet;
-use recsys::eval::metrics::ndcg_at_k;
+use crate::print::say_split;
+use recsys::eval::metrics::{hit_rate_at_k, ndcg_at_k, precision_at_k, recall_at_k};
 use recsys::eval::protocol::{held_out_users, RatingTest, TestUser};
-use recsys::eval::ranking::rank_in_chunks;
+use recsys::prep::by_user::{histories, item_sets, rows};
+use recsys::prep::export::csv_field;
 use recsys::prep::f64_values;
+use recsys::prep::names::IdNames;
+use recsys::prep::prepared::{prepare, Prepared};
+use recsys::prep::spec::{DataSpec, SplitKind, SplitSpec};
 use recsys::prep::split::validation::{carve_validation, ValidationSplit};
+use recsys::recommender::checkpoint::{self, Sidecar};
+use recsys::recommender::evaluation::rank;
+use recsys::recommender::settings::grid_points;
+use recsys::recommender::Sizes;
+use recsys::recommender::{train_set, Recommender, Task};
+use recsys::runtime::context::write_atomic;
 use recsys::runtime::context::Context;
 use recsys::runtime::progress::Progress;
 use recsys::say;
@@ -42,7 +49,14 @@ pub struct Plan {
     pub sampled: usize,
     /// Also give MAP divided by |relevant| (ranx's and Microsoft Recommenders' `map`).
     pub map_rel: bool,
-    pub grid: Option<Grid>,
+    /// `--grid`: the points to try, per model (absent without a grid).
+    pub grid: Option<BTreeMap<String, Vec<Value>>>,
+    /// A given test file's table (`--test-file`): every seed uses this split.
+    pub given_test: Option<DataFrame>,
+    /// `--save-models`: each fitted model's checkpoint goes into `<dir>/<model>-seed<seed>`.
+    pub save_models: Option<PathBuf>,
+    /// `--export-recs`: each ranking model's top-k lists go to `<dir>/<model>-seed<seed>.csv`.
+    pub export_recs: Option<PathBuf>,
     pub validation_fraction: f64,
     pub preset: Option<Preset>,
 }
@@ -59,21 +73,27 @@ impl Plan {
         if args.seeds == 0 {
             bail!("--seeds must be at least 1");
         }
-        let settings = Settings::parse(args.set.as_deref().unwrap_or(""), "--set")?;
-        let contenders = models
-            .iter()
-            .map(|m| Contender::parse(m, &settings))
-            .collect::<Result<Vec<_>>>()?;
-        let task = contenders[0].task();
-        if let Some(other) = contenders.iter().find(|c| c.task() != task) {
-            bail!(
-                "--models mixes ranking and rating models ({} is a {:?} model, {} a {:?} one); \
-                 run one experiment for each",
-                contenders[0].name(),
-                task,
-                other.name(),
-                other.task()
-            );
+        let contenders = Contender::parse_all(&models, args.set.as_deref().unwrap_or(""))?;
+        let task = contenders[0].task()?;
+        for c in &contenders {
+            let t = c.task()?;
+            if t == Task::NextItem {
+                bail!(
+                    "--models {}: next-item models are trained and evaluated by `recsys train` \
+                     (an experiment compares ranking or rating models)",
+                    c.name()
+                );
+            }
+            if t != task {
+                bail!(
+                    "--models mixes ranking and rating models ({} is a {} model, {} a {} one); \
+                     run one experiment for each",
+                    contenders[0].name(),
+                    task.name(),
+                    c.name(),
+                    t.name()
+                );
+            }
         }
         let mut seen = HashSet::new();
         if let Some(dup) = contenders.iter().find(|c| !seen.insert(c.name())) {
@@ -84,6 +104,11 @@ impl Plan {
             None => args.seeds,
         };
         let kind = split_kind(&protocol, n_seeds)?;
+        if args.test_file.is_some() && kind == SplitKind::Kfold {
+            bail!(
+                "--test-file gives the test part; --protocol kfold makes its own folds: drop one"
+            );
+        }
         let split = SplitSpec {
             kind,
             test_fraction: preset
@@ -93,18 +118,47 @@ impl Plan {
             last_n: args.last_n,
             folds: n_seeds,
             fold: 0,
-            test_file: None,
+            test_file: args.test_file.clone(),
             validation_fraction: None,
         };
-        let grid = args.grid.as_deref().map(Grid::parse).transpose()?;
+        split.check()?;
+        let entries: Vec<_> = contenders.iter().map(|c| c.entry).collect();
+        let grid = args
+            .grid
+            .as_deref()
+            .map(|g| grid_points(g, &entries))
+            .transpose()?;
         if !(args.validation_fraction > 0.0 && args.validation_fraction < 1.0) {
             bail!(
                 "--validation-fraction must be strictly between 0 and 1, got {}",
                 args.validation_fraction
             );
         }
-        ctx.ensure_outputs_free(&super::summary::FILES)?;
-        let spec = DataSpec::from_args(&args.ratings);
+        ctx.ensure_outputs_free(&super::files::FILES)?;
+        let seeds_for_names: Vec<u64> = (0..n_seeds as u64)
+            .map(|i| ctx.seed_or(DEFAULT_SEED) + i)
+            .collect();
+        for c in &contenders {
+            for seed in &seeds_for_names {
+                let name = run_name(c.name(), *seed);
+                if let Some(dir) = &args.save_models {
+                    checkpoint::check_target(&dir.join(&name), ctx.force)?;
+                }
+                if let Some(dir) = &args.export_recs {
+                    if task != Task::Ranking {
+                        bail!("--export-recs writes top-k lists; rating models give ratings (use evaluate --predictions on a saved model)");
+                    }
+                    let file = dir.join(format!("{name}.csv"));
+                    if file.exists() && !ctx.force {
+                        bail!(
+                            "--export-recs: {} already exists; pass --force to replace it",
+                            file.display()
+                        );
+                    }
+                }
+            }
+        }
+        let spec = args.ratings.spec();
         if preset.is_some() && spec.data != "ml-100k" {
             bail!(
                 "--preset {}: its published table is on ml-100k; run it on ml-100k",
@@ -112,6 +166,7 @@ impl Plan {
             );
         }
         let ratings = spec.load(ctx)?;
+        let given_test = spec.load_test(ctx, &split)?;
         let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
         if task == Task::Rating && all_ones {
             bail!(
@@ -138,9 +193,41 @@ impl Plan {
             },
             map_rel: preset == Some(Preset::MsrecMl100k),
             grid,
+            given_test,
+            save_models: args.save_models.clone(),
+            export_recs: args.export_recs.clone(),
             validation_fraction: args.validation_fraction,
             preset,
         })
+    }
+
+    /// The protocol in one sentence, e.g. `random (test fraction 0.2)`.
+    pub fn describe_protocol(&self) -> String {
+        let s = &self.split;
+        let how = match (&s.test_file, s.kind) {
+            (Some(f), _) => format!("the given test file {f} (the data is all train)"),
+            (None, SplitKind::Kfold) => {
+                format!("{}-fold cross-validation, each seed a fold", s.folds)
+            }
+            (None, SplitKind::LastN) => {
+                format!("each user's last {} interaction(s) as test", s.last_n)
+            }
+            (None, SplitKind::Time) => {
+                format!("the latest {} of the interactions as test", s.test_fraction)
+            }
+            (None, SplitKind::Stratified) => {
+                format!("per user, a random {} as test", s.test_fraction)
+            }
+            (None, kind) => format!(
+                "{} ({} of the interactions as test)",
+                kind.name(),
+                s.test_fraction
+            ),
+        };
+        match self.threshold {
+            Some(t) => format!("{how}; ratings > {t} are positives"),
+            None => how,
+        }
     }
 
     /// The split of seed number `i` (kfold: fold `i`), and the seed that draws it: k-fold
@@ -183,27 +270,31 @@ pub struct Run {
     /// mean), in the same user order for every model of a seed: the pairs of the paired test.
     #[serde(skip)]
     pub per_user: Vec<f64>,
-    /// The settings chosen by --grid (empty without it).
-    pub tuned: BTreeMap<String, f64>,
+    /// Each test user's numbers (for `per_user.csv`): the user's original id and one value per
+    /// name of [`PerUser::names`].
+    #[serde(skip)]
+    pub per_user_rows: PerUser,
+    /// The settings chosen by --grid (an empty object without it).
+    pub tuned: Value,
+    /// The settings the model ran with, every default filled in.
+    pub config: Value,
     pub fit_s: f64,
     pub predict_s: f64,
 }
 
-/// The train part of a split as a [`TrainSet`]: implicit data gets value 1 per row.
-fn train_set(data: &Prepared, train: &DataFrame, task: Task) -> Result<TrainSet> {
-    let users = data.users.encode_column(train, "user_id")?;
-    let items = data.items.encode_column(train, "item_id")?;
-    let values = match task {
-        Task::Ranking => vec![1.0; users.len()],
-        Task::Rating => f64_values(train, "rating")?.map(|r| r as f32).collect(),
-    };
-    TrainSet::new(
-        data.users.len() as i64,
-        data.items.len() as i64,
-        users,
-        items,
-        values,
-    )
+/// The name of one model's run on one seed, for its checkpoint and its lists.
+fn run_name(model: &str, seed: u64) -> String {
+    format!("{model}-seed{seed}")
+}
+
+/// Each test user's numbers of one run: the metrics' names, then per user its original id
+/// and one value per name.
+#[derive(Debug, Clone, Default)]
+pub struct PerUser {
+    pub names: Vec<String>,
+    pub rows: Vec<(String, Vec<f64>)>,
+    /// Ranking: each test user's top-k list, original ids, best first.
+    pub lists: Vec<(String, Vec<String>)>,
 }
 
 /// Every model on every seed's split, with a progress bar over model × seed.
@@ -220,7 +311,7 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
             None => String::new(),
         },
         match plan.task {
-            Task::Ranking => format!("full ranking at k = {}", plan.k),
+            Task::Ranking | Task::NextItem => format!("full ranking at k = {}", plan.k),
             Task::Rating => "rating prediction".into(),
         }
     );
@@ -233,28 +324,80 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
     for (i, &seed) in plan.seeds.iter().enumerate() {
         let (split, split_seed) = plan.split_for(i);
         tch::manual_seed(split_seed as i64);
-        let data = prepare(plan.ratings.clone(), None, plan.threshold, &split)?;
+        let data = prepare(
+            plan.ratings.clone(),
+            plan.given_test.clone(),
+            plan.threshold,
+            &split,
+        )?;
+        say!(ctx, "seed {seed}:");
+        say_split(ctx, &split, &data);
         let train = train_set(&data, &data.train, plan.task)?;
         let test = TestSide::new(&data, plan.task)?;
         for c in &plan.contenders {
             bar.set_message(format!("{} seed {seed}", c.name()));
             let tuned = match &plan.grid {
-                Some(g) => tune(ctx, plan, c, g, &data, seed)?,
-                None => BTreeMap::new(),
+                Some(g) => tune(ctx, plan, c, &g[c.name()], &data, seed)?,
+                None => Value::Object(Default::default()),
             };
-            let c = c.with(&tuned);
             tch::manual_seed(seed as i64);
             let t = Instant::now();
-            let fitted = c.fit(ctx, &train)?;
+            let fitted = c.fit(&train, &tuned, ctx.device)?;
             let fit_s = t.elapsed().as_secs_f64();
             let t = Instant::now();
-            let (metrics, per_user) = test.score(&fitted, plan, plan.sampled, seed)?;
+            let (metrics, per_user, per_user_rows) =
+                test.score(fitted.model.as_ref(), plan, plan.sampled, seed)?;
+            let name = run_name(c.name(), seed);
+            if let Some(dir) = &plan.export_recs {
+                let file = dir.join(format!("{name}.csv"));
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("--export-recs {}: {e}", dir.display()))?;
+                let mut csv = String::from("user_id,item_id,rank\n");
+                for (user, items) in &per_user_rows.lists {
+                    for (r, item) in items.iter().enumerate() {
+                        csv.push_str(&format!(
+                            "{},{},{}\n",
+                            csv_field(user),
+                            csv_field(item),
+                            r + 1
+                        ));
+                    }
+                }
+                write_atomic(&file, csv.as_bytes(), ctx.force)?;
+            }
+            if let Some(dir) = &plan.save_models {
+                let sidecar = Sidecar {
+                    format: checkpoint::FORMAT.into(),
+                    recsys_version: env!("CARGO_PKG_VERSION").into(),
+                    model: c.name().into(),
+                    task: plan.task,
+                    config: fitted.config.clone(),
+                    sizes: Sizes {
+                        n_users: train.n_users,
+                        n_items: train.n_items,
+                    },
+                    seed: split_seed,
+                    threshold: plan.threshold,
+                    data: plan.spec.clone(),
+                    split: split.clone(),
+                    users: data.users.clone(),
+                    items: data.items.clone(),
+                    fingerprints: data.fingerprints.clone(),
+                    losses: fitted.losses.clone(),
+                    names: data.names.clone(),
+                };
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("--save-models {}: {e}", dir.display()))?;
+                checkpoint::save(&dir.join(&name), fitted.model.as_ref(), &sidecar, ctx.force)?;
+            }
             runs.push(Run {
                 model: c.name().to_string(),
                 seed,
                 metrics,
                 per_user,
+                per_user_rows,
                 tuned,
+                config: fitted.config,
                 fit_s,
                 predict_s: t.elapsed().as_secs_f64(),
             });
@@ -265,17 +408,29 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
     Ok(runs)
 }
 
-/// A model's metrics on a test side (in the table's column order), and its primary metric per
-/// test user.
-type Scored = (Vec<(String, f64)>, Vec<f64>);
+/// A model's metrics on a test side (in the table's column order), its primary metric per
+/// test user, and every test user's numbers.
+type Scored = (Vec<(String, f64)>, Vec<f64>, PerUser);
 
 /// The test side of one split, ready to score any model.
-enum TestSide {
+struct TestSide {
+    /// The original ids, as text.
+    names: IdNames,
+    /// Original item id of each model index.
+    item_ids: Vec<i64>,
+    cases: Cases,
+}
+
+/// The test users or ratings of a [`TestSide`].
+enum Cases {
     Ranking {
         cases: Vec<TestUser>,
-        n_items: usize,
     },
-    Rating(RatingTest),
+    Rating {
+        test: RatingTest,
+        /// Original user id of each model index.
+        user_ids: Vec<i64>,
+    },
 }
 
 impl TestSide {
@@ -290,8 +445,8 @@ impl TestSide {
         test: &DataFrame,
         task: Task,
     ) -> Result<TestSide> {
-        Ok(match task {
-            Task::Ranking => {
+        let cases = match task {
+            Task::Ranking | Task::NextItem => {
                 let cases = held_out_users(
                     &histories(train)?,
                     &item_sets(test)?,
@@ -301,10 +456,7 @@ impl TestSide {
                 if cases.is_empty() {
                     bail!("no test user has a test item known in train: change the protocol");
                 }
-                TestSide::Ranking {
-                    cases,
-                    n_items: data.items.len(),
-                }
+                Cases::Ranking { cases }
             }
             Task::Rating => {
                 let t = RatingTest::new(
@@ -315,29 +467,48 @@ impl TestSide {
                 if t.is_empty() {
                     bail!("no test rating has a user and an item known in train");
                 }
-                TestSide::Rating(t)
+                Cases::Rating {
+                    test: t,
+                    user_ids: data.users.ids().to_vec(),
+                }
             }
+        };
+        Ok(TestSide {
+            names: data.names(),
+            item_ids: data.items.ids().to_vec(),
+            cases,
         })
     }
 
-    /// The metrics of `fitted` (in the table's column order) and the per-user primary metric;
-    /// the sampled protocol's too when `sampled` negatives are asked for.
-    fn score(&self, fitted: &Fitted, plan: &Plan, sampled: usize, seed: u64) -> Result<Scored> {
+    /// The metrics of `model` (in the table's column order) and the per-user numbers; the
+    /// sampled protocol's too when `sampled` negatives are asked for.
+    fn score(
+        &self,
+        model: &dyn Recommender,
+        plan: &Plan,
+        sampled: usize,
+        seed: u64,
+    ) -> Result<Scored> {
         let k = plan.k;
-        match (self, fitted) {
-            (TestSide::Ranking { cases, n_items }, Fitted::Ranker(model)) => {
-                let mut score = |chunk: &[TestUser]| -> Result<Tensor> {
-                    let users: Vec<i64> = chunk.iter().filter_map(|c| c.index).collect();
-                    model.scores(&users)
-                };
-                let ranked = rank_in_chunks(&mut score, cases, *n_items, k, sampled, seed)?;
-                let per_user = cases
+        match &self.cases {
+            Cases::Ranking { cases } => {
+                let ranked = rank(model, cases, k, sampled, seed)?;
+                let names = ["NDCG", "Recall", "Precision", "HitRate"].map(|m| format!("{m}@{k}"));
+                let rows: Vec<(String, Vec<f64>)> = cases
                     .iter()
                     .map(|c| {
                         let rel: HashSet<i64> = c.relevant.iter().copied().collect();
-                        ndcg_at_k(&ranked.lists[&c.user], &rel, k)
+                        let list = &ranked.lists[&c.user];
+                        let values = vec![
+                            ndcg_at_k(list, &rel, k),
+                            recall_at_k(list, &rel, k),
+                            precision_at_k(list, &rel, k),
+                            hit_rate_at_k(list, &rel, k),
+                        ];
+                        (self.names.user(c.user), values)
                     })
                     .collect();
+                let per_user = rows.iter().map(|(_, v)| v[0]).collect();
                 let m = ranked.full;
                 let mut out = vec![
                     (format!("NDCG@{k}"), m.ndcg),
@@ -356,41 +527,72 @@ impl TestSide {
                     out.push((format!("sampled NDCG@{k}"), s.ndcg));
                     out.push((format!("sampled HitRate@{k}"), s.hit_rate));
                 }
-                Ok((out, per_user))
+                let lists = cases
+                    .iter()
+                    .map(|c| {
+                        let items = ranked.lists[&c.user]
+                            .iter()
+                            .map(|&i| self.names.item(self.item_ids[i as usize]))
+                            .collect();
+                        (self.names.user(c.user), items)
+                    })
+                    .collect();
+                let table = PerUser {
+                    names: names.to_vec(),
+                    rows,
+                    lists,
+                };
+                Ok((out, per_user, table))
             }
-            (TestSide::Rating(t), Fitted::Rating(model)) => {
-                let preds = model.predict(&t.users, &t.items)?;
-                let m = t.metrics(&preds)?;
-                let mut by_user: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
-                for ((u, p), r) in t.users.iter().zip(&preds).zip(&t.targets) {
+            Cases::Rating { test, user_ids } => {
+                let preds = model.predict(&test.users, &test.items)?;
+                let m = test.metrics(&preds)?;
+                let mut by_user: BTreeMap<i64, (f64, f64, usize)> = BTreeMap::new();
+                for ((u, p), r) in test.users.iter().zip(&preds).zip(&test.targets) {
                     let e = by_user.entry(*u).or_default();
                     e.0 += (p - r) * (p - r);
-                    e.1 += 1;
+                    e.1 += (p - r).abs();
+                    e.2 += 1;
                 }
-                let per_user = by_user.values().map(|(s, n)| s / *n as f64).collect();
+                let per_user = by_user.values().map(|(s, _, n)| s / *n as f64).collect();
+                let rows = by_user
+                    .iter()
+                    .map(|(u, (s, a, n))| {
+                        let n = *n as f64;
+                        let user = self.names.user(user_ids[*u as usize]);
+                        (user, vec![(s / n).sqrt(), a / n, n])
+                    })
+                    .collect();
+                let names = ["RMSE", "MAE", "ratings"].map(String::from).to_vec();
                 Ok((
                     vec![("RMSE".into(), m.rmse), ("MAE".into(), m.mae)],
                     per_user,
+                    PerUser {
+                        names,
+                        rows,
+                        lists: vec![],
+                    },
                 ))
             }
-            _ => bail!("a ranking model cannot be scored on ratings, nor a rating model ranked"),
         }
     }
 }
 
-/// The grid's best settings for `c`, by the primary metric on a validation part carved at
+/// The grid's best point for `c`, by the primary metric on a validation part carved at
 /// random from the train part (the test part is never seen).
 fn tune(
     ctx: &Context,
     plan: &Plan,
     c: &Contender,
-    grid: &Grid,
+    points: &[Value],
     data: &Prepared,
     seed: u64,
-) -> Result<BTreeMap<String, f64>> {
-    let points = grid.points_for(c);
+) -> Result<Value> {
     if points.len() <= 1 {
-        return Ok(points.into_iter().next().unwrap_or_default());
+        return Ok(points
+            .first()
+            .cloned()
+            .unwrap_or(Value::Object(Default::default())));
     }
     tch::manual_seed(seed as i64);
     let (fit_part, validation) = carve_validation(
@@ -400,15 +602,15 @@ fn tune(
     )?;
     let train = train_set(data, &fit_part, plan.task)?;
     let side = TestSide::against(data, &fit_part, &validation, plan.task)?;
-    let mut best: Option<(f64, BTreeMap<String, f64>)> = None;
+    let mut best: Option<(f64, &Value)> = None;
     for point in points {
         tch::manual_seed(seed as i64);
-        let fitted = c.with(&point).fit(ctx, &train)?;
-        let (metrics, _) = side.score(&fitted, plan, 0, seed)?;
+        let fitted = c.fit(&train, point, ctx.device)?;
+        let (metrics, ..) = side.score(fitted.model.as_ref(), plan, 0, seed)?;
         let value = metrics[0].1 * plan.task.sign();
         if best.as_ref().is_none_or(|(b, _)| value > *b) {
             best = Some((value, point));
         }
     }
-    Ok(best.map(|b| b.1).unwrap_or_default())
+    Ok(best.map(|b| b.1.clone()).unwrap_or_default())
 }

@@ -2,16 +2,16 @@
 //! the paired test of the best model against each other, and Kendall's tau between the full
 //! and the sampled protocol's orders of the models. Also its files: CSV, markdown and a plot.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::contenders::Task;
 use super::run::{Plan, Run};
 use recsys::eval::stats;
+use recsys::recommender::settings::describe;
+use recsys::recommender::Task;
 use recsys::runtime::context::Context;
 use recsys::say;
 
@@ -61,7 +61,9 @@ pub struct Row {
     pub fit_s: Stat,
     pub predict_s: Stat,
     /// The settings --grid chose, per seed.
-    pub tuned: Vec<BTreeMap<String, f64>>,
+    pub tuned: Vec<Value>,
+    /// The settings it ran with (every default filled in), per seed.
+    pub config: Vec<Value>,
     /// Against the best model (None for the best itself).
     pub versus_best: Option<PairedTest>,
 }
@@ -110,6 +112,7 @@ impl Summary {
                 fit_s: Stat::of(&of(m).map(|r| r.fit_s).collect::<Vec<_>>()),
                 predict_s: Stat::of(&of(m).map(|r| r.predict_s).collect::<Vec<_>>()),
                 tuned: of(m).map(|r| r.tuned.clone()).collect(),
+                config: of(m).map(|r| r.config.clone()).collect(),
                 versus_best: None,
             })
             .collect();
@@ -232,10 +235,7 @@ impl Summary {
             "mean ± sd over {} seed(s); * best of the column; vs best: the best {} model by {} \
              against each other, paired by (seed, test user), two-sided Wilcoxon signed-rank p",
             self.runs.len() / self.rows.len().max(1),
-            match self.task {
-                Task::Ranking => "ranking",
-                Task::Rating => "rating",
-            },
+            self.task.name(),
             self.columns[0]
         )];
         if self.columns.iter().any(|c| c.starts_with("MAP@")) {
@@ -253,17 +253,9 @@ impl Summary {
             ));
         }
         for r in &self.rows {
-            if r.tuned.iter().any(|t| !t.is_empty()) {
-                let chosen: Vec<String> = r
-                    .tuned
-                    .iter()
-                    .map(|t| {
-                        t.iter()
-                            .map(|(k, v)| format!("{k}={v}"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    })
-                    .collect();
+            let empty = |t: &Value| t.as_object().is_none_or(|o| o.is_empty());
+            if r.tuned.iter().any(|t| !empty(t)) {
+                let chosen: Vec<String> = r.tuned.iter().map(describe).collect();
                 notes.push(format!(
                     "{}: --grid chose {} (per seed)",
                     r.model,
@@ -301,105 +293,4 @@ fn versus(r: &Row) -> String {
         }) => "p<1e-300".into(),
         Some(_) => "tie".into(),
     }
-}
-
-/// The files [`write_files`] writes into `--out`.
-pub const FILES: [&str; 4] = ["experiment.csv", "runs.csv", "report.md", "experiment.png"];
-
-/// Write `experiment.csv` (one line per model and metric), `runs.csv`, `report.md` and the
-/// primary metric's bar plot with error bars into `--out` ([`FILES`]).
-pub fn write_files(
-    ctx: &Context,
-    plan: &Plan,
-    table: &Summary,
-    published: Option<&Value>,
-) -> Result<()> {
-    let mut csv = String::from("model,metric,mean,sd,ci95_low,ci95_high\n");
-    for r in &table.rows {
-        let named = table
-            .columns
-            .iter()
-            .map(String::as_str)
-            .zip(&r.metrics)
-            .chain([("fit_s", &r.fit_s), ("predict_s", &r.predict_s)]);
-        for (name, m) in named {
-            let (lo, hi) = m.ci95.unwrap_or((f64::NAN, f64::NAN));
-            let _ = writeln!(csv, "{},{name},{},{},{lo},{hi}", r.model, m.mean, m.sd);
-        }
-    }
-    let mut runs = format!("model,seed,{},fit_s,predict_s\n", table.columns.join(","));
-    for r in &table.runs {
-        let values: Vec<String> = r.metrics.iter().map(|(_, v)| v.to_string()).collect();
-        let _ = writeln!(
-            runs,
-            "{},{},{},{},{}",
-            r.model,
-            r.seed,
-            values.join(","),
-            r.fit_s,
-            r.predict_s
-        );
-    }
-    let plot = FILES[3];
-    let mut md = format!(
-        "# recsys experiment on {}\n\nProtocol: {}, seeds {:?}.\n\n{}\n",
-        plan.spec.data,
-        plan.protocol,
-        plan.seeds,
-        table.markdown()
-    );
-    for note in table.notes() {
-        let _ = writeln!(md, "- {note}");
-    }
-    if let Some(p) = published {
-        let _ = writeln!(md, "\n## Beside the published table\n");
-        let _ = writeln!(
-            md,
-            "| theirs | ours | metric | published | this run | status |"
-        );
-        let _ = writeln!(md, "|---|---|---|---|---|---|");
-        for row in p["rows"].as_array().into_iter().flatten() {
-            let text = |key: &str| row[key].as_str().unwrap_or("").to_string();
-            let list = |key: &str| row[key].as_array().cloned().unwrap_or_default();
-            for ((m, t), o) in list("metrics")
-                .iter()
-                .zip(list("published"))
-                .zip(list("this_run"))
-            {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {t} | {:.4} | {} |",
-                    text("theirs"),
-                    text("ours"),
-                    m.as_str().unwrap_or(""),
-                    o.as_f64().unwrap_or(f64::NAN),
-                    text("status")
-                );
-            }
-        }
-    }
-    let _ = writeln!(md, "\n![{}]({plot})", table.columns[0]);
-    let labels: Vec<String> = table.rows.iter().map(|r| r.model.clone()).collect();
-    let means: Vec<f64> = table.rows.iter().map(|r| r.metrics[0].mean).collect();
-    let sds: Vec<f64> = table.rows.iter().map(|r| r.metrics[0].sd).collect();
-    let title = format!("{} (mean ± sd over seeds)", table.columns[0]);
-    ctx.write_output_with(plot, |p| {
-        recsys::report::plot::bar_chart_with_errors(
-            p,
-            &title,
-            &labels,
-            &means,
-            &sds,
-            &table.columns[0],
-        )
-    })?;
-    for (name, text) in [
-        ("experiment.csv", csv),
-        ("runs.csv", runs),
-        ("report.md", md),
-    ] {
-        let path = ctx.write_output(name, text.as_bytes())?;
-        say!(ctx, "wrote {}", path.display());
-    }
-    Ok(())
 }

@@ -82,7 +82,7 @@ pub const CASES: &[Case] = &[
     case("gru", RNN_TOLERANCE, gru),
     case("lstm", RNN_TOLERANCE, lstm),
     case("two-tower", TOLERANCE, two_tower),
-    case("recommender-net", TOLERANCE, recommender_net),
+    case("mlp", TOLERANCE, recommender_net),
     case("dense-mf", TOLERANCE, dense_mf),
 ];
 

@@ -85,3 +85,20 @@ fn a_panic_becomes_an_error() {
     });
     assert!(r.is_err());
 }
+
+#[test]
+fn every_network_of_the_registry_has_a_case_under_its_name() {
+    use recsys::recommender::registry::models;
+    let cases: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+    for m in models().iter().filter(|m| m.on_device) {
+        assert!(cases.contains(&m.name), "{} has no self-test case", m.name);
+    }
+    // every case is a model of the registry, but notebook 004's dense factorization
+    let names = recsys::recommender::registry::names();
+    for c in cases.iter().filter(|c| **c != "dense-mf") {
+        assert!(
+            names.contains(c),
+            "the case {c} names no model of the registry"
+        );
+    }
+}

@@ -70,7 +70,7 @@ fn train_save_load_evaluate_recommend_similar_on_ml100k() {
     assert_eq!(trained["fingerprints"]["test"]["rows"], 11075);
     let sidecar: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("model.json")).unwrap()).unwrap();
-    assert_eq!(sidecar["model"]["kind"], "mf");
+    assert_eq!(sidecar["model"], "mf");
     assert_eq!(
         sidecar["users"].as_array().unwrap().len(),
         942,
@@ -242,9 +242,9 @@ fn ml100k_items_of(c: &Context, user: i64) -> HashSet<i64> {
 fn bad_model_name_split_and_feedback_are_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let c = ctx(tmp.path());
-    let e = err(&c, &["train", "ml-100k", "--model", "svd"]);
+    let e = err(&c, &["train", "ml-100k", "--model", "svdpp"]);
     assert!(
-        e.contains("unknown model \"svd\"") && e.contains("two-tower"),
+        e.contains("unknown model \"svdpp\"") && e.contains("two-tower"),
         "{e}"
     );
     let e = err(&c, &["train", "ml-100k", "--model", "mf", "-k", "0"]);

@@ -1,6 +1,6 @@
-//! The library's models behind one interface for the application commands: build, train one
-//! epoch, score every item for a user (or a history, for the sequence models), and read the
-//! item embeddings.
+//! The networks behind the [`Recommender`] interface: build one from its [`NetworkConfig`],
+//! train it with [`crate::train::pairs`], score every item for a chunk of users (or of
+//! histories, for the sequence models), and read its item embeddings.
 //!
 //! | name      | library model                                   | feedback            |
 //! |-----------|-------------------------------------------------|---------------------|
@@ -14,23 +14,23 @@
 //! Implicit pair models output a logit trained with binary cross-entropy against sampled
 //! negatives; explicit ones output a rating trained with mean squared error.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
-use recsys::models::explicit::BilinearNet;
-use recsys::models::mf::MatrixFactorization;
-use recsys::models::neumf::{NeuMF, NeuMFConfig};
-use recsys::models::recommender_net::{HiddenLayers, RecommenderNet, RecommenderNetConfig};
-use recsys::models::sequence::{ImplicitSequenceModel, SequenceConfig};
-use recsys::models::two_tower::BaseTwoHead;
-use recsys::models::PairScorer;
+use super::{cosine_to, Query, Recommender, Sizes, Task};
+use crate::models::explicit::BilinearNet;
+use crate::models::mf::MatrixFactorization;
+use crate::models::neumf::{NeuMF, NeuMFConfig};
+use crate::models::recommender_net::{HiddenLayers, RecommenderNet, RecommenderNetConfig};
+use crate::models::sequence::{ImplicitSequenceModel, SequenceConfig};
+use crate::models::two_tower::BaseTwoHead;
+use crate::models::PairScorer;
+use crate::prep::sequence::PADDING;
 
-mod kind;
+mod config;
 mod optimizer;
-pub use kind::{Feedback, ModelConfig, ModelKind, Sampling};
-pub use optimizer::OptimizerKind;
-use recsys::prep::sequence::PADDING;
+pub use config::{Feedback, NetKind, NetworkConfig, OptimizerKind, Sampling};
 
 /// The first line of a libtorch error (its C++ stack frames dropped).
 pub fn torch_message(e: &impl std::fmt::Display) -> String {
@@ -78,46 +78,34 @@ impl PairNet {
     }
 }
 
-/// A built model with its variables.
-pub struct AppModel {
-    pub config: ModelConfig,
+/// A built network with its variables, its kind and its (resolved) configuration.
+pub struct Network {
+    pub kind: NetKind,
+    pub config: NetworkConfig,
+    pub sizes: Sizes,
     net: Net,
     device: Device,
 }
 
-/// What to score items for.
-#[derive(Debug, Clone)]
-pub enum Query {
-    /// A known user (model index).
-    User(i64),
-    /// A history of item indices, oldest first (sequence models).
-    History(Vec<i64>),
-}
-
-impl AppModel {
-    /// Build a fresh model (draws initial weights from libtorch's generator).
+impl Network {
+    /// Build a fresh network of `kind` for `sizes` with a resolved `config` (draws its initial
+    /// weights from libtorch's generator).
     pub fn new(
-        config: ModelConfig,
-        lr: f64,
-        weight_decay: f64,
-        batch: i64,
+        kind: NetKind,
+        config: NetworkConfig,
+        sizes: Sizes,
         device: Device,
-    ) -> Result<AppModel> {
-        if config.dim < 1 {
-            bail!("--dim must be at least 1");
-        }
-        let (nu, ni, d) = (config.n_users, config.n_items, config.dim);
+    ) -> Result<Network> {
+        config.check(kind)?;
+        let (nu, ni, d) = (sizes.n_users, sizes.n_items, config.dim);
         let pair = |make: &dyn Fn(&nn::Path) -> PairNet| {
             let vs = nn::VarStore::new(device);
             let net = make(&vs.root());
             Net::Pair { vs, net }
         };
-        let net = match config.kind {
-            ModelKind::Mf => pair(&|root| PairNet::Mf(MatrixFactorization::new(root, nu, ni, d))),
-            ModelKind::Neumf => {
-                if config.layers < 1 {
-                    bail!("--layers must be at least 1 for neumf");
-                }
+        let net = match kind {
+            NetKind::Mf => pair(&|root| PairNet::Mf(MatrixFactorization::new(root, nu, ni, d))),
+            NetKind::Neumf => {
                 let c = NeuMFConfig {
                     factors: d,
                     mlp_layers: config.layers,
@@ -125,13 +113,9 @@ impl AppModel {
                 };
                 pair(&|root| PairNet::NeuMf(NeuMF::new(root, nu, ni, c)))
             }
-            ModelKind::Bilinear => {
-                pair(&|root| PairNet::Bilinear(BilinearNet::new(root, nu, ni, d)))
-            }
-            ModelKind::TwoTower => {
-                pair(&|root| PairNet::TwoTower(BaseTwoHead::new(root, nu, ni, d)))
-            }
-            ModelKind::Mlp => {
+            NetKind::Bilinear => pair(&|root| PairNet::Bilinear(BilinearNet::new(root, nu, ni, d))),
+            NetKind::TwoTower => pair(&|root| PairNet::TwoTower(BaseTwoHead::new(root, nu, ni, d))),
+            NetKind::Mlp => {
                 let c = RecommenderNetConfig {
                     n_factors: d,
                     hidden: config.hidden.clone(),
@@ -145,30 +129,32 @@ impl AppModel {
                     device,
                 )?)
             }
-            ModelKind::Pooling | ModelKind::Cbow | ModelKind::Gru | ModelKind::Lstm => {
-                let Some(representation) = config.kind.representation() else {
-                    bail!("{} is not a sequence model", config.kind.name());
+            NetKind::Pooling | NetKind::Cbow | NetKind::Gru | NetKind::Lstm => {
+                let Some(representation) = kind.representation() else {
+                    bail!("{} is not a sequence model", kind.name());
                 };
                 let c = SequenceConfig {
                     representation,
                     embedding_dim: d,
                     hidden_dim: d,
                     n_iter: 0,
-                    batch_size: batch,
-                    learning_rate: lr,
-                    l2: weight_decay,
+                    batch_size: config.batch.unwrap_or(256),
+                    learning_rate: config.lr.unwrap_or(kind.default_lr()),
+                    l2: config.weight_decay,
                 };
                 Net::Seq(ImplicitSequenceModel::new(ni + 1, c, device)?)
             }
         };
-        Ok(AppModel {
+        Ok(Network {
+            kind,
             config,
+            sizes,
             net,
             device,
         })
     }
 
-    /// The variables (for saving and loading).
+    /// The variables.
     pub fn var_store(&self) -> &nn::VarStore {
         match &self.net {
             Net::Pair { vs, .. } => vs,
@@ -177,35 +163,40 @@ impl AppModel {
         }
     }
 
-    fn var_store_mut(&mut self) -> &mut nn::VarStore {
-        match &mut self.net {
-            Net::Pair { vs, .. } => vs,
-            Net::Mlp(m) => &mut m.vs,
-            Net::Seq(m) => &mut m.vs,
+    /// Copy saved tensors into the variables: every variable must be there, with its shape.
+    pub fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let vars = self.var_store().variables();
+        if state.len() != vars.len() {
+            bail!(
+                "the saved {} holds {} tensors where a {} with factors={} has {}",
+                self.kind.name(),
+                state.len(),
+                self.kind.name(),
+                self.config.dim,
+                vars.len()
+            );
         }
-    }
-
-    /// Load weights saved by [`AppModel::save`]; shapes must match the config.
-    pub fn load(&mut self, path: &std::path::Path) -> Result<()> {
-        let (kind, dim) = (self.config.kind.name(), self.config.dim);
-        self.var_store_mut().load(path).map_err(|e| {
-            anyhow!(
-                "cannot load the weights in {} into a {kind} model of --dim {dim} as its \
-                 model.json describes: {}",
-                path.display(),
-                torch_message(&e)
-            )
-        })
-    }
-
-    /// Save the weights (safetensors when `path` ends in `.safetensors`).
-    pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        self.var_store().save(path).map_err(|e| {
-            anyhow!(
-                "cannot save the weights to {}: {}",
-                path.display(),
-                torch_message(&e)
-            )
+        tch::no_grad(|| -> Result<()> {
+            for (name, saved) in state {
+                let Some(var) = vars.get(name) else {
+                    bail!(
+                        "the saved tensor {name:?} is not a variable of {}",
+                        self.kind.name()
+                    );
+                };
+                if var.size() != saved.size() {
+                    bail!(
+                        "the saved tensor {name:?} has shape {:?} where {} with factors={} has {:?}",
+                        saved.size(),
+                        self.kind.name(),
+                        self.config.dim,
+                        var.size()
+                    );
+                }
+                let mut var = var.shallow_clone();
+                var.copy_(&saved.to_kind(var.kind()).to_device(self.device));
+            }
+            Ok(())
         })
     }
 
@@ -232,11 +223,6 @@ impl AppModel {
             .values()
             .map(|t| t.numel() as u64 * t.kind().elt_size_in_bytes() as u64)
             .sum()
-    }
-
-    /// Where the model's tensors live.
-    pub fn device(&self) -> Device {
-        self.device
     }
 
     /// Whether this is a next-item sequence model.
@@ -293,10 +279,10 @@ impl AppModel {
         })
     }
 
-    /// Scores of every item (model indices `0..n_items`) for each query, `[queries, n_items]`
-    /// on the CPU, without gradients. Users are scored in chunks ([`AppModel::score_rows`]).
+    /// Scores of every item (model indices `0..n_items`) for each query, as rows on the CPU,
+    /// without gradients. Users are scored in chunks ([`Network::score_rows`]).
     pub fn score_all(&self, queries: &[Query]) -> Result<Vec<Vec<f32>>> {
-        let n_items = self.config.n_items as usize;
+        let n_items = self.sizes.n_items as usize;
         let mut out = Vec::with_capacity(queries.len());
         for chunk in queries.chunks(128) {
             let flat: Vec<f32> = Vec::try_from(self.score_rows(chunk)?.reshape([-1]))?;
@@ -309,7 +295,7 @@ impl AppModel {
     /// the CPU, without gradients. mf multiplies the users' rows by the item table; the other
     /// pair models score every (user, item) pair of the chunk.
     pub fn score_rows(&self, queries: &[Query]) -> Result<Tensor> {
-        let n_items = self.config.n_items;
+        let n_items = self.sizes.n_items;
         let scores = tch::no_grad(|| -> Result<Tensor> {
             if let Net::Seq(m) = &self.net {
                 let l = self.config.max_len;
@@ -333,7 +319,7 @@ impl AppModel {
                 .map(|q| match q {
                     Query::User(u) => Ok(*u),
                     Query::History(_) => {
-                        bail!("{} scores known users only", self.config.kind.name())
+                        bail!("{} scores known users only", self.kind.name())
                     }
                 })
                 .collect::<Result<_>>()?;
@@ -363,8 +349,59 @@ impl AppModel {
         let table = match &self.net {
             Net::Pair { net, .. } => net.item_embeddings(),
             Net::Mlp(m) => m.movie_embeddings().shallow_clone(),
-            Net::Seq(m) => m.item_embeddings().narrow(0, 1, self.config.n_items),
+            Net::Seq(m) => m.item_embeddings().narrow(0, 1, self.sizes.n_items),
         };
         Ok(table.detach().to_device(Device::Cpu).to_kind(Kind::Float))
+    }
+}
+
+impl Recommender for Network {
+    fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    fn task(&self) -> Task {
+        match (self.kind.is_sequence(), self.config.feedback) {
+            (true, _) => Task::NextItem,
+            (false, Feedback::Implicit) => Task::Ranking,
+            (false, Feedback::Explicit) => Task::Rating,
+        }
+    }
+
+    fn n_items(&self) -> i64 {
+        self.sizes.n_items
+    }
+
+    fn score(&self, queries: &[Query]) -> Result<Tensor> {
+        self.score_rows(queries)
+    }
+
+    fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>> {
+        if self.kind.is_sequence() {
+            bail!(
+                "{} scores next items after a history; it predicts no ratings",
+                self.kind.name()
+            );
+        }
+        self.predict_ratings(users, items)
+    }
+
+    fn item_similarity(&self, item: i64) -> Result<Option<Vec<f32>>> {
+        Ok(Some(cosine_to(&self.item_embeddings()?, item)?))
+    }
+
+    fn state(&self) -> Vec<(String, Tensor)> {
+        let mut vars: Vec<(String, Tensor)> = self
+            .var_store()
+            .variables()
+            .into_iter()
+            .map(|(n, t)| (n, t.detach().to_device(Device::Cpu)))
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    }
+
+    fn device(&self) -> Device {
+        self.device
     }
 }

@@ -1,6 +1,7 @@
-//! Saved models: a directory with `model.safetensors` (the weights) and `model.json` (the
-//! sidecar: model config, training settings, data spec and split, id maps, data fingerprints,
-//! and the string id dictionaries when the data has string ids).
+//! Saved models, every model alike: a directory with `model.safetensors` (the tensors of
+//! [`Recommender::state`]) and `model.json` (the sidecar: the registry's name, the resolved
+//! configuration, the seed and threshold, data spec and split, id maps, data fingerprints, and
+//! the string id dictionaries when the data has string ids).
 //!
 //! A checkpoint is written into a temporary directory beside the target, then renamed, so a
 //! reader never sees half of one; an existing directory is replaced only with `--force`.
@@ -10,47 +11,50 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::prepared::{prepare, DataSpec, Fingerprints, IdNames, Prepared, SplitSpec};
-use crate::zoo::{AppModel, ModelConfig, Sampling};
-use recsys::prep::IdMap;
-use recsys::runtime::cleanup;
-use recsys::runtime::context::Context;
+use serde_json::Value;
+use tch::Tensor;
 
-/// The sidecar's format tag. Format 2: the data fingerprints cover ratings and timestamps too.
-pub const FORMAT: &str = "recsys-model/2";
+use super::registry;
+use super::{Recommender, Sizes, Task};
+use crate::prep::prepared::{prepare, Fingerprints, IdNames, Prepared};
+use crate::prep::spec::{DataSpec, SplitSpec};
+use crate::prep::IdMap;
+use crate::runtime::cleanup;
+use crate::runtime::context::Context;
+use crate::runtime::memory::{free_disk_bytes, human_bytes};
+
+/// The sidecar's format tag. Format 3: every model of the registry, by name, with its
+/// configuration (format 2 held the networks only; format 1's fingerprints did not cover
+/// ratings and timestamps).
+pub const FORMAT: &str = "recsys-model/3";
 /// Weights file name inside a checkpoint directory.
 pub const WEIGHTS: &str = "model.safetensors";
 /// Sidecar file name inside a checkpoint directory.
 pub const SIDECAR: &str = "model.json";
 
-/// Training settings, kept for the record and to rebuild the split.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainSettings {
-    pub seed: u64,
-    pub epochs: usize,
-    pub batch: i64,
-    pub lr: f64,
-    pub weight_decay: f64,
-    /// Implicit: ratings strictly above it are positives.
-    pub threshold: Option<f64>,
-    /// Negatives per positive (implicit pair models).
-    pub negatives: i64,
-    pub sampling: Sampling,
-}
-
-/// Everything but the weights.
+/// Everything but the tensors.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sidecar {
     pub format: String,
     pub recsys_version: String,
-    pub model: ModelConfig,
-    pub training: TrainSettings,
+    /// The registry's name of the model.
+    pub model: String,
+    /// What it does.
+    pub task: Task,
+    /// Its settings, every default filled in.
+    pub config: Value,
+    /// Users and items it was fitted on.
+    pub sizes: Sizes,
+    /// The seed of the split and the fit.
+    pub seed: u64,
+    /// Implicit feedback: ratings strictly above it were positives.
+    pub threshold: Option<f64>,
     pub data: DataSpec,
     pub split: SplitSpec,
     pub users: IdMap,
     pub items: IdMap,
     pub fingerprints: Fingerprints,
-    /// Mean training loss of each epoch.
+    /// Mean training loss of each epoch (networks).
     pub losses: Vec<f64>,
     /// String id dictionaries (absent for integer ids).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,15 +128,15 @@ pub fn check_space(dir: &Path, bytes: u64) -> Result<()> {
         .find(|a| a.exists())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    if let Some(free) = recsys::runtime::memory::free_disk_bytes(&existing) {
+    if let Some(free) = free_disk_bytes(&existing) {
         let needed = bytes + bytes / 10 + (1 << 16);
         if free < needed {
             bail!(
                 "--save {}: the checkpoint needs about {}, but {} has only {} free",
                 dir.display(),
-                recsys::runtime::memory::human_bytes(needed),
+                human_bytes(needed),
                 existing.display(),
-                recsys::runtime::memory::human_bytes(free)
+                human_bytes(free)
             );
         }
     }
@@ -160,7 +164,7 @@ fn parent_of(dir: &Path) -> &Path {
 
 /// Write `model` and `sidecar` into `dir` atomically: into a temporary directory beside it
 /// (synced, and removed on failure or interrupt), renamed into place, the parent synced.
-pub fn save(dir: &Path, model: &AppModel, sidecar: &Sidecar, force: bool) -> Result<()> {
+pub fn save(dir: &Path, model: &dyn Recommender, sidecar: &Sidecar, force: bool) -> Result<()> {
     check_target(dir, force)?;
     if let Some(bad) = sidecar.losses.iter().find(|l| !l.is_finite()) {
         bail!("not saving a model whose training loss is {bad}");
@@ -176,7 +180,18 @@ pub fn save(dir: &Path, model: &AppModel, sidecar: &Sidecar, force: bool) -> Res
     let _tmp_guard = cleanup::track(&tmp);
     let result = (|| -> Result<()> {
         std::fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        model.save(&tmp.join(WEIGHTS))?;
+        let state: Vec<(String, Tensor)> = model
+            .state()
+            .into_iter()
+            .map(|(n, t)| (n, t.contiguous()))
+            .collect();
+        Tensor::write_safetensors(&state, tmp.join(WEIGHTS)).map_err(|e| {
+            anyhow!(
+                "cannot save the tensors to {}: {}",
+                tmp.join(WEIGHTS).display(),
+                first_line(&e)
+            )
+        })?;
         std::fs::write(tmp.join(SIDECAR), serde_json::to_vec_pretty(sidecar)?)
             .with_context(|| format!("writing {}", tmp.join(SIDECAR).display()))?;
         for p in [tmp.join(WEIGHTS), tmp.join(SIDECAR), tmp.clone()] {
@@ -204,10 +219,29 @@ pub fn save(dir: &Path, model: &AppModel, sidecar: &Sidecar, force: bool) -> Res
     result
 }
 
-/// A loaded checkpoint: the model with its weights, the sidecar, and the data rebuilt as it
+/// The first line of a libtorch error (its C++ stack frames dropped).
+pub fn first_line(e: &impl std::fmt::Display) -> String {
+    e.to_string()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// The bytes a model's state takes (float values, without the file's small header).
+pub fn state_bytes(model: &dyn Recommender) -> u64 {
+    model
+        .state()
+        .iter()
+        .map(|(_, t)| t.numel() as u64 * t.kind().elt_size_in_bytes() as u64)
+        .sum()
+}
+
+/// A loaded checkpoint: the model with its tensors, the sidecar, and the data rebuilt as it
 /// was for training (checked against the saved fingerprints).
 pub struct Loaded {
-    pub model: AppModel,
+    pub model: Box<dyn Recommender>,
     pub sidecar: Sidecar,
     pub data: Prepared,
 }
@@ -236,17 +270,26 @@ pub fn read_sidecar(dir: &Path) -> Result<Sidecar> {
             path.display()
         )
     })?;
+    let format = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v.get("format").and_then(Value::as_str).map(String::from));
+    if let Some(old @ ("recsys-model/1" | "recsys-model/2")) = format.as_deref() {
+        bail!(
+            "{} was saved by an older recsys (format {old}); train it again to use it",
+            dir.display()
+        );
+    }
     let sidecar: Sidecar = serde_json::from_str(&text).map_err(|e| {
         anyhow!(
             "corrupt checkpoint: {} is not a valid model sidecar ({e})",
             path.display()
         )
     })?;
-    if sidecar.format == "recsys-model/1" {
+    if matches!(sidecar.format.as_str(), "recsys-model/1" | "recsys-model/2") {
         bail!(
-            "{} was saved by an older recsys (format recsys-model/1, whose data fingerprint did \
-             not cover ratings and timestamps); train it again to use it",
-            dir.display()
+            "{} was saved by an older recsys (format {}); train it again to use it",
+            dir.display(),
+            sidecar.format
         );
     }
     if sidecar.format != FORMAT {
@@ -256,8 +299,8 @@ pub fn read_sidecar(dir: &Path) -> Result<Sidecar> {
             sidecar.format
         );
     }
-    if sidecar.users.len() as i64 != sidecar.model.n_users
-        || sidecar.items.len() as i64 != sidecar.model.n_items
+    if sidecar.users.len() as i64 != sidecar.sizes.n_users
+        || sidecar.items.len() as i64 != sidecar.sizes.n_items
     {
         bail!(
             "corrupt checkpoint: {} has id maps that do not match the model's sizes",
@@ -277,13 +320,8 @@ pub fn load(ctx: &Context, dir: &Path, data: Option<&str>) -> Result<Loaded> {
     }
     let ratings = spec.load(ctx)?;
     let given_test = spec.load_test(ctx, &sidecar.split)?;
-    tch::manual_seed(sidecar.training.seed as i64);
-    let prepared = prepare(
-        ratings,
-        given_test,
-        sidecar.training.threshold,
-        &sidecar.split,
-    )?;
+    tch::manual_seed(sidecar.seed as i64);
+    let prepared = prepare(ratings, given_test, sidecar.threshold, &sidecar.split)?;
     if prepared.names != sidecar.names {
         bail!(
             "the checkpoint {} was trained on other ids: the string id dictionary rebuilt from {} \
@@ -313,20 +351,22 @@ pub fn load(ctx: &Context, dir: &Path, data: Option<&str>) -> Result<Loaded> {
             saved.train
         );
     }
-    let mut model = AppModel::new(
-        sidecar.model.clone(),
-        sidecar.training.lr,
-        sidecar.training.weight_decay,
-        sidecar.training.batch,
-        ctx.device,
-    )?;
+    let entry = registry::find(&sidecar.model)
+        .map_err(|e| anyhow!("corrupt checkpoint: {}: {e}", dir.join(SIDECAR).display()))?;
     let weights = dir.join(WEIGHTS);
     if !weights.exists() {
         bail!("corrupt checkpoint: {} is missing", weights.display());
     }
-    model
-        .load(&weights)
-        .map_err(|e| anyhow!("corrupt checkpoint: {e}"))?;
+    let state = Tensor::read_safetensors(&weights).map_err(|e| {
+        anyhow!(
+            "corrupt checkpoint: cannot read {}: {}",
+            weights.display(),
+            first_line(&e)
+        )
+    })?;
+    let model = entry
+        .load(&sidecar.config, sidecar.sizes, state, ctx.device)
+        .map_err(|e| anyhow!("corrupt checkpoint {}: {e:#}", dir.display()))?;
     Ok(Loaded {
         model,
         sidecar: Sidecar {

@@ -6,8 +6,8 @@ use anyhow::Result;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use recsys::data::table::{key_values, StringIds, ITEM_KEY, USER_KEY};
-use recsys::prep::i64_values;
+use crate::data::table::{key_values, StringIds, ITEM_KEY, USER_KEY};
+use crate::prep::i64_values;
 
 /// The dictionaries of string user and item ids (each `None` for integer ids): codes in the
 /// tables, the original strings in every output.
