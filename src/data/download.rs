@@ -2,11 +2,13 @@
 //!
 //! The archive streams into a temporary file beside its destination while its MD5 is computed;
 //! it is compared with the `<archive>.md5` file GroupLens publishes beside it, and only a match
-//! is renamed into place. A failed or interrupted download leaves nothing behind.
+//! is renamed into place. A failed or interrupted download leaves nothing behind, and a server
+//! that stops answering is given up after a timeout ([`DEFAULT_TIMEOUT`], `--timeout`).
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use md5::{Digest, Md5};
@@ -28,16 +30,84 @@ pub fn parse_md5_file(text: &str) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-fn get(url: &str) -> Result<ureq::Body> {
-    match ureq::get(url).call() {
+/// How long a download waits, by default, to connect and then for each read: 30 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest `--timeout` accepted: one hour.
+pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+
+/// The largest archive downloaded: 16 GiB (ml-32m is 0.24 GB).
+pub const MAX_ARCHIVE_BYTES: u64 = 16 << 30;
+
+/// The largest `.md5` file read: 64 KiB (GroupLens's are one line).
+const MAX_MD5_BYTES: u64 = 64 << 10;
+
+/// Check a `--timeout` in seconds: a finite number above 0, at most [`MAX_TIMEOUT_SECS`].
+pub fn timeout_from_secs(secs: f64) -> Result<Duration> {
+    if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
+        bail!("--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}, got {secs}");
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// An HTTP client that gives up when connecting, sending, or any one read takes longer than
+/// `timeout` (a server that accepts and never answers cannot keep a download waiting).
+fn agent(timeout: Duration) -> ureq::Agent {
+    let t = Some(timeout);
+    ureq::Agent::config_builder()
+        .timeout_resolve(t)
+        .timeout_connect(t)
+        .timeout_send_request(t)
+        .timeout_recv_response(t)
+        .timeout_per_read(t)
+        .build()
+        .new_agent()
+}
+
+/// Whether an error (ureq's, or an I/O error wrapping it) is a timeout.
+fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(u) = e.downcast_ref::<ureq::Error>() {
+        return matches!(u, ureq::Error::Timeout(_));
+    }
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return matches!(
+            io.kind(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+        ) || io.get_ref().is_some_and(|inner| is_timeout(inner));
+    }
+    false
+}
+
+fn timed_out(url: &str, timeout: Duration, after: &str) -> anyhow::Error {
+    anyhow!(
+        "GET {url}: no answer within {} s{after}; the server may be down (--timeout SECS waits \
+         longer)",
+        timeout.as_secs_f64()
+    )
+}
+
+fn get(agent: &ureq::Agent, url: &str, timeout: Duration) -> Result<ureq::Body> {
+    match agent.get(url).call() {
         Ok(resp) => Ok(resp.into_body()),
         Err(ureq::Error::StatusCode(code)) => bail!("GET {url}: HTTP {code}"),
+        Err(e) if is_timeout(&e) => Err(timed_out(url, timeout, "")),
         Err(e) => Err(anyhow!("GET {url}: {e}")),
     }
 }
 
-/// Removes a temporary file unless it was kept.
-struct TempFile(Option<PathBuf>);
+/// Removes a temporary file unless it was kept; while it lives, an interrupt removes it too
+/// ([`crate::runtime::cleanup::track`]).
+struct TempFile(
+    Option<PathBuf>,
+    #[allow(dead_code)] crate::runtime::cleanup::Guard,
+);
+
+impl TempFile {
+    fn new(path: PathBuf) -> TempFile {
+        let guard = crate::runtime::cleanup::track(&path);
+        TempFile(Some(path), guard)
+    }
+}
 
 impl Drop for TempFile {
     fn drop(&mut self) {
@@ -48,33 +118,78 @@ impl Drop for TempFile {
 }
 
 /// Download `dataset`'s archive from `base_url` into `cache_dir`, verify its MD5 and return its
-/// path. An archive already there is kept unless `force` is set.
+/// path. An archive already there is kept unless `force` is set. Waits at most
+/// [`DEFAULT_TIMEOUT`] to connect and for each read; see [`download_with_timeout`].
 pub fn download(
     dataset: Dataset,
     cache_dir: &Path,
     base_url: &str,
     force: bool,
 ) -> Result<PathBuf> {
+    download_with_timeout(dataset, cache_dir, base_url, force, DEFAULT_TIMEOUT)
+}
+
+/// [`download`], giving up when connecting or any one read takes longer than `timeout`. The
+/// archive streams into a `.part` file that is removed on any failure or interrupt; it is
+/// refused before it is written when it declares more than [`MAX_ARCHIVE_BYTES`] or more than
+/// the cache's free space, and stopped when it sends more than it declared or than the limit.
+/// `force` replaces a cached archive that is a regular file, nothing else.
+pub fn download_with_timeout(
+    dataset: Dataset,
+    cache_dir: &Path,
+    base_url: &str,
+    force: bool,
+    timeout: Duration,
+) -> Result<PathBuf> {
+    use crate::runtime::memory::human_bytes;
     let name = dataset.archive_name();
     let dest = cache_dir.join(&name);
     if dest.exists() && !force {
         return Ok(dest);
     }
+    crate::runtime::files::check_replaceable(&dest, true)?;
     std::fs::create_dir_all(cache_dir)
         .with_context(|| format!("creating {}", cache_dir.display()))?;
+    let agent = agent(timeout);
     let url = format!("{}/{name}", base_url.trim_end_matches('/'));
-    let mut md5_text = String::new();
-    get(&format!("{url}.md5"))?
-        .into_reader()
-        .read_to_string(&mut md5_text)
-        .with_context(|| format!("reading {url}.md5"))?;
+    let md5_text = get(&agent, &format!("{url}.md5"), timeout)?
+        .with_config()
+        .limit(MAX_MD5_BYTES)
+        .read_to_string()
+        .map_err(|e| {
+            if is_timeout(&e) {
+                timed_out(&format!("{url}.md5"), timeout, "")
+            } else {
+                anyhow!("reading {url}.md5: {e}")
+            }
+        })?;
     let expected =
         parse_md5_file(&md5_text).ok_or_else(|| anyhow!("{url}.md5: no MD5 digest in it"))?;
 
-    let body = get(&url)?;
+    let body = get(&agent, &url, timeout)?;
     let total = body.content_length();
+    if let Some(total) = total {
+        if total > MAX_ARCHIVE_BYTES {
+            bail!(
+                "GET {url}: the server announces {}, more than the {} limit of an archive",
+                human_bytes(total),
+                human_bytes(MAX_ARCHIVE_BYTES)
+            );
+        }
+        if let Some(free) = crate::runtime::memory::free_disk_bytes(cache_dir) {
+            if total > free {
+                bail!(
+                    "GET {url}: the archive is {}, but {} has only {} free",
+                    human_bytes(total),
+                    cache_dir.display(),
+                    human_bytes(free)
+                );
+            }
+        }
+    }
+    let limit = total.unwrap_or(MAX_ARCHIVE_BYTES);
     let tmp_path = cache_dir.join(format!(".{name}.part-{}", std::process::id()));
-    let mut tmp = TempFile(Some(tmp_path.clone()));
+    let mut tmp = TempFile::new(tmp_path.clone());
     let mut out =
         File::create(&tmp_path).with_context(|| format!("creating {}", tmp_path.display()))?;
     let bar = crate::runtime::progress::bytes_bar(total, &format!("downloading {name}"));
@@ -83,16 +198,36 @@ pub fn download(
     let mut buf = vec![0u8; 1 << 16];
     let mut received = 0u64;
     loop {
-        let n = reader
-            .read(&mut buf)
-            .with_context(|| format!("GET {url}: connection broke after {received} bytes"))?;
+        let n = reader.read(&mut buf).map_err(|e| {
+            if is_timeout(&e) {
+                timed_out(&url, timeout, &format!(" after {received} bytes"))
+            } else {
+                anyhow!("GET {url}: connection broke after {received} bytes: {e}")
+            }
+        })?;
         if n == 0 {
             break;
         }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])
-            .with_context(|| format!("writing {}", tmp_path.display()))?;
         received += n as u64;
+        if received > limit {
+            bail!(
+                "GET {url}: the server sent more than {}; nothing was saved",
+                if total.is_some() {
+                    format!("the {limit} bytes it announced")
+                } else {
+                    format!("the {} limit of an archive", human_bytes(limit))
+                }
+            );
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(|e| {
+            let e = anyhow::Error::new(e).context(format!("writing {}", tmp_path.display()));
+            if crate::runtime::files::file_size_limit_hit(&e) {
+                anyhow!(crate::runtime::files::file_size_limit_message(&dest))
+            } else {
+                e
+            }
+        })?;
         bar.set_position(received);
     }
     bar.finish_and_clear();
@@ -120,6 +255,7 @@ pub fn download(
         format!("{found}  {name}\n").as_bytes(),
         true,
     )?;
+    crate::runtime::files::check_replaceable(&dest, true)?;
     std::fs::rename(&tmp_path, &dest)
         .with_context(|| format!("moving the download to {}", dest.display()))?;
     tmp.0 = None;

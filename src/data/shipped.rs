@@ -93,7 +93,8 @@ fn beside_executable() -> Option<PathBuf> {
 }
 
 /// Write every embedded file under `dir` that is not already there with the right bytes. Each
-/// file is written to a temporary name and renamed, so a crash never leaves a half file.
+/// file is written to a temporary name and renamed, so a crash never leaves a half file, and a
+/// failure or an interrupt leaves no temporary.
 fn unpack(dir: &Path) -> Result<()> {
     for (name, bytes) in FILES {
         let path = dir.join(name);
@@ -103,9 +104,18 @@ fn unpack(dir: &Path) -> Result<()> {
         let parent = path.parent().expect("a file under dir");
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
-        let tmp = parent.join(format!(".{}.tmp.{}", file_name(name), std::process::id()));
-        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        let tmp = parent.join(format!(".tmp-{}-{}", std::process::id(), file_name(name)));
+        // Removed on failure here, and by the signal handler on an interrupt.
+        let _guard = crate::runtime::cleanup::track(&tmp);
+        let written = std::fs::write(&tmp, bytes)
+            .with_context(|| format!("writing {}", tmp.display()))
+            .and_then(|()| {
+                std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+            });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written?;
     }
     Ok(())
 }

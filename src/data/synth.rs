@@ -42,9 +42,33 @@ pub struct SynthSpec {
     pub seed: u64,
 }
 
+/// The most users `data synth` draws: 100 million (ml-32m has 0.2 million).
+pub const MAX_USERS: u64 = 100_000_000;
+/// The most items: 100 million (ml-32m has 0.09 million).
+pub const MAX_ITEMS: u64 = 100_000_000;
+/// The most rows: 10 billion (ml-32m has 0.03 billion; the file would be about 300 GB).
+pub const MAX_ROWS: u64 = 10_000_000_000;
+
+/// Bytes of memory per user: the activity weights, counts, shuffled ids and id order.
+const BYTES_PER_USER: u64 = 40;
+/// Bytes of memory per item: shuffled ids, cumulative weights, the used flag, and the set of a
+/// user's items (at most half the items).
+const BYTES_PER_ITEM: u64 = 17 + 16;
+
 impl SynthSpec {
-    /// Check the sizes before any work; errors name the flag.
+    /// Check the sizes before any work, and before anything is allocated from them: each
+    /// within its limit ([`MAX_USERS`], [`MAX_ITEMS`], [`MAX_ROWS`]) and the tables within the
+    /// memory available; errors name the flag.
     pub fn validate(&self) -> Result<()> {
+        for (flag, value, limit) in [
+            ("--users", self.users, MAX_USERS),
+            ("--items", self.items, MAX_ITEMS),
+            ("--rows", self.rows, MAX_ROWS),
+        ] {
+            if value > limit {
+                bail!("{flag} must be at most {limit}, got {value}");
+            }
+        }
         if self.users < 1 || self.items < 2 {
             bail!(
                 "--users must be at least 1 and --items at least 2, got {} and {}",
@@ -77,7 +101,27 @@ impl SynthSpec {
                 bail!("{flag} must be a number from 0 to 4, got {e}");
             }
         }
-        Ok(())
+        crate::runtime::memory::ensure_fits(
+            &format!(
+                "data synth with --users {} and --items {}",
+                self.users, self.items
+            ),
+            Some(self.memory_bytes()),
+            "lower --users or --items",
+        )
+    }
+
+    /// About the memory the generator's tables take (the rows are never held).
+    pub fn memory_bytes(&self) -> u64 {
+        // Within the limits above this cannot overflow.
+        self.users * BYTES_PER_USER + self.items * BYTES_PER_ITEM
+    }
+
+    /// About the bytes of the CSV file: the header, and each row's ids, rating and timestamp.
+    pub fn file_bytes(&self) -> u64 {
+        let digits = |n: u64| n.max(1).ilog10() as u64 + 1;
+        let row = digits(self.users) + digits(self.items) + ",,3.0,".len() as u64 + 11;
+        32 + self.rows.saturating_mul(row)
     }
 
     /// The most rows one user gets: half the items, so distinct draws stay cheap.
@@ -276,6 +320,17 @@ mod tests {
         let e = spec(1001, 10, 200).validate().unwrap_err().to_string();
         assert!(e.contains("--rows 1001"), "{e}");
         assert!(spec(10, 1, 1).validate().is_err());
+        // Sizes past their limit are refused before anything is allocated from them.
+        let e = spec(10, 2, 1_000_000_000_000).validate().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--items must be at most 100000000, got 1000000000000"
+        );
+        let e = spec(u64::MAX, u64::MAX, 10).validate().unwrap_err();
+        assert!(e.to_string().starts_with("--users must be at most"), "{e}");
+        let e = spec(MAX_ROWS + 1, 10, 10).validate().unwrap_err();
+        assert!(e.to_string().starts_with("--rows must be at most"), "{e}");
+        assert_eq!(spec(1000, 100, 50).file_bytes(), 32 + 1000 * 22);
     }
 
     #[test]

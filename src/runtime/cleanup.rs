@@ -6,6 +6,7 @@
 //! checkpoint moved aside for `--force`, see [`track_restore`]) before the process exits with
 //! the usual status (130 for SIGINT, 143 for SIGTERM).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -16,6 +17,8 @@ enum Undo {
     Remove(PathBuf),
     /// Move `from` back to `to` if `to` is missing (a replaced checkpoint mid-swap).
     Restore { from: PathBuf, to: PathBuf },
+    /// Remove this directory only if it is empty (a fresh output directory nothing went into).
+    RemoveIfEmpty(PathBuf),
 }
 
 static PENDING: Mutex<Vec<(u64, Undo)>> = Mutex::new(Vec::new());
@@ -61,7 +64,14 @@ pub fn track_restore(from: &Path, to: &Path) -> Guard {
     })
 }
 
-/// Undo every registered entry (newest first) and return how many there were.
+/// Remove the directory `path` if the process is interrupted while the guard lives and
+/// nothing was written into it (a fresh default output directory).
+pub fn track_empty_dir(path: &Path) -> Guard {
+    register(Undo::RemoveIfEmpty(path.to_path_buf()))
+}
+
+/// Undo every registered entry (newest first) and return how many unfinished files and
+/// directories there were.
 pub fn clean_up() -> usize {
     undo_where(|_| true)
 }
@@ -74,7 +84,11 @@ fn undo_where(pick: impl Fn(u64) -> bool) -> usize {
         *pending = keep;
         take.into_iter().map(|(_, u)| u).collect()
     };
-    let n = taken.len();
+    // A fresh output directory removed because it stayed empty is no unfinished file.
+    let n = taken
+        .iter()
+        .filter(|u| !matches!(u, Undo::RemoveIfEmpty(_)))
+        .count();
     for undo in taken.into_iter().rev() {
         match undo {
             Undo::Remove(p) => {
@@ -89,15 +103,31 @@ fn undo_where(pick: impl Fn(u64) -> bool) -> usize {
                     let _ = std::fs::rename(&from, &to);
                 }
             }
+            Undo::RemoveIfEmpty(p) => {
+                // remove_dir fails on a directory that holds anything: only an empty one goes.
+                let _ = std::fs::remove_dir(&p);
+            }
         }
     }
     n
 }
 
+/// Turn the file-size limit (`ulimit -f`) from a silent death into an error: with SIGXFSZ
+/// ignored, a write past the limit fails with EFBIG, and the normal error path removes its
+/// temporary and says so in one line (see [`crate::runtime::files::file_size_limit_hit`]).
+pub fn ignore_file_size_signal() {
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Catch SIGINT and SIGTERM: clean up the registered temporaries, say so on stderr, and exit
-/// with 128 + the signal number. Call once, early in `main`.
+/// with 128 + the signal number. Also ignores SIGXFSZ ([`ignore_file_size_signal`]). Call once,
+/// early in `main`.
 pub fn install_signal_handlers() -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
+    ignore_file_size_signal();
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     std::thread::Builder::new()
         .name("signals".into())
@@ -105,11 +135,16 @@ pub fn install_signal_handlers() -> std::io::Result<()> {
             if let Some(sig) = signals.forever().next() {
                 let n = clean_up();
                 let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
-                if n > 0 {
-                    eprintln!("\ninterrupted ({name}); removed {n} unfinished temporary file(s)");
+                // A closed stderr must not stop the exit below.
+                let mut err = std::io::stderr().lock();
+                let _ = if n > 0 {
+                    writeln!(
+                        err,
+                        "\ninterrupted ({name}); removed {n} unfinished temporary file(s)"
+                    )
                 } else {
-                    eprintln!("\ninterrupted ({name})");
-                }
+                    writeln!(err, "\ninterrupted ({name})")
+                };
                 // _exit, not exit: the main thread is still running libtorch, whose static
                 // destructors must not run under it (that crashes).
                 // SAFETY: _exit ends the process at once; nothing of ours needs to run after.

@@ -7,12 +7,13 @@
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context as _, Result};
 use tch::Device;
 
 use crate::data::DataPaths;
-use crate::runtime::cleanup;
+use crate::runtime::{cleanup, files};
 
 /// Settings shared by all commands.
 #[derive(Debug, Clone)]
@@ -57,12 +58,13 @@ impl Context {
     }
 
     /// Print one line for people: stdout, or stderr under `--json`. Use [`crate::say!`].
-    /// A failed write on stdout is remembered for [`stdout_status`] (a closed pipe ends the
-    /// process quietly, as `head` users expect).
+    /// Printing never stops the work: a failed write on stdout is recorded (see
+    /// [`note_stdout`]), and once stdout is closed (a reader such as `head` is gone) the lines
+    /// are dropped while the command carries on to write what it was asked to.
     pub fn say(&self, args: fmt::Arguments) {
         if self.json {
-            eprintln!("{args}");
-        } else {
+            let _ = writeln!(std::io::stderr().lock(), "{args}");
+        } else if !stdout_closed() {
             let mut out = std::io::stdout().lock();
             note_stdout(writeln!(out, "{args}"));
         }
@@ -104,17 +106,26 @@ macro_rules! say {
     ($ctx:expr, $($arg:tt)*) => { $ctx.say(format_args!($($arg)*)) };
 }
 
-/// The first write error on stdout, if any.
+/// The first write error on stdout other than a closed pipe, if any.
 static STDOUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
-/// Record the outcome of a write to stdout: a closed pipe (EPIPE) removes our temporaries and
-/// ends the process quietly with status 0; any other error is kept for [`stdout_status`].
+/// Set once a write on stdout met a closed pipe: nothing more is printed there.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether stdout was found closed (EPIPE): its reader is gone, so lines are dropped.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Record the outcome of a write to stdout; never ends the process, so that the files a
+/// command was asked to write are still written. A closed pipe (EPIPE) only stops further
+/// printing (see [`stdout_closed`]): the reader chose to stop reading, as `head` does. Any other
+/// error (a full disk behind `>`) is kept for [`stdout_status`], which fails the command.
 pub fn note_stdout(result: std::io::Result<()>) {
     match result {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-            crate::runtime::cleanup::clean_up();
-            std::process::exit(0);
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
         }
         Err(e) => {
             let mut first = STDOUT_ERROR.lock().unwrap_or_else(|p| p.into_inner());
@@ -124,9 +135,12 @@ pub fn note_stdout(result: std::io::Result<()>) {
 }
 
 /// Flush stdout and report the first write error seen on it (e.g. a full disk behind `>`), so
-/// the command can fail instead of exiting 0 with its output lost.
+/// the command can fail instead of exiting 0 with its output lost. A closed pipe is no error
+/// here: the reader left on purpose, and the command's files were written.
 pub fn stdout_status() -> Result<()> {
-    note_stdout(std::io::stdout().flush());
+    if !stdout_closed() {
+        note_stdout(std::io::stdout().flush());
+    }
     match STDOUT_ERROR
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -138,19 +152,15 @@ pub fn stdout_status() -> Result<()> {
 }
 
 fn check_writable(path: &Path, force: bool) -> Result<()> {
-    if path.exists() && !force {
-        bail!(
-            "{} already exists; pass --force to replace it, or --out to write elsewhere",
-            path.display()
-        );
-    }
-    Ok(())
+    files::check_replaceable(path, force)
 }
 
 /// Write `bytes` to `path` through a temporary file and a rename, so a reader never sees half a
 /// file and a failure (or an interrupt, see [`crate::runtime::cleanup`]) leaves nothing behind.
 /// The file and its directory are synced around the rename. An existing file is replaced only
-/// when `force`.
+/// when `force`, and only a regular file (see [`files::check_replaceable`]); without `force` the
+/// rename itself refuses a file that appeared meanwhile ([`files::publish`]). A write stopped by
+/// the file-size limit (EFBIG) is reported in one line naming `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     write_atomic_with(path, force, |tmp| {
         std::fs::write(tmp, bytes).with_context(|| format!("writing {}", tmp.display()))
@@ -178,13 +188,19 @@ pub fn write_atomic_with(
     let _guard = cleanup::track(&tmp);
     let result = write(&tmp).and_then(|()| {
         cleanup::sync_path(&tmp).with_context(|| format!("syncing {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("moving into {}", path.display()))?;
+        files::publish(&tmp, path, force)?;
         cleanup::sync_path(dir).with_context(|| format!("syncing {}", dir.display()))
     });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result
+    result.map_err(|e| {
+        if files::file_size_limit_hit(&e) {
+            anyhow::anyhow!(files::file_size_limit_message(path))
+        } else {
+            e
+        }
+    })
 }
 
 #[cfg(test)]

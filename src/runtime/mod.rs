@@ -6,6 +6,8 @@ pub mod cleanup;
 pub mod context;
 /// `--device auto|cpu|cuda[:N]`, and what libtorch reports about itself.
 pub mod device;
+/// What `--force` may replace, no-clobber publishing, fresh output directories.
+pub mod files;
 /// Sizes before allocations: memory and disk space.
 pub mod memory;
 /// indicatif progress bars on stderr.

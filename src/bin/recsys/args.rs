@@ -49,8 +49,11 @@ impl GlobalArgs {
     }
 }
 
-/// `recsys-out/YYYYMMDD-HHMMSS` for now (UTC), with `-2`, `-3`... if that exists already.
-/// Nothing is created here: commands create it when they first write.
+/// `recsys-out/YYYYMMDD-HHMMSS` for now (UTC), with `-2`, `-3`... if that is taken. It is
+/// created here, by `create_dir` itself (so two runs started in the same second get two), and
+/// removed at the end of the command if nothing went into it
+/// ([`recsys::runtime::files::claim_fresh_dir`]). When it cannot be created the name is
+/// returned as is, and the first write into it says why.
 fn fresh_out_dir() -> PathBuf {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -65,16 +68,7 @@ fn fresh_out_dir() -> PathBuf {
         })
         .collect();
     let base = PathBuf::from("recsys-out").join(&stamp);
-    (1..)
-        .map(|n| {
-            if n == 1 {
-                base.clone()
-            } else {
-                PathBuf::from(format!("{}-{n}", base.display()))
-            }
-        })
-        .find(|p| !p.exists())
-        .expect("a free name")
+    recsys::runtime::files::claim_fresh_dir(&base).unwrap_or(base)
 }
 
 /// A ratings table: a MovieLens name, or a CSV/TSV file with a column mapping.

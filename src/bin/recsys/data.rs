@@ -1,7 +1,7 @@
 //! `recsys data`: inspect (`info`), download (`download`) and generate (`synth`) ratings data.
 
 use std::io::BufWriter;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
@@ -27,6 +27,9 @@ pub enum DataCommand {
         /// Replace an archive already in the cache.
         #[arg(long)]
         replace: bool,
+        /// Seconds to wait to connect, and then for each read, before giving up (at most 3600).
+        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+        timeout: f64,
     },
     /// Write a synthetic ratings CSV of MovieLens' layout (userId,movieId,rating,timestamp):
     /// Zipf item popularity, skewed user activity, ratings 1-5, timestamps; seeded by --seed.
@@ -36,14 +39,14 @@ pub enum DataCommand {
 /// `recsys data synth`'s flags.
 #[derive(clap::Args, Debug)]
 pub struct SynthArgs {
-    /// Rows (ratings) to write.
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Rows (ratings) to write, at most 10 billion; `1e6` style is accepted.
+    #[arg(long, default_value = "1000000", value_parser = count)]
     pub rows: u64,
-    /// Users (each gets at least one row).
-    #[arg(long, default_value_t = 10_000)]
+    /// Users (each gets at least one row), at most 100 million.
+    #[arg(long, default_value = "10000", value_parser = count)]
     pub users: u64,
-    /// Items.
-    #[arg(long, default_value_t = 5_000)]
+    /// Items, at most 100 million.
+    #[arg(long, default_value = "5000", value_parser = count)]
     pub items: u64,
     /// Zipf exponent of item popularity.
     #[arg(long, default_value_t = 1.0)]
@@ -55,6 +58,21 @@ pub struct SynthArgs {
     pub file: PathBuf,
 }
 
+/// A count for `data synth`: a whole number, written plainly (`250000`) or in scientific
+/// notation that is whole (`1e6`, `2.5e5`); its limit is checked by [`SynthSpec::validate`].
+fn count(text: &str) -> Result<u64, String> {
+    if let Ok(n) = text.parse::<u64>() {
+        return Ok(n);
+    }
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => Ok(x as u64),
+        Ok(x) if x.is_finite() && x >= 1.8e19 => Ok(u64::MAX),
+        _ => Err(format!(
+            "expected a whole number such as 100000 or 1e5, got {text:?}"
+        )),
+    }
+}
+
 /// Default seed of `data synth` when `--seed` is not given.
 const SYNTH_SEED: u64 = 0;
 
@@ -62,12 +80,18 @@ const SYNTH_SEED: u64 = 0;
 pub fn run(ctx: &Context, command: &DataCommand) -> Result<Value> {
     match command {
         DataCommand::Info(args) => info(ctx, args),
-        DataCommand::Download { dataset, replace } => {
-            let path = data::download::download(
+        DataCommand::Download {
+            dataset,
+            replace,
+            timeout,
+        } => {
+            let timeout = data::download::timeout_from_secs(*timeout)?;
+            let path = data::download::download_with_timeout(
                 *dataset,
                 &ctx.data.cache,
                 &data::download::base_url(),
                 *replace,
+                timeout,
             )?;
             say!(ctx, "{} is at {}", dataset.name(), path.display());
             Ok(json!({ "dataset": dataset.name(), "path": path }))
@@ -88,6 +112,7 @@ fn synth_file(ctx: &Context, args: &SynthArgs) -> Result<Value> {
         seed: ctx.seed_or(SYNTH_SEED),
     };
     spec.validate()?;
+    check_room(&args.file, spec.file_bytes())?;
     let started = std::time::Instant::now();
     let mut summary = None;
     write_atomic_with(&args.file, ctx.force, |tmp| {
@@ -122,6 +147,29 @@ fn synth_file(ctx: &Context, args: &SynthArgs) -> Result<Value> {
         started.elapsed().as_secs_f64()
     );
     Ok(json!({ "path": args.file, "seed": spec.seed, "summary": s }))
+}
+
+/// Refuse, before any work, a file of about `bytes` where the file system has less free.
+fn check_room(file: &Path, bytes: u64) -> Result<()> {
+    use recsys::runtime::memory::{free_disk_bytes, human_bytes};
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let existing = dir
+        .ancestors()
+        .find(|a| a.exists())
+        .unwrap_or(Path::new("."));
+    match free_disk_bytes(existing) {
+        Some(free) if free < bytes => anyhow::bail!(
+            "{}: --rows would write about {}, but {} has only {} free; lower --rows",
+            file.display(),
+            human_bytes(bytes),
+            existing.display(),
+            human_bytes(free)
+        ),
+        _ => Ok(()),
+    }
 }
 
 fn info(ctx: &Context, args: &RatingsArgs) -> Result<Value> {

@@ -193,8 +193,15 @@ fn parse_cli() -> Cli {
 
 fn run(cli: Cli) -> Result<()> {
     use std::io::Write;
-    let ctx = cli.global.context()?;
-    let result = dispatch(&ctx, cli.command)?;
+    // Output files first, stdout second: a closed stdout never stops `dispatch` (see
+    // `note_stdout`), so whatever it was asked to write is written or its error is returned.
+    let result = cli
+        .global
+        .context()
+        .and_then(|ctx| Ok((dispatch(&ctx, cli.command)?, ctx)));
+    // A default output folder that nothing went into is removed, whatever the outcome.
+    recsys::runtime::files::release_fresh_dirs();
+    let (result, ctx) = result.map_err(recsys::runtime::files::explain)?;
     if ctx.json {
         let text = serde_json::to_string_pretty(&result)?;
         note_stdout(writeln!(std::io::stdout().lock(), "{text}"));
@@ -202,14 +209,17 @@ fn run(cli: Cli) -> Result<()> {
     stdout_status()
 }
 
-/// Panics become one line on stderr, never a backtrace (unless `RUST_BACKTRACE` asks for one):
-/// a failed `println!` is a stdout write error (a closed pipe ends quietly, with status 0), and
-/// anything else is reported as the bug it is. Our temporaries are removed either way.
+/// Panics become one line on stderr, never a backtrace (unless `RUST_BACKTRACE` asks for one),
+/// and anything else is reported as the bug it is. Our temporaries are removed either way. Our
+/// own printing never panics (`say!` records stdout errors and carries on); a `println!` that
+/// panics has cut its command short, so even a closed pipe exits 1 there: what was asked for
+/// was not all done.
 fn install_panic_hook() {
     if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
         return;
     }
     std::panic::set_hook(Box::new(|info| {
+        use std::io::Write;
         let payload = info.payload();
         let msg = payload
             .downcast_ref::<&str>()
@@ -217,11 +227,24 @@ fn install_panic_hook() {
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
         recsys::runtime::cleanup::clean_up();
+        recsys::runtime::files::release_fresh_dirs();
+        // A closed stderr must not panic again inside the hook (that aborts).
+        let mut err = std::io::stderr().lock();
         if let Some(rest) = msg.strip_prefix("failed printing to stdout: ") {
-            if rest.contains("Broken pipe") {
-                std::process::exit(0);
-            }
-            eprintln!("error: writing to stdout: {rest}");
+            let _ = if rest.contains("Broken pipe") {
+                writeln!(
+                    err,
+                    "error: stdout was closed before the command finished, so it stopped; \
+                     what it had not written yet was not written"
+                )
+            } else {
+                writeln!(err, "error: writing to stdout: {rest}")
+            };
+            std::process::exit(1);
+        }
+        if msg.starts_with("failed printing to stderr: ") {
+            // Nowhere left to say anything (`2>&1 | head` after the reader left): the
+            // command did not finish, or its error could not be shown; either way, not 0.
             std::process::exit(1);
         }
         let first = msg.lines().next().unwrap_or("");
@@ -229,7 +252,8 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        let _ = writeln!(
+            err,
             "error: internal error{at}: {first} (a bug in recsys; RUST_BACKTRACE=1 shows where)"
         );
         std::process::exit(101);
