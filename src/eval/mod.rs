@@ -4,8 +4,13 @@
 //! next-item ranks in [`next_item`]); the protocols that produce what they score in
 //! [`protocol`] and [`sampled`], and [`ranking`] runs both in bounded memory for any scorer;
 //! [`recs`] reads lists made elsewhere; [`pca`] is the principal components of learned
-//! embeddings; [`stats`] compares models. Each file's own docs name its one job.
+//! embeddings; [`stats`] compares models, and [`comparison`] makes those comparisons sound
+//! (the test's unit, Holm's correction, Kendall's p-value, Friedman over datasets). Each file's
+//! own docs name its one job.
 
+/// Paired tests with the right unit, Holm's adjustment, Kendall's tau with its p-value,
+/// Friedman's test over datasets.
+pub mod comparison;
 pub mod metrics;
 pub mod next_item;
 pub mod pca;
