@@ -5,9 +5,12 @@
 //! [`protocol`] and [`sampled`], and [`ranking`] runs both in bounded memory for any scorer;
 //! [`recs`] reads lists made elsewhere; [`pca`] is the principal components of learned
 //! embeddings; [`stats`] compares models, and [`comparison`] makes those comparisons sound
-//! (the test's unit, Holm's correction, Kendall's p-value, Friedman over datasets). Each file's
-//! own docs name its one job.
+//! (the test's unit, Holm's correction, Kendall's p-value, Friedman over datasets). [`auc`]
+//! and [`user_errors`] are the metrics Cornac reports beside ours: AUC and MAP over the whole
+//! list, RMSE and MAE averaged per user. Each file's own docs name its one job.
 
+/// Cornac's whole-list metrics per user: AUC and average precision (MAP) over all candidates.
+pub mod auc;
 /// Paired tests with the right unit, Holm's adjustment, Kendall's tau with its p-value,
 /// Friedman's test over datasets.
 pub mod comparison;
@@ -20,3 +23,5 @@ pub mod recs;
 pub mod sampled;
 /// Mean, sd, confidence intervals, paired t and Wilcoxon tests, Kendall's tau-b.
 pub mod stats;
+/// RMSE and MAE averaged per user (Cornac's `user_based=True`) beside the global ones.
+pub mod user_errors;
