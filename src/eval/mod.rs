@@ -9,10 +9,7 @@
 //! and [`user_errors`] are the metrics Cornac reports beside ours: AUC and MAP over the whole
 //! list, RMSE and MAE averaged per user. Each file's own docs name its one job.
 
-/// Cornac's whole-list metrics per user: AUC and average precision (MAP) over all candidates.
 pub mod auc;
-/// Paired tests with the right unit, Holm's adjustment, Kendall's tau with its p-value,
-/// Friedman's test over datasets.
 pub mod comparison;
 pub mod metrics;
 pub mod next_item;
@@ -23,5 +20,4 @@ pub mod recs;
 pub mod sampled;
 /// Mean, sd, confidence intervals, paired t and Wilcoxon tests, Kendall's tau-b.
 pub mod stats;
-/// RMSE and MAE averaged per user (Cornac's `user_based=True`) beside the global ones.
 pub mod user_errors;
