@@ -108,6 +108,8 @@ pub mod knn;
 pub mod nmf;
 /// Surprise's `NormalPredictor`: random ratings from the train distribution.
 pub mod normal;
+/// PMF (Salakhutdinov & Mnih): factors by RMSProp SGD, as Cornac's `PMF`.
+pub mod pmf;
 /// The most-popular ranker.
 pub mod popularity;
 /// The random ranker.

@@ -16,7 +16,7 @@
 use anyhow::{bail, Result};
 
 /// The result of a two-sided test: its statistic and p-value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct TestResult {
     /// The test statistic (t for the t-test, the smaller rank sum T for Wilcoxon).
     pub statistic: f64,
@@ -171,6 +171,12 @@ pub fn student_t_two_sided_p(t: f64, df: f64) -> f64 {
     incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
 }
 
+/// Upper tail of the chi-squared distribution with `df` degrees of freedom,
+/// `P(X ≥ x) = Q(df / 2, x / 2)` (scipy's `chi2.sf`).
+pub fn chi_squared_sf(x: f64, df: f64) -> f64 {
+    upper_incomplete_gamma(df / 2.0, x / 2.0)
+}
+
 /// Cumulative distribution of Student's t with `df` degrees of freedom.
 pub fn student_t_cdf(t: f64, df: f64) -> f64 {
     let tail = student_t_two_sided_p(t, df) / 2.0;
@@ -246,7 +252,7 @@ pub fn paired_t_test(a: &[f64], b: &[f64]) -> Result<TestResult> {
 
 /// Average ranks (1-based) of `xs`, ties sharing the mean of their positions, and the tie
 /// correction term `Σ (t³ − t)` over groups of `t` tied values.
-fn average_ranks(xs: &[f64]) -> (Vec<f64>, f64) {
+pub(crate) fn average_ranks(xs: &[f64]) -> (Vec<f64>, f64) {
     let mut order: Vec<usize> = (0..xs.len()).collect();
     order.sort_by(|&i, &j| xs[i].total_cmp(&xs[j]));
     let mut ranks = vec![0.0; xs.len()];
