@@ -137,13 +137,7 @@ fn the_bundle_runs_from_another_directory() {
     let out = run(
         &py,
         &[
-            "--device",
-            "cpu",
-            "selftest",
-            "--steps",
-            "4",
-            "--models",
-            "mf,mlp",
+            "--device", "cpu", "selftest", "--steps", "4", "--models", "mf,mlp",
         ],
         false,
     );

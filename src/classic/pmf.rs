@@ -50,15 +50,19 @@ pub enum PmfVariant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PmfConfig {
-    /// Length of the user and item factors; Cornac: 5.
+    /// Length of the user and item factors; Cornac: 5 (its `k`).
+    #[serde(rename = "factors", alias = "k")]
     pub k: usize,
-    /// Passes over the train ratings; Cornac: 100.
+    /// Passes over the train ratings; Cornac: 100 (its `max_iter`).
+    #[serde(rename = "epochs", alias = "max_iter")]
     pub max_iter: usize,
-    /// RMSProp's learning rate; Cornac: 0.001.
+    /// RMSProp's learning rate; Cornac: 0.001 (its `learning_rate`).
+    #[serde(rename = "lr", alias = "learning_rate")]
     pub learning_rate: f64,
     /// RMSProp's decay of the squared gradients; Cornac: 0.9.
     pub gamma: f64,
-    /// L2 penalty of the factors (the Gaussian priors); Cornac: 0.001.
+    /// L2 penalty of the factors (the Gaussian priors); Cornac: 0.001 (its `lambda_reg`).
+    #[serde(rename = "regularization", alias = "lambda_reg")]
     pub lambda_reg: f64,
     /// Non-linear (Cornac's default) or linear.
     pub variant: PmfVariant,

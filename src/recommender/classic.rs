@@ -13,6 +13,7 @@ use crate::classic::funk_svd::{Factorization, FunkSvd};
 use crate::classic::knn::{ItemKnn, UserKnn};
 use crate::classic::nmf::Nmf;
 use crate::classic::normal::NormalPredictor;
+use crate::classic::pmf::Pmf;
 use crate::classic::popularity::MostPopular;
 use crate::classic::random::Random;
 use crate::classic::surprise_knn::{KnnBasic, KnnBasicConfig};
@@ -177,6 +178,13 @@ rating_model!(FunkSvd, "svd", |m| m.factors.base,
 rating_model!(Nmf, "nmf", |m| m.factors.base,
     similarity: |m, i| factor_similarity(&m.factors, i),
     state: |m| factorization_state(&m.factors));
+rating_model!(Pmf, "pmf", |m| m.base,
+    similarity: |m, i| {
+        let k = m.config.k as i64;
+        let items = f64_tensor(&m.item_factors, &[m.base.item_counts.len() as i64, k]);
+        Ok(Some(cosine_to(&items, i)?))
+    },
+    state: |m| m.parts().into_iter().map(|(n, t)| (n.to_string(), t)).collect());
 rating_model!(KnnBasic, "knn-basic", |m| m.base, similarity: |_m, _i| Ok(None),
     state: |m| knn_basic_state(m));
 

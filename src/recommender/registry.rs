@@ -14,8 +14,8 @@ use tch::{Device, Tensor};
 use super::classic::{base_of, factorization_of, knn_basic_of, take, State};
 use super::network::{NetKind, Network, NetworkConfig};
 use super::{Recommender, Sizes, Task, TrainSet};
-use crate::classic::surprise_knn;
 use crate::classic::{als, baseline, bpr, ease, funk_svd, knn, nmf, normal, popularity, random};
+use crate::classic::{pmf, surprise_knn};
 use crate::train::pairs::{fit_network, EpochEnd};
 
 /// What runs after each epoch of a network: printing, validation, or an error that stops it.
@@ -355,6 +355,9 @@ pub fn models() -> &'static [ModelEntry] {
             classic!("nmf", Task::Rating, "Surprise's NMF (non-negative factors)", nmf::NmfConfig, nmf::NmfConfig::default(),
                 fit: |c, t| nmf::Nmf::fit(t, &c),
                 load: |c, _s, st| Ok::<_, anyhow::Error>(nmf::Nmf { factors: factorization_of(&st, "nmf", c.biased)? })),
+            classic!("pmf", Task::Rating, "probabilistic MF (Salakhutdinov & Mnih 2008), Cornac's PMF", pmf::PmfConfig, pmf::PmfConfig::default(),
+                fit: |c, t| pmf::Pmf::fit(t, &c),
+                load: |c, _s, st| pmf::Pmf::from_parts(c, &st)),
             network!(NetKind::Bilinear, Task::Rating, "Spotlight's bilinear net with biases (notebook 002)"),
             network!(NetKind::Mlp, Task::Rating, "RecommenderNet, a deep MLP on two embeddings (notebook 004)"),
             network!(NetKind::Pooling, Task::NextItem, "next item from the mean of the history's embeddings (notebook 002)"),

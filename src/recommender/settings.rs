@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::registry::ModelEntry;
 
 /// Other spellings of a setting, as the peer libraries name it, and the one name recsys uses.
-pub const ALIASES: [(&str, &str); 8] = [
+pub const ALIASES: [(&str, &str); 9] = [
     ("dim", "factors"),
     ("n_factors", "factors"),
     ("k", "neighbors"),
@@ -26,6 +26,7 @@ pub const ALIASES: [(&str, &str); 8] = [
     ("max_iter", "epochs"),
     ("learning_rate", "lr"),
     ("reg", "regularization"),
+    ("lambda_reg", "regularization"),
 ];
 
 /// The one name of a setting spelled `key`.

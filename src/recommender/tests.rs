@@ -29,7 +29,7 @@ fn quick(name: &str) -> Value {
         }
         "pooling" | "cbow" | "gru" | "lstm" => json!({ "factors": 4, "epochs": 1, "max_len": 3 }),
         "als" | "bpr" => json!({ "factors": 4, "epochs": 2 }),
-        "svd" | "nmf" => json!({ "factors": 3, "epochs": 2 }),
+        "svd" | "nmf" | "pmf" => json!({ "factors": 3, "epochs": 2 }),
         _ => json!({}),
     }
 }

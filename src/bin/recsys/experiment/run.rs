@@ -269,7 +269,7 @@ pub struct Run {
     /// The primary metric per test user (ranking: NDCG@k; rating: the user's squared error
     /// mean), in the same user order for every model of a seed: the pairs of the paired test.
     #[serde(skip)]
-    pub per_user: Vec<f64>,
+    pub per_user: Vec<(i64, f64)>,
     /// Each test user's numbers (for `per_user.csv`): the user's original id and one value per
     /// name of [`PerUser::names`].
     #[serde(skip)]
@@ -409,8 +409,8 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
 }
 
 /// A model's metrics on a test side (in the table's column order), its primary metric per
-/// test user, and every test user's numbers.
-type Scored = (Vec<(String, f64)>, Vec<f64>, PerUser);
+/// test user (by the user's original id), and every test user's numbers.
+type Scored = (Vec<(String, f64)>, Vec<(i64, f64)>, PerUser);
 
 /// The test side of one split, ready to score any model.
 struct TestSide {
@@ -508,7 +508,11 @@ impl TestSide {
                         (self.names.user(c.user), values)
                     })
                     .collect();
-                let per_user = rows.iter().map(|(_, v)| v[0]).collect();
+                let per_user = cases
+                    .iter()
+                    .zip(&rows)
+                    .map(|(c, (_, v))| (c.user, v[0]))
+                    .collect();
                 let m = ranked.full;
                 let mut out = vec![
                     (format!("NDCG@{k}"), m.ndcg),
@@ -554,7 +558,10 @@ impl TestSide {
                     e.1 += (p - r).abs();
                     e.2 += 1;
                 }
-                let per_user = by_user.values().map(|(s, _, n)| s / *n as f64).collect();
+                let per_user = by_user
+                    .iter()
+                    .map(|(u, (s, _, n))| (user_ids[*u as usize], s / *n as f64))
+                    .collect();
                 let rows = by_user
                     .iter()
                     .map(|(u, (s, a, n))| {

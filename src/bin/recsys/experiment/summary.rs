@@ -9,6 +9,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::run::{Plan, Run};
+use recsys::eval::comparison::{
+    compare_pairs, holm, kendall_tau_b_test, paired_values, PairUnit, PairedComparison, SeedValues,
+};
 use recsys::eval::stats;
 use recsys::recommender::settings::describe;
 use recsys::recommender::Task;
@@ -38,18 +41,38 @@ impl Stat {
     }
 }
 
-/// The best model against another on the primary metric, paired by (seed, test user).
+/// The best model against another on the primary metric. The unit of a pair is a test user
+/// (its values averaged over the seeds) when every seed has the same test users, else a seed
+/// (each model's mean over that seed's users): pairs are never pooled over (seed, user), which
+/// would count a deterministic split's repeats as new evidence.
 #[derive(Debug, Clone, Serialize)]
 pub struct PairedTest {
+    /// What one pair stands for, and how many there are.
+    pub unit: String,
     /// Pairs compared.
     pub pairs: usize,
-    /// Mean of (best − this), in the primary metric's units.
+    /// Mean of (best − this), in the primary metric's units, signed so that a positive value
+    /// favours the best model.
     pub mean_difference: f64,
-    /// Two-sided p-value of the Wilcoxon signed-rank test (normal approximation); `None` when
-    /// every difference is zero.
+    /// Two-sided p-value of the Wilcoxon signed-rank test; `None` when every difference is zero.
     pub wilcoxon_p: Option<f64>,
+    /// The Wilcoxon p-value Holm-adjusted over the comparisons with the best model.
+    pub wilcoxon_p_holm: Option<f64>,
     /// Two-sided p-value of the paired t-test; `None` when the differences are all equal.
     pub t_test_p: Option<f64>,
+    /// The t-test's p-value Holm-adjusted over the comparisons with the best model.
+    pub t_test_p_holm: Option<f64>,
+}
+
+/// Kendall's tau-b between the models' orders by the full and by the sampled protocol.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderAgreement {
+    pub tau: f64,
+    /// Two-sided p-value (exact for small n without ties, as scipy's `kendalltau`).
+    pub p_value: f64,
+    /// The models from best to worst by each protocol.
+    pub full_order: Vec<String>,
+    pub sampled_order: Vec<String>,
 }
 
 /// One model's line of the table.
@@ -79,8 +102,8 @@ pub struct Summary {
     /// Index of the best row per column.
     pub best: Vec<usize>,
     /// Kendall's tau-b between the models' orders by full and by sampled NDCG (ranking with
-    /// the sampled protocol and at least two models).
-    pub kendall_tau_full_vs_sampled: Option<f64>,
+    /// the sampled protocol and at least three models).
+    pub kendall_full_vs_sampled: Option<OrderAgreement>,
     /// Per run (model × seed), as measured.
     pub runs: Vec<Run>,
 }
@@ -128,33 +151,71 @@ impl Summary {
             })
             .collect();
         let leader = &models[best[0]];
-        let pooled =
-            |m: &str| -> Vec<f64> { of(m).flat_map(|r| r.per_user.iter().copied()).collect() };
-        let lead = pooled(leader);
-        for row in rows.iter_mut().filter(|r| &r.model != leader) {
-            let other = pooled(&row.model);
-            // best − other, signed so that a positive difference favours the best model
-            let diffs: Vec<f64> = lead
-                .iter()
-                .zip(&other)
-                .map(|(a, b)| plan.task.sign() * (a - b))
-                .collect();
-            let zeros = vec![0.0; diffs.len()];
-            row.versus_best = Some(PairedTest {
-                pairs: diffs.len(),
-                mean_difference: stats::mean(&diffs),
-                wilcoxon_p: stats::wilcoxon_signed_rank(&diffs, &zeros)
-                    .ok()
-                    .map(|t| t.p_value),
-                t_test_p: stats::paired_t_test(&diffs, &zeros).ok().map(|t| t.p_value),
+        let seeds_of = |m: &str| -> Vec<SeedValues> { of(m).map(|r| r.per_user.clone()).collect() };
+        let lead = seeds_of(leader);
+        let sign = plan.task.sign();
+        let mut tests: Vec<(usize, PairedComparison)> = vec![];
+        for (i, row) in rows.iter().enumerate().filter(|(_, r)| &r.model != leader) {
+            // signed so that a positive difference favours the best model
+            let signed = |v: Vec<SeedValues>| -> Vec<SeedValues> {
+                v.into_iter()
+                    .map(|s| s.into_iter().map(|(u, x)| (u, sign * x)).collect())
+                    .collect()
+            };
+            let pairs = paired_values(&signed(lead.clone()), &signed(seeds_of(&row.model)))?;
+            tests.push((i, compare_pairs(&pairs)));
+        }
+        let adjust = |p: Vec<Option<f64>>| -> Result<Vec<Option<f64>>> {
+            let given: Vec<f64> = p.iter().flatten().copied().collect();
+            let mut adjusted = holm(&given)?.into_iter();
+            Ok(p.iter().map(|x| x.and_then(|_| adjusted.next())).collect())
+        };
+        let wilcoxon: Vec<Option<f64>> = tests
+            .iter()
+            .map(|(_, t)| t.wilcoxon.as_ref().map(|w| w.p_value))
+            .collect();
+        let t_test: Vec<Option<f64>> = tests
+            .iter()
+            .map(|(_, t)| t.t_test.as_ref().map(|w| w.p_value))
+            .collect();
+        let (wilcoxon_holm, t_holm) = (adjust(wilcoxon.clone())?, adjust(t_test.clone())?);
+        for (j, (i, t)) in tests.iter().enumerate() {
+            let unit = match t.unit {
+                PairUnit::User => {
+                    format!("test user (n = {}, averaged over {} seed(s))", t.n, t.seeds)
+                }
+                PairUnit::Seed => format!(
+                    "seed (n = {}, each model's mean over the seed's users)",
+                    t.n
+                ),
+            };
+            rows[*i].versus_best = Some(PairedTest {
+                unit,
+                pairs: t.n,
+                mean_difference: t.mean_difference,
+                wilcoxon_p: wilcoxon[j],
+                wilcoxon_p_holm: wilcoxon_holm[j],
+                t_test_p: t_test[j],
+                t_test_p_holm: t_holm[j],
             });
         }
         let sampled = columns.iter().position(|c| c.starts_with("sampled NDCG"));
         let kendall = match sampled {
-            Some(s) if rows.len() >= 2 => {
+            Some(s) if rows.len() >= 3 => {
                 let full: Vec<f64> = rows.iter().map(|r| r.metrics[0].mean).collect();
                 let samp: Vec<f64> = rows.iter().map(|r| r.metrics[s].mean).collect();
-                Some(stats::kendall_tau_b(&full, &samp)?)
+                let order = |v: &[f64]| -> Vec<String> {
+                    let mut idx: Vec<usize> = (0..v.len()).collect();
+                    idx.sort_by(|&a, &b| v[b].total_cmp(&v[a]));
+                    idx.into_iter().map(|i| rows[i].model.clone()).collect()
+                };
+                let test = kendall_tau_b_test(&full, &samp)?;
+                Some(OrderAgreement {
+                    tau: test.statistic,
+                    p_value: test.p_value,
+                    full_order: order(&full),
+                    sampled_order: order(&samp),
+                })
             }
             _ => None,
         };
@@ -164,7 +225,7 @@ impl Summary {
             higher_is_better,
             rows,
             best,
-            kendall_tau_full_vs_sampled: kendall,
+            kendall_full_vs_sampled: kendall,
             runs: runs.to_vec(),
         })
     }
@@ -176,7 +237,7 @@ impl Summary {
         for c in &self.columns {
             let _ = write!(s, " {c} |");
         }
-        let _ = writeln!(s, " fit s | predict s | vs best (Wilcoxon p) |");
+        let _ = writeln!(s, " fit s | predict s | vs best (Wilcoxon p, Holm) |");
         let _ = writeln!(s, "|---|{}---|---|---|", "---|".repeat(self.columns.len()));
         for (i, r) in self.rows.iter().enumerate() {
             let _ = write!(s, "| {} |", r.model);
@@ -231,12 +292,19 @@ impl Summary {
 
     /// What the marks and tests mean, and what the runs chose.
     pub fn notes(&self) -> Vec<String> {
+        let unit = self
+            .rows
+            .iter()
+            .find_map(|r| r.versus_best.as_ref().map(|t| t.unit.clone()))
+            .unwrap_or_else(|| "none (one model)".into());
         let mut notes = vec![format!(
             "mean ± sd over {} seed(s); * best of the column; vs best: the best {} model by {} \
-             against each other, paired by (seed, test user), two-sided Wilcoxon signed-rank p",
+             against each other, two-sided Wilcoxon signed-rank p, Holm-adjusted over the {} \
+             comparison(s) (raw and adjusted, with the paired t-test's, in --json); one pair per {unit}",
             self.runs.len() / self.rows.len().max(1),
             self.task.name(),
-            self.columns[0]
+            self.columns[0],
+            self.rows.len().saturating_sub(1)
         )];
         if self.columns.iter().any(|c| c.starts_with("MAP@")) {
             notes.push("MAP@k divides by min(k, |relevant|) (RePlay's definition)".into());
@@ -246,10 +314,14 @@ impl Summary {
                 "MAP@k /rel divides by |relevant| (ranx's, and Microsoft Recommenders' map)".into(),
             );
         }
-        if let Some(tau) = self.kendall_tau_full_vs_sampled {
+        if let Some(k) = &self.kendall_full_vs_sampled {
             notes.push(format!(
-                "Kendall's tau between the models' orders by full and by sampled NDCG: {tau:.3} \
-                 (1: same order; below 1: the sampled protocol reorders models)"
+                "Kendall's tau between the models' orders by full and by sampled NDCG: {:.3}, p = {:.3} \
+                 (1: same order; below 1: the sampled protocol reorders models); full: {}; sampled: {}",
+                k.tau,
+                k.p_value,
+                k.full_order.join(" > "),
+                k.sampled_order.join(" > ")
             ));
         }
         for r in &self.rows {
@@ -284,11 +356,11 @@ fn versus(r: &Row) -> String {
     match &r.versus_best {
         None => "best".into(),
         Some(PairedTest {
-            wilcoxon_p: Some(p),
+            wilcoxon_p_holm: Some(p),
             ..
         }) if *p > 0.0 => format!("p={p:.2e}"),
         Some(PairedTest {
-            wilcoxon_p: Some(_),
+            wilcoxon_p_holm: Some(_),
             ..
         }) => "p<1e-300".into(),
         Some(_) => "tie".into(),
