@@ -61,6 +61,42 @@ pub struct Sidecar {
     pub names: Option<IdNames>,
 }
 
+impl Sidecar {
+    /// The sidecar of `fitted`, trained as `entry` on the split `data` made from `spec` and
+    /// `split` under `seed` (and `threshold`, for implicit feedback).
+    #[allow(clippy::too_many_arguments)]
+    pub fn of_run(
+        entry: &registry::ModelEntry,
+        fitted: &registry::Fitted,
+        seed: u64,
+        threshold: Option<f64>,
+        spec: &DataSpec,
+        split: &SplitSpec,
+        data: &Prepared,
+    ) -> Sidecar {
+        Sidecar {
+            format: FORMAT.into(),
+            recsys_version: env!("CARGO_PKG_VERSION").into(),
+            model: entry.name.into(),
+            task: fitted.model.task(),
+            config: fitted.config.clone(),
+            sizes: Sizes {
+                n_users: data.users.len() as i64,
+                n_items: data.items.len() as i64,
+            },
+            seed,
+            threshold,
+            data: spec.clone(),
+            split: split.clone(),
+            users: data.users.clone(),
+            items: data.items.clone(),
+            fingerprints: data.fingerprints.clone(),
+            losses: fitted.losses.clone(),
+            names: data.names.clone(),
+        }
+    }
+}
+
 /// Refuse early (before training) a `--save` destination that cannot take a checkpoint: an
 /// existing directory without `--force`, anything but a checkpoint even with `--force` (it would
 /// be replaced whole), a file, or a place this process cannot write.

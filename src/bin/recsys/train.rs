@@ -282,26 +282,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     let mut saved = Value::Null;
     if let Some(dir) = &args.save {
         checkpoint::check_space(dir, checkpoint::state_bytes(fitted.model.as_ref()))?;
-        let sidecar = Sidecar {
-            format: checkpoint::FORMAT.into(),
-            recsys_version: env!("CARGO_PKG_VERSION").into(),
-            model: entry.name.into(),
-            task,
-            config: fitted.config.clone(),
-            sizes: recsys::recommender::Sizes {
-                n_users: train.n_users,
-                n_items: train.n_items,
-            },
-            seed,
-            threshold,
-            data: spec.clone(),
-            split: split.clone(),
-            users: data.users.clone(),
-            items: data.items.clone(),
-            fingerprints: data.fingerprints.clone(),
-            losses: fitted.losses.clone(),
-            names: data.names.clone(),
-        };
+        let sidecar = Sidecar::of_run(entry, &fitted, seed, threshold, &spec, &split, &data);
         checkpoint::save(dir, fitted.model.as_ref(), &sidecar, ctx.force)?;
         say!(ctx, "saved     {}", dir.display());
         saved = json!(dir);
