@@ -451,7 +451,10 @@ mod tests {
             (c.learning_rate, c.lambda_reg, c.gamma),
             (0.001, 0.001, 0.9)
         );
-        assert!(serde_json::from_str::<PmfConfig>(r#"{"factors": 10}"#).is_err());
+        // the one name recsys uses, and Cornac's as an alias
+        let c: PmfConfig = serde_json::from_str(r#"{"factors": 10}"#).unwrap();
+        assert_eq!(c.k, 10);
+        assert!(serde_json::from_str::<PmfConfig>(r#"{"n_factor": 10}"#).is_err());
         let c: PmfConfig = serde_json::from_str(r#"{"variant": "non_linear"}"#).unwrap();
         assert_eq!(c.variant, PmfVariant::NonLinear);
         for bad in [

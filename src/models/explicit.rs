@@ -12,7 +12,7 @@
 //!
 //! Both train with [`regression_epoch`]: one pass over shuffled interactions in minibatches.
 
-use super::layers::lookup;
+use super::layers::lookup_for;
 use crate::optim::{Adam, Optimizer};
 use crate::train;
 use anyhow::Result;
@@ -42,6 +42,9 @@ pub struct BilinearNet {
     pub user_biases: Tensor,
     /// `[num_items, 1]`, initialised to 0.
     pub item_biases: Tensor,
+    /// Sparse embedding gradients on every device and build, for an optimizer that updates only
+    /// the batch's rows (the network sets it from its optimizer); `false`: as `layers::lookup`.
+    pub sparse_lookups: bool,
 }
 
 impl BilinearNet {
@@ -53,16 +56,18 @@ impl BilinearNet {
             item_embeddings: scaled_embedding(path, "item_embeddings", num_items, dim),
             user_biases: path.zeros("user_biases", &[num_users, 1]),
             item_biases: path.zeros("item_biases", &[num_items, 1]),
+            sparse_lookups: false,
         }
     }
 
     /// Predicted ratings `[batch]` for int64 `users` and `items` `[batch]`.
     pub fn forward(&self, users: &Tensor, items: &Tensor) -> Tensor {
-        let p = lookup(&self.user_embeddings, users);
-        let q = lookup(&self.item_embeddings, items);
+        let s = self.sparse_lookups;
+        let p = lookup_for(&self.user_embeddings, users, s);
+        let q = lookup_for(&self.item_embeddings, items, s);
         let dot = (p * q).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-        dot + lookup(&self.user_biases, users).squeeze_dim(1)
-            + lookup(&self.item_biases, items).squeeze_dim(1)
+        dot + lookup_for(&self.user_biases, users, s).squeeze_dim(1)
+            + lookup_for(&self.item_biases, items, s).squeeze_dim(1)
     }
 }
 

@@ -1,8 +1,6 @@
 //! Layers with PyTorch's initialisation, so that a port and its PyTorch twin draw the same
 //! numbers in the same order.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use tch::nn::{self, Init, Module};
 use tch::{Device, Kind, Tensor};
 
@@ -20,48 +18,28 @@ use tch::{Device, Kind, Tensor};
 /// up once per backward pass: two lookups' sparse gradients are concatenated, and folding them
 /// in one pass can round differently from adding two dense gradients.
 ///
-/// [`SparseLookups`] makes every lookup's gradient sparse (any device, any build), for
-/// the lazy optimizers of [`crate::optim::sparse`]; the notebook ports never turn it on.
+/// A model whose optimizer updates only the batch's rows asks for sparse gradients on every
+/// device and build with [`lookup_for`] (its `sparse_lookups` field, set from the
+/// optimizer the network's configuration chooses); the notebook ports never do.
 pub fn lookup(weight: &Tensor, ids: &Tensor) -> Tensor {
-    let sparse = SPARSE_LOOKUPS.load(Ordering::Relaxed)
-        || (cfg!(feature = "fast")
-            && weight.device() == Device::Cpu
-            && weight.kind() == Kind::Float);
+    let sparse =
+        cfg!(feature = "fast") && weight.device() == Device::Cpu && weight.kind() == Kind::Float;
     lookup_with(weight, ids, sparse)
+}
+
+/// `weight[ids]` with a sparse gradient when `sparse` (any device, any build: for the lazy
+/// optimizers of [`crate::optim::sparse`]), else as [`lookup`] leaves it.
+pub fn lookup_for(weight: &Tensor, ids: &Tensor, sparse: bool) -> Tensor {
+    if sparse {
+        lookup_with(weight, ids, true)
+    } else {
+        lookup(weight, ids)
+    }
 }
 
 /// `weight[ids]` with a sparse (`sparse`) or dense gradient, whatever the build and device.
 pub fn lookup_with(weight: &Tensor, ids: &Tensor, sparse: bool) -> Tensor {
     Tensor::embedding(weight, ids, -1, false, sparse)
-}
-
-/// Whether [`lookup`] leaves every table a sparse gradient (see [`SparseLookups`]).
-static SPARSE_LOOKUPS: AtomicBool = AtomicBool::new(false);
-
-/// While a `SparseLookups::set(true)` lives, [`lookup`] leaves every table a sparse gradient of
-/// the batch's rows, on every device and build, in this process; dropping it restores the
-/// setting before it. For optimizers whose step should cost in proportion to the batch
-/// ([`crate::optim::sparse::SparseOptimizer`]). The notebook ports never set it (tch's own
-/// optimizers refuse sparse gradients without the feature `fast`).
-#[must_use = "the setting lasts while the value lives"]
-#[derive(Debug)]
-pub struct SparseLookups {
-    previous: bool,
-}
-
-impl SparseLookups {
-    /// Sparse lookup gradients on (`true`) or as by default (`false`) until dropped.
-    pub fn set(on: bool) -> SparseLookups {
-        SparseLookups {
-            previous: SPARSE_LOOKUPS.swap(on, Ordering::Relaxed),
-        }
-    }
-}
-
-impl Drop for SparseLookups {
-    fn drop(&mut self) {
-        SPARSE_LOOKUPS.store(self.previous, Ordering::Relaxed);
-    }
 }
 
 /// `nn.Linear(n_in, n_out)` as PyTorch creates it: the weight, then the bias, both uniform in

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use tch::{nn, Reduction, Tensor};
 
-use super::layers::lookup;
+use super::layers::lookup_for;
 use crate::optim::Optimizer;
 use crate::train;
 
@@ -18,6 +18,9 @@ pub struct MatrixFactorization {
     pub users: nn::Embedding,
     /// Item embeddings, `[n_items, n_factors]`.
     pub items: nn::Embedding,
+    /// Sparse embedding gradients on every device and build, for an optimizer that updates only
+    /// the batch's rows (the network sets it from its optimizer); `false`: as `layers::lookup`.
+    pub sparse_lookups: bool,
 }
 
 impl MatrixFactorization {
@@ -27,14 +30,15 @@ impl MatrixFactorization {
         MatrixFactorization {
             users: nn::embedding(vs / "users", n_users, n_factors, config),
             items: nn::embedding(vs / "items", n_items, n_factors, config),
+            sparse_lookups: false,
         }
     }
 }
 
 impl PairScorer for MatrixFactorization {
     fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
-        let user_emb = lookup(&self.users.ws, users);
-        let item_emb = lookup(&self.items.ws, items);
+        let user_emb = lookup_for(&self.users.ws, users, self.sparse_lookups);
+        let item_emb = lookup_for(&self.items.ws, items, self.sparse_lookups);
         (user_emb * item_emb).sum_dim_intlist(1, false, None)
     }
 }

@@ -13,7 +13,7 @@
 use tch::nn::{self, Init, Module};
 use tch::Tensor;
 
-use super::layers::{lookup, TorchLinear};
+use super::layers::{lookup_for, TorchLinear};
 use super::mf::PairScorer;
 
 /// Sizes of a [`NeuMF`].
@@ -47,6 +47,9 @@ pub struct NeuMF {
     mlp: Vec<TorchLinear>,
     output: TorchLinear,
     config: NeuMFConfig,
+    /// Sparse embedding gradients on every device and build, for an optimizer that updates only
+    /// the batch's rows (the network sets it from its optimizer); `false`: as `layers::lookup`.
+    pub sparse_lookups: bool,
 }
 
 impl NeuMF {
@@ -88,6 +91,7 @@ impl NeuMF {
             mlp,
             output,
             config,
+            sparse_lookups: false,
         }
     }
 
@@ -107,11 +111,12 @@ impl NeuMF {
 
 impl PairScorer for NeuMF {
     fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
-        let gmf = lookup(&self.user_gmf.ws, users) * lookup(&self.item_gmf.ws, items);
+        let s = self.sparse_lookups;
+        let gmf = lookup_for(&self.user_gmf.ws, users, s) * lookup_for(&self.item_gmf.ws, items, s);
         let mut h = Tensor::cat(
             &[
-                lookup(&self.user_mlp.ws, users),
-                lookup(&self.item_mlp.ws, items),
+                lookup_for(&self.user_mlp.ws, users, s),
+                lookup_for(&self.item_mlp.ws, items, s),
             ],
             1,
         );

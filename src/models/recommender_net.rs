@@ -14,7 +14,7 @@ use crate::train;
 use anyhow::{bail, Result};
 use tch::{nn, nn::Init, nn::Module, Device, Kind, Reduction, Tensor};
 
-use super::layers::{lookup, TorchLinear};
+use super::layers::{lookup_for, TorchLinear};
 
 /// The network's shape and dropout rates (the notebook's `RecommenderNet(...)` arguments).
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +63,9 @@ pub struct RecommenderNet {
     fc: TorchLinear,
     config: RecommenderNetConfig,
     hidden_layers: HiddenLayers,
+    /// Sparse embedding gradients on every device and build, for an optimizer that updates only
+    /// the batch's rows (the network sets it from its optimizer); `false`: as `layers::lookup`.
+    pub sparse_lookups: bool,
 }
 
 impl RecommenderNet {
@@ -131,6 +134,7 @@ impl RecommenderNet {
             fc,
             config: config.clone(),
             hidden_layers,
+            sparse_lookups: false,
         })
     }
 
@@ -151,8 +155,8 @@ impl RecommenderNet {
     /// `train` switches dropout on; unregistered hidden layers keep theirs on regardless, as
     /// `net.eval()` never reaches them in the notebook.
     pub fn forward_t(&self, users: &Tensor, movies: &Tensor, train: bool) -> Tensor {
-        let u = lookup(&self.users, users);
-        let m = lookup(&self.movies, movies);
+        let u = lookup_for(&self.users, users, self.sparse_lookups);
+        let m = lookup_for(&self.movies, movies, self.sparse_lookups);
         let mut x = dropout(
             &Tensor::cat(&[u, m], 1),
             self.config.embedding_dropout,

@@ -7,7 +7,7 @@
 //! uniformly (they may hit the positive or another seen item, as in the notebook), and labels
 //! `1, 0, ..., 0`; the loss is binary cross-entropy with logits over all of them.
 
-use super::layers::lookup;
+use super::layers::lookup_for;
 use crate::optim::{Adam, Optimizer};
 use crate::train;
 use anyhow::{bail, Result};
@@ -22,18 +22,24 @@ use crate::eval::metrics::top_k;
 pub struct SimpleTower {
     /// The embedding table, `[num_embeddings, emb_dim]`.
     pub emb: nn::Embedding,
+    /// Sparse embedding gradients on every device and build, for an optimizer that updates only
+    /// the batch's rows (the network sets it from its optimizer); `false`: as `layers::lookup`.
+    pub sparse_lookups: bool,
 }
 
 impl SimpleTower {
     /// A tower under `path` (its weight is `path/emb/weight`).
     pub fn new(path: &nn::Path, num_embeddings: i64, emb_dim: i64) -> SimpleTower {
         let emb = nn::embedding(path / "emb", num_embeddings, emb_dim, Default::default());
-        SimpleTower { emb }
+        SimpleTower {
+            emb,
+            sparse_lookups: false,
+        }
     }
 
     /// The embeddings of `ids` (any shape of i64 indices), with a trailing `emb_dim` axis.
     pub fn forward(&self, ids: &Tensor) -> Tensor {
-        lookup(&self.emb.ws, ids)
+        lookup_for(&self.emb.ws, ids, self.sparse_lookups)
     }
 
     /// Number of rows of the table.

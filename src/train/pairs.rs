@@ -11,7 +11,6 @@ use tch::{Device, Kind, Tensor};
 
 use crate::classic::TrainSet;
 use crate::data::interactions::Interactions;
-use crate::models::layers::SparseLookups;
 use crate::prep::sequence::to_sequences;
 use crate::recommender::network::{Feedback, NetKind, Network, NetworkConfig, Sampling};
 use crate::recommender::{Recommender, Sizes};
@@ -136,7 +135,6 @@ fn fit_pairs(
     let feedback = t.feedback;
     let n_items = model.sizes.n_items;
     let (lr, batch) = (t.lr.unwrap_or(0.0), t.batch.unwrap_or(256));
-    let _sparse = SparseLookups::set(t.optimizer.is_sparse());
     let mut opt = model.optimizer(t.optimizer, lr, t.weight_decay)?;
     let n = data.users.len() as i64;
     let u_all = Tensor::from_slice(&data.users).to_device(device);

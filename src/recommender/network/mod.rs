@@ -57,6 +57,25 @@ enum PairNet {
     TwoTower(BaseTwoHead),
 }
 
+impl Net {
+    /// Sparse embedding gradients (for the lazy optimizers) or as the build leaves them.
+    fn set_sparse_lookups(&mut self, on: bool) {
+        match self {
+            Net::Pair { net, .. } => match net {
+                PairNet::Mf(m) => m.sparse_lookups = on,
+                PairNet::NeuMf(m) => m.sparse_lookups = on,
+                PairNet::Bilinear(m) => m.sparse_lookups = on,
+                PairNet::TwoTower(m) => {
+                    m.user_tower.sparse_lookups = on;
+                    m.item_tower.sparse_lookups = on;
+                }
+            },
+            Net::Mlp(m) => m.sparse_lookups = on,
+            Net::Seq(_) => {}
+        }
+    }
+}
+
 impl PairNet {
     fn scorer(&self) -> &dyn PairScorer {
         match self {
@@ -145,6 +164,8 @@ impl Network {
                 Net::Seq(ImplicitSequenceModel::new(ni + 1, c, device)?)
             }
         };
+        let mut net = net;
+        net.set_sparse_lookups(config.optimizer.is_sparse());
         Ok(Network {
             kind,
             config,

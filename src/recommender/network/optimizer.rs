@@ -9,8 +9,8 @@ use crate::optim::{Adam, Optimizer};
 impl Network {
     /// The optimizer `kind` over the pair models' variables (the sequence models have their
     /// own). The lazy ones ([`OptimizerKind::is_sparse`]) cost in proportion to the batch when
-    /// the lookups leave sparse gradients: train under
-    /// [`crate::models::layers::SparseLookups::set`].
+    /// the lookups leave sparse gradients, which [`Network::new`] turns on from the
+    /// configuration's optimizer.
     pub fn optimizer(
         &self,
         kind: OptimizerKind,
