@@ -1,9 +1,19 @@
 //! What a notebook port reports: its numbers set against the notebook's, and details for JSON.
 
+#[cfg(test)]
+mod fixtures;
+/// IPython's own output around a cell's: `%%time`'s lines, its layout of dicts and tuples.
+pub mod ipython;
+/// numpy's `repr` and `str` of arrays.
+pub mod numpy;
+/// pandas' `repr` of small frames.
+pub mod pandas;
 /// PNG plots where the notebooks plot.
 pub mod plot;
 /// Python's printing: `repr` of floats, strings and lists.
 pub mod pyfmt;
+/// torch's `repr` of tensors.
+pub mod torch;
 
 use std::fmt::Display;
 
