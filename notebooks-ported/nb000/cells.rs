@@ -3,76 +3,35 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use recsys::report::pyfmt::py_float;
+use recsys::report::pandas;
 
-/// `df.head(n)` as pandas prints it: a right-aligned index, then each column right-aligned
-/// under its name, two spaces apart. `columns` are (column of `df`, name shown); integer
-/// columns print as integers, float columns with the decimals their longest value needs.
+/// `df.head(n)` as pandas prints it ([`recsys::report::pandas`]): `columns` are (column of
+/// `df`, name shown); integer columns print as integers, float columns as pandas prints floats.
 pub fn pandas_head(df: &DataFrame, columns: &[(&str, &str)], n: usize) -> Result<Vec<String>> {
     let head = df.head(Some(n));
-    let rows = head.height();
-    let mut table: Vec<Vec<String>> = vec![(0..rows).map(|i| i.to_string()).collect()];
-    let mut names = vec![String::new()];
-    for (column, shown) in columns {
+    let mut shown = Vec::new();
+    for (column, name) in columns {
         let series = head.column(column)?.as_materialized_series().clone();
-        let cells = if series.dtype().is_float() {
+        shown.push(if series.dtype().is_float() {
             let values: Vec<f64> = series
                 .cast(&DataType::Float64)?
                 .f64()?
                 .iter()
                 .map(|v| v.unwrap_or(f64::NAN))
                 .collect();
-            float_cells(&values)
+            pandas::Column::floats(name, &values)
         } else {
-            series
+            let values: Vec<i64> = series
                 .cast(&DataType::Int64)?
                 .i64()?
                 .iter()
-                .map(|v| v.map_or("NaN".to_string(), |v| v.to_string()))
-                .collect()
-        };
-        table.push(cells);
-        names.push(shown.to_string());
+                .map(|v| v.unwrap_or_default())
+                .collect();
+            pandas::Column::ints(name, &values)
+        });
     }
-    let widths: Vec<usize> = table
-        .iter()
-        .zip(&names)
-        .map(|(cells, name)| cells.iter().map(String::len).chain([name.len()]).max())
-        .map(|w| w.unwrap_or(0))
-        .collect();
-    let line = |cell: &dyn Fn(usize) -> String| {
-        widths
-            .iter()
-            .enumerate()
-            .map(|(c, w)| format!("{:>w$}", cell(c)))
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let header = line(&|c| names[c].clone());
-    let body = (0..rows).map(|r| line(&|c| table[c][r].clone()));
-    Ok(std::iter::once(header).chain(body).collect())
-}
-
-/// A float column's cells with one number of decimals for all: the most any value needs in
-/// Python's shortest form, at least 1 and at most 6 (pandas' display precision).
-fn float_cells(values: &[f64]) -> Vec<String> {
-    let decimals = values
-        .iter()
-        .filter(|v| v.is_finite())
-        .map(|v| py_float(*v).split_once('.').map_or(0, |(_, d)| d.len()))
-        .max()
-        .unwrap_or(1)
-        .clamp(1, 6);
-    values
-        .iter()
-        .map(|v| {
-            if v.is_nan() {
-                "NaN".to_string()
-            } else {
-                format!("{v:.decimals$}")
-            }
-        })
-        .collect()
+    let text = pandas::frame(&pandas::range_index(head.height()), &shown);
+    Ok(text.lines().map(str::to_string).collect())
 }
 
 #[cfg(test)]
@@ -104,6 +63,5 @@ mod tests {
             "4       1       50     5.0  964982931",
         ];
         assert_eq!(pandas_head(&df, &cols, 5).unwrap(), expected);
-        assert_eq!(float_cells(&[0.25, 3.0]), ["0.25", "3.00"]);
     }
 }

@@ -11,7 +11,7 @@ use recsys::{report::plot, say, Context};
 
 use super::cells;
 use super::{Args, Mode};
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 
 /// The ratings with `datetime` (milliseconds, local time) and `date` columns, and the
 /// interactions (ratings above 3).
@@ -108,7 +108,7 @@ pub fn read_and_split(
     say!(out, "{}", head.join("\n"));
     say!(out, "{:?}", (ratings.shape(), interactions.shape()));
     if mode == Mode::Faithful {
-        say!(
+        aside!(
             out,
             "note (faithful): timestamps are divided by 1000 as in the notebook, so every date \
              falls in January 1970 (local time {}; --corrected reads real dates)",
@@ -138,7 +138,7 @@ pub fn read_and_split(
     let counts: Vec<f64> = prep::i64_values(&per_day, "n_obs")?
         .map(|c| c as f64)
         .collect();
-    say!(
+    aside!(
         out,
         "{} days with interactions, from {} to {}; the busiest has {}",
         days.len(),
@@ -155,11 +155,11 @@ pub fn read_and_split(
             "n interactions",
         )
     })?;
-    say!(out, "plot: {}", bars.display());
+    aside!(out, "plot: {}", bars.display());
     plots.push(bars.display().to_string());
 
     // The notebook's question on this split, whose answer it left TODO.
-    say!(
+    aside!(
         out,
         "Question (answer TODO in the notebook): this split against a random split and \
          leave-one-out? Answered with measured numbers in docs/nb000.md, \"The split question\""
@@ -189,7 +189,7 @@ pub fn read_and_split(
         test.height()
     );
     if mode == Mode::Corrected {
-        say!(
+        aside!(
             out,
             "corrected: split at {split_text} local time, the instant \"{}\" stands for on the \
              notebook's /1000 scale (the real last day, {}, holds {} interaction(s))",

@@ -37,11 +37,12 @@ use tch::{Device, Kind, Tensor};
 use recsys::eval::sampled::{NegativePool, SampledCandidates};
 use recsys::models::mf::MatrixFactorization;
 use recsys::prep::{self, IdMap};
+use recsys::report::pyfmt::{pprint_list, py_float};
 use recsys::report::Report;
 use recsys::train::negatives;
 use recsys::{report::plot, say, Context};
 
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 use beyond::TrainingSets;
 use data::positives_by_user;
 use outcome::{DataFingerprint, Details, ModelRuns, Outcome, Settings, TrainingData};
@@ -101,7 +102,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
 fn run_mode(ctx: &Context, args: &Args, mode: Mode) -> Result<Outcome> {
     let out = Out::new(ctx);
     let mut outcome = run_cells(&out, args, mode)?;
-    outcome.transcript = out.lines();
+    outcome.transcript = out.finish();
     Ok(outcome)
 }
 
@@ -138,7 +139,7 @@ fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
     // ## Model: the notebook defines MF here and leaves NeuMF as "# TODO".
     say!(out, "## Model");
     say!(out, "### Matrix Factorization");
-    say!(
+    aside!(
         out,
         "### Neural Matrix Factorization: \"# TODO\" in the notebook; the port builds it after \
          the notebook's flow (\"{}\")",
@@ -177,7 +178,7 @@ fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
                 .count()
         })
         .sum::<usize>();
-    say!(
+    aside!(
         out,
         "{} test users; {} sampled negatives are items the user liked in train{}",
         candidates.len(),
@@ -224,9 +225,10 @@ fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
     // The untrained model ("init random model")
     let make_mf =
         |vs: &nn::VarStore| MatrixFactorization::new(&vs.root(), n_users, n_items, args.factors);
-    say!(
+    aside!(
         out,
-        "MatrixFactorization(n_factors={}, n_users={n_users}, n_items={n_items}), untrained:",
+        "MatrixFactorization(n_factors={}, n_users={n_users}, n_items={n_items}): the untrained \
+         model's Recall@k is printed first",
         args.factors
     );
     let vs = nn::VarStore::new(device);
@@ -235,7 +237,7 @@ fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
 
     // ## Training
     say!(out, "## Training");
-    say!(
+    aside!(
         out,
         "lr = {}, batch_size = {}, n_epochs = {}",
         args.lr,
@@ -256,14 +258,14 @@ fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
             &[("MF without sampling", &mf_unsampled_log.printed)],
         )
     })?;
-    say!(out, "plot: {}", losses.display());
+    aside!(out, "plot: {}", losses.display());
     plots.push(losses.display().to_string());
     let mf_unsampled = evaluate(out, &model, &candidates, &pairs)?;
 
     // ### Train with sampling: one uniform random (user, item) negative per train interaction.
     say!(out, "### Train with sampling");
     let (neg_users, neg_items) = negatives::uniform_negatives(n_users, n_items, n_train, device);
-    say!(
+    aside!(
         out,
         "{n_train} uniform random negatives drawn (they may hit real positives, as in the notebook)"
     );
@@ -290,7 +292,13 @@ fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
         mode,
         "MF sampled",
     )?;
-    say!(out, "{:?}", mf_sampled_log.printed);
+    // train_fn's list, as IPython shows a long list: one item a line.
+    let printed: Vec<String> = mf_sampled_log
+        .printed
+        .iter()
+        .map(|&v| py_float(v))
+        .collect();
+    say!(out, "{}", pprint_list(&printed));
     let mf_sampled = evaluate(out, &model, &candidates, &pairs)?;
     let mf = ModelRuns {
         untrained: mf_untrained,
@@ -299,12 +307,14 @@ fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
         sampled_training: mf_sampled_log,
         trained_sampled: mf_sampled,
     };
-    say!(out, "## Conclusions (empty in the notebook)");
+    say!(out, "## Conclusions");
+    aside!(out, "(the notebook's Conclusions are empty)");
 
     // Beyond the notebook: NeuMF (its TODO), then every run's losses in a second plot.
-    let neumf = if args.no_neumf {
-        None
-    } else {
+    let neumf = out.aside_block(|| -> Result<_> {
+        if args.no_neumf {
+            return Ok(None);
+        }
         say!(out, "{}", beyond::HEADING);
         let data = TrainingSets {
             unsampled: &unsampled,
@@ -319,9 +329,10 @@ fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
             &candidates,
             &pairs,
         )?;
-        Some(runs)
-    };
-    let all = beyond::all_losses_plot(out, &prefix, mode, &mf, neumf.as_ref())?;
+        Ok(Some(runs))
+    })?;
+    let all =
+        out.aside_block(|| beyond::all_losses_plot(out, &prefix, mode, &mf, neumf.as_ref()))?;
     plots.push(all.display().to_string());
 
     Ok(Outcome {

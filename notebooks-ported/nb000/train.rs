@@ -11,7 +11,10 @@ use tch::{nn, Device, Kind, Tensor};
 
 use super::outcome::{TrainLog, TrainingData};
 use super::{Args, Mode, KS};
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
+
+/// The width of the notebook's tqdm lines: 119 columns, so 79 blocks at 804 steps per epoch.
+pub const TQDM_NCOLS: usize = 119;
 
 /// The notebook's `train_fn`: Adam and BCE-with-logits over shuffled batches, one progress bar
 /// per epoch (on a terminal; elsewhere tqdm's last line, as the notebook shows it). Batches are
@@ -50,7 +53,7 @@ pub fn train_fn(
         all_steps.extend(losses);
         let running = all_steps.iter().sum::<f64>() / all_steps.len().max(1) as f64;
         bar.finish_with_message(format!("loss {epoch_mean:.4}"));
-        out.tqdm_done(batches as u64, epoch_started.elapsed());
+        out.tqdm_done(batches as u64, epoch_started.elapsed(), Some(TQDM_NCOLS));
         epoch_means.push(epoch_mean);
         running_means.push(running);
         match mode {
@@ -65,7 +68,7 @@ pub fn train_fn(
         }
     }
     if mode == Mode::Faithful && n_epochs > 1 {
-        say!(
+        aside!(
             out,
             "note (faithful): the \"avg loss after epoch\" is the mean over all steps so far \
              (epoch_loss is never reset in the notebook); the last epoch alone averaged {}",
@@ -104,7 +107,7 @@ pub fn evaluate(
             .collect::<Vec<_>>()
             .join(" / ")
     };
-    say!(
+    aside!(
         out,
         "  NDCG@5/10/30 = {}, HitRate@5/10/30 = {}",
         fmt(&metrics.ndcg),

@@ -45,7 +45,7 @@ use recsys::report::pyfmt::{pprint_list, py_float, py_list, py_str};
 use recsys::report::{Check, Report};
 use recsys::{say, Context};
 
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 use expected::printed;
 use outcome::Details;
 use toy::ToyInterests;
@@ -314,14 +314,14 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let corrected = toy.data.item_based_suggestions(0, false);
     if args.corrected {
         say!(out, "{}", toy.pprint_scores(&corrected));
-        say!(
+        aside!(
             out,
             "(corrected: user 0's own {} interests are left out)",
             USERS_INTERESTS[0].len()
         );
     } else {
         say!(out, "{}", toy.pprint_scores(&faithful));
-        say!(
+        aside!(
             out,
             "(notebook bug, kept: the filter tests `suggestions` instead of `suggestion`, so user 0's own interests stay in; --corrected removes them)"
         );
@@ -364,6 +364,6 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         checks,
         details,
     };
-    report.details.transcript = out.lines();
+    report.details.transcript = out.finish();
     Ok(report)
 }

@@ -13,7 +13,7 @@ use recsys::report::Check;
 use recsys::rng::pyrandom::PyRandom;
 use recsys::say;
 
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, tqdm_line, Out};
 
 use super::expected::*;
 use super::movies::*;
@@ -47,7 +47,7 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
         .map(|r| r.user_id)
         .collect::<std::collections::HashSet<_>>()
         .len();
-    say!(
+    aside!(
         out,
         "{} movies, {} users (the notebook asserts 1682 and 943)",
         movies.len(),
@@ -90,7 +90,7 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
     };
     say!(out, "{}", averages_text(shown));
     if !args.corrected {
-        say!(out, "(notebook typo, kept: the regex searches \"Enpire Strikes Back\"; --corrected also finds The Empire Strikes Back)");
+        aside!(out, "(notebook typo, kept: the regex searches \"Enpire Strikes Back\"; --corrected also finds The Empire Strikes Back)");
     }
     checks.push(Check::exact(
         "star_wars_ratings (faithful regex)",
@@ -131,17 +131,17 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
     ));
 
     // ---- 4(b). Embeddings, created in id order (see the module docs), then SGD ----
-    say!(out, "\n## 4(b). Embeddings, trained by SGD");
-    say!(out, "{}", prior_runs_note(args));
+    say!(out, "\n## 4(b). Embeddings");
+    aside!(out, "{}", prior_runs_note(args));
     let mut user_ids: Vec<i64> = sorted_unique(ratings.iter().map(|r| r.user_id));
     let mut movie_ids: Vec<i64> = sorted_unique(ratings.iter().map(|r| r.movie_id));
     match ctx.seed {
-        None => say!(out, "(vectors created in ascending id order; the notebook's order came from Python's per-process string hashes)"),
+        None => aside!(out, "(vectors created in ascending id order; the notebook's order came from Python's per-process string hashes)"),
         Some(seed) => {
             let mut order_rng = PyRandom::new(i128::from(seed));
             order_rng.shuffle(&mut user_ids);
             order_rng.shuffle(&mut movie_ids);
-            say!(out, "(vectors created in an id order shuffled by random.Random({seed}), standing in for a Python hash seed)");
+            aside!(out, "(vectors created in an id order shuffled by random.Random({seed}), standing in for a Python hash seed)");
         }
     }
     let mut model = VectorModel::new(&user_ids, &movie_ids, &mut rng);
@@ -170,23 +170,12 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
     let mut epochs = Vec::new();
     for epoch in 1..=args.epochs {
         learning_rate *= args.lr_decay;
+        let started = Instant::now();
         let tr = model.epoch(&train_idx, Some(learning_rate), &format!("train {epoch}"));
-        say!(
-            out,
-            "avg loss: avg_loss={}: {}/{} (train, epoch {epoch}, lr {})",
-            py_float(tr.shown),
-            train.len(),
-            train.len(),
-            py_float(learning_rate)
-        );
+        bar_line(out, tr.shown, train.len(), started);
+        let started = Instant::now();
         let va = model.epoch(&validation_idx, None, &format!("valid {epoch}"));
-        say!(
-            out,
-            "avg loss: avg_loss={}: {}/{} (validation, epoch {epoch})",
-            py_float(va.shown),
-            validation.len(),
-            validation.len()
-        );
+        bar_line(out, va.shown, validation.len(), started);
         epochs.push(EpochLoss {
             epoch,
             learning_rate,
@@ -228,13 +217,16 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
             ));
         }
     }
+    let started = Instant::now();
     let te = model.epoch(&test_idx, None, "test");
-    say!(
+    bar_line(out, te.shown, test.len(), started);
+    aside!(
         out,
-        "avg loss: avg_loss={}: {}/{} (test)",
-        py_float(te.shown),
-        test.len(),
-        test.len()
+        "The SGD cell's bars: train and validation for each of the {} epochs (learning rate \
+         {} times {} each epoch), then test.",
+        args.epochs,
+        py_float(args.learning_rate),
+        py_float(args.lr_decay)
     );
     checks.push(Check::band("test avg loss", 0.911, te.shown, TEST_BAND, 3));
     checks.push(Check::info(
@@ -244,12 +236,12 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
     let sgd_s = sgd_started.elapsed().as_secs_f64();
 
     // ---- Beyond the notebook: PCA of the movie vectors ----
-    say!(out, "\n## Beyond the notebook: PCA of the movie vectors");
+    aside!(out, "\n## Beyond the notebook: PCA of the movie vectors");
     let vectors: Vec<Vec<f64>> = model.movie_vectors.iter().map(|v| v.to_vec()).collect();
     let pca = Pca::fit(&vectors, 2)?;
     let projected = pca.transform(&vectors);
     let ratio = pca.explained_variance_ratio();
-    say!(out, "PCA of the {} movie vectors: first component {:?}, explaining {:.1}% of the variance ({:.1}% with the second)",
+    aside!(out, "PCA of the {} movie vectors: first component {:?}, explaining {:.1}% of the variance ({:.1}% with the second)",
         vectors.len(), pca.components[0].iter().map(|x| (x * 1e4).round() / 1e4).collect::<Vec<_>>(), 100.0 * ratio[0], 100.0 * (ratio[0] + ratio[1]));
     // Sorted by the first coordinate like the book's `sorted(vectors, key=lambda v: v[-1][0])`.
     let stats = rating_stats_by_movie(&ratings);
@@ -268,25 +260,25 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
         )
     };
     if args.pca_min_ratings > 0 {
-        say!(
+        aside!(
             out,
             "(only the {} movies with at least {} ratings are listed)",
             by_first.len(),
             args.pca_min_ratings
         );
     } else {
-        say!(out, "(movies with few ratings keep vectors near their random start and crowd both ends; --pca-min-ratings 50 lists well-rated ones)");
+        aside!(out, "(movies with few ratings keep vectors near their random start and crowd both ends; --pca-min-ratings 50 lists well-rated ones)");
     }
-    say!(
+    aside!(
         out,
         "lowest first component (coordinate, ratings, average rating, title):"
     );
     for &k in low {
-        say!(out, "  {}", describe(k));
+        aside!(out, "  {}", describe(k));
     }
-    say!(out, "highest first component:");
+    aside!(out, "highest first component:");
     for &k in high {
-        say!(out, "  {}", describe(k));
+        aside!(out, "  {}", describe(k));
     }
     checks.push(Check::info(
         "PCA explained variance ratio (2 components)",
@@ -315,6 +307,17 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
         sgd_wall_s: sgd_s,
         sgd_steps_per_s: steps as f64 / sgd_s,
     })
+}
+
+/// The last line of the notebook's tqdm bar over a pass of `n` ratings begun at `started`,
+/// with its description `avg loss: avg_loss=...` (the loss at the last step `i % 1000 == 0`).
+fn bar_line(out: &Out, shown: f64, n: usize, started: Instant) {
+    let desc = format!("avg loss: avg_loss={}", py_float(shown));
+    say!(
+        out,
+        "{}",
+        tqdm_line(&desc, n as u64, started.elapsed().as_secs_f64(), None)
+    );
 }
 
 /// The line that opens the SGD part: how many unprinted runs of the training cell come first,

@@ -1,209 +1,43 @@
-//! How numpy and torch print the arrays notebook 002 shows: `repr(ndarray)` of 1-d and 2-d
-//! int32 and float32 arrays as numpy up to 2.1 prints them, the notebook's numpy (default
-//! options: summarised above 1000 elements to the first and last 3 along each axis, lines
-//! wrapped at 75 characters, float32 in its shortest round-trip digits, padded to a common
-//! width; numpy 2.2 added `shape=(n,)` to summarised arrays), a short torch tensor, and
-//! IPython's layout of the `__dict__` and tuple cells that hold them.
+//! How notebook 002 prints its arrays, through the project's formatters of numpy, torch and
+//! IPython (`recsys::report::{numpy, torch, ipython}`): `repr(ndarray)` of the int32 and float32
+//! arrays of its `__dict__` cells, its short torch tensors, and IPython's layout of the dict and
+//! tuple cells that hold them.
 
-/// numpy's `threshold`, `edgeitems` and `linewidth` print options (their defaults).
-const THRESHOLD: usize = 1000;
-const EDGE: usize = 3;
-const LINE_WIDTH: usize = 75;
+use recsys::report::{ipython, numpy, torch};
 
-/// The indices numpy shows along an axis of length `n`: all of them, or the first and last
-/// [`EDGE`] with `None` for the `...` between.
-fn shown(n: usize, summarize: bool) -> Vec<Option<usize>> {
-    if summarize && n > 2 * EDGE {
-        (0..EDGE)
-            .map(Some)
-            .chain([None])
-            .chain((n - EDGE..n).map(Some))
-            .collect()
-    } else {
-        (0..n).map(Some).collect()
-    }
-}
-
-/// numpy's `_extendLine`: wrap before `word` when it would pass `width` (unless the line
-/// holds only its indent).
-fn extend_line(s: &mut String, line: &mut String, word: &str, width: usize, indent: &str) {
-    if line.len() + word.len() > width && line.len() > indent.len() {
-        s.push_str(line.trim_end());
-        s.push('\n');
-        *line = indent.to_string();
-    }
-    line.push_str(word);
-}
-
-/// numpy's `_formatArray` for a 1-d or 2-d array: `word(row, col)` is the formatted element
-/// (`row` is 0 for a 1-d array).
-fn format_array(
-    shape: &[usize],
-    summarize: bool,
-    word: &dyn Fn(usize, usize) -> String,
-    width: usize,
-    indent: &str,
-) -> String {
-    let row_of = |r: usize, hanging: &str, width: usize| -> String {
-        let n = *shape.last().expect("1-d or 2-d");
-        let elem_width = width - 1; // the separator's "," or the closing "]"
-        let mut s = String::new();
-        let mut line = hanging.to_string();
-        let cells = shown(n, summarize);
-        for (k, c) in cells.iter().enumerate() {
-            let w = c.map_or_else(|| "...".to_string(), |c| word(r, c));
-            extend_line(&mut s, &mut line, &w, elem_width, hanging);
-            if k + 1 < cells.len() {
-                line.push_str(", ");
-            }
-        }
-        s.push_str(&line);
-        format!("[{}]", &s[hanging.len()..])
-    };
-    match *shape {
-        [_] => row_of(0, indent, width),
-        [rows, _] => {
-            let inner = format!("{indent} ");
-            let lines: Vec<String> = shown(rows, summarize)
-                .into_iter()
-                .map(|r| match r {
-                    Some(r) => row_of(r, &inner, width - 1),
-                    None => "...".to_string(),
-                })
-                .collect();
-            format!("[{}]", lines.join(&format!(",\n{indent}")))
-        }
-        _ => panic!("1-d or 2-d arrays only"),
-    }
-}
-
-/// `repr(array)`: `array(` + the elements + `, dtype=...)`, the dtype on its own line when it
-/// would pass the line width.
-fn array_repr(
-    shape: &[usize],
-    word: &dyn Fn(usize, usize) -> String,
-    dtype: &str,
-    summarize: bool,
-) -> String {
-    let prefix = "array(";
-    let indent = " ".repeat(prefix.len() + 1);
-    let body = format_array(shape, summarize, word, LINE_WIDTH - 1, &indent);
-    let text = format!("{prefix}{body},");
-    let dtype = format!("dtype={dtype})");
-    let last_line = text.len() - text.rfind('\n').map_or(0, |k| k + 1);
-    let spacer = if last_line + dtype.len() + 1 > LINE_WIDTH {
-        format!("\n{}", " ".repeat(prefix.len()))
-    } else {
-        " ".to_string()
-    };
-    format!("{text}{spacer}{dtype}")
-}
-
-/// `repr` of an int32 array of `shape` (row-major `values`): every element right-aligned to the
-/// widest shown one.
+/// `repr` of an int32 array of `shape` (row-major `values`).
 pub fn int_array(values: &[i64], shape: &[usize]) -> String {
-    let cols = *shape.last().expect("1-d or 2-d");
-    let summarize = values.len() > THRESHOLD;
-    let flat = shown_cells(shape, summarize);
-    let width = flat
-        .iter()
-        .map(|&(r, c)| values[r * cols + c].to_string().len())
-        .max()
-        .unwrap_or(1);
-    let word = |r: usize, c: usize| format!("{:>width$}", values[r * cols + c]);
-    array_repr(shape, &word, "int32", summarize)
+    let v: Vec<f64> = values.iter().map(|&x| x as f64).collect();
+    numpy::array_repr(&v, shape, numpy::Dtype::Int32)
 }
 
-/// `repr` of a float32 array of `shape` (row-major `values`): each shown element in its shortest
-/// round-trip digits, the integer parts right-aligned and the fractions padded with spaces to
-/// the longest shown one, `3.` for whole numbers (numpy's `floatmode='maxprec'`). Only for
-/// values numpy prints without an exponent (magnitudes from 1e-4 to 1e8, or zero).
+/// `repr` of a float32 array of `shape` (row-major `values`).
 pub fn float32_array(values: &[f32], shape: &[usize]) -> String {
-    let cols = *shape.last().expect("1-d or 2-d");
-    let summarize = values.len() > THRESHOLD;
-    let split = |x: f32| -> (String, String) {
-        let s = format!("{x}");
-        match s.split_once('.') {
-            Some((i, f)) => (i.to_string(), f.to_string()),
-            None => (s, String::new()),
-        }
-    };
-    let parts: Vec<(String, String)> = shown_cells(shape, summarize)
-        .iter()
-        .map(|&(r, c)| split(values[r * cols + c]))
-        .collect();
-    let left = parts.iter().map(|p| p.0.len()).max().unwrap_or(1);
-    let right = parts.iter().map(|p| p.1.len()).max().unwrap_or(0);
-    let word = |r: usize, c: usize| {
-        let (i, f) = split(values[r * cols + c]);
-        format!("{i:>left$}.{f:<right$}")
-    };
-    array_repr(shape, &word, "float32", summarize)
+    let v: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
+    numpy::array_repr(&v, shape, numpy::Dtype::Float32)
 }
 
-/// The (row, column) of every shown element (row 0 for a 1-d array).
-fn shown_cells(shape: &[usize], summarize: bool) -> Vec<(usize, usize)> {
-    match *shape {
-        [n] => shown(n, summarize)
-            .into_iter()
-            .flatten()
-            .map(|c| (0, c))
-            .collect(),
-        [rows, cols] => {
-            let cols = shown(cols, summarize);
-            shown(rows, summarize)
-                .into_iter()
-                .flatten()
-                .flat_map(|r| cols.iter().flatten().map(move |&c| (r, c)))
-                .collect()
-        }
-        _ => panic!("1-d or 2-d arrays only"),
-    }
-}
-
-/// `repr` of a small 2-d int64 torch tensor (no summarising): `tensor([[642, 832],\n ...])`.
+/// `repr` of a 2-d int64 torch tensor: `tensor([[642, 832],\n ...])`.
 pub fn torch_int_rows(rows: &[Vec<i64>]) -> String {
-    let width = rows
-        .iter()
-        .flatten()
-        .map(|v| v.to_string().len())
-        .max()
-        .unwrap_or(1);
-    let lines: Vec<String> = rows
-        .iter()
-        .map(|row| {
-            let cells: Vec<String> = row.iter().map(|v| format!("{v:>width$}")).collect();
-            format!("[{}]", cells.join(", "))
-        })
-        .collect();
-    format!("tensor([{}])", lines.join(",\n        "))
+    let v: Vec<f64> = rows.iter().flatten().map(|&x| x as f64).collect();
+    let shape = [rows.len(), rows.first().map_or(0, Vec::len)];
+    torch::tensor_repr(&v, &shape, torch::Dtype::Int64, None)
 }
 
-/// `repr` of a short 1-d float tensor of whole numbers: `tensor([3., 3., 5.])`.
+/// `repr` of a 1-d float tensor: `tensor([3., 3., 5.])`.
 pub fn torch_whole_floats(values: &[f32]) -> String {
-    let width = values
-        .iter()
-        .map(|v| format!("{v:.0}").len())
-        .max()
-        .unwrap_or(1);
-    let cells: Vec<String> = values.iter().map(|v| format!("{v:>width$.0}.")).collect();
-    format!("tensor([{}])", cells.join(", "))
+    let v: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
+    torch::tensor_repr(&v, &[v.len()], torch::Dtype::Float32, None)
 }
 
-/// IPython's display of a dict whose values are reprs (one entry a line, as when it does not
-/// fit on one): continuation lines of a value are indented by one space.
+/// IPython's display of a dict whose values are reprs ([`ipython::dict`]).
 pub fn ipython_dict(entries: &[(&str, String)]) -> String {
-    let items: Vec<String> = entries
-        .iter()
-        .map(|(k, v)| format!("'{k}': {}", v.replace('\n', "\n ")))
-        .collect();
-    format!("{{{}}}", items.join(",\n "))
+    ipython::dict(entries)
 }
 
-/// IPython's display of a tuple of multi-line reprs: `(a,\n b)`, continuation lines indented.
+/// IPython's display of a tuple of multi-line reprs ([`ipython::tuple`]).
 pub fn ipython_tuple(items: &[String]) -> String {
-    let items: Vec<String> = items.iter().map(|v| v.replace('\n', "\n ")).collect();
-    format!("({})", items.join(",\n "))
+    ipython::tuple(items)
 }
 
 #[cfg(test)]

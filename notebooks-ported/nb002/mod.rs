@@ -32,7 +32,7 @@ use recsys::models::sequence::Representation;
 use recsys::report::Report;
 use recsys::{say, Context};
 
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 use outcome::{Details, Part1, Part2, SeedRun};
 
 pub use twin::Nb002;
@@ -76,7 +76,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         let seed = base_seed + k as u64;
         let verbose = k == 0;
         if !verbose {
-            say!(out, "\n== seed {seed} ==");
+            aside!(out, "\n== seed {seed} ==");
         }
         let mut run = SeedRun {
             seed,
@@ -91,10 +91,10 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         runs.push(run);
     }
     if args.seeds > 1 {
-        print_seed_table(&out, &runs);
+        out.aside_block(|| print_seed_table(&out, &runs));
     }
     let mut report = expected::report(&dataset, runs);
-    report.details.transcript = out.lines();
+    report.details.transcript = out.finish();
     Ok(report)
 }
 

@@ -12,7 +12,9 @@ use recsys::models::explicit::{
     regression_epoch, CollaborativeFilteringModel, ExplicitConfig, ExplicitFactorizationModel,
 };
 use recsys::prep::split::random::random_train_test_split;
+use recsys::report::ipython::CellTimer;
 use recsys::report::plot::line_chart;
+use recsys::report::pyfmt::py_float;
 use recsys::say;
 
 use super::arrays::{
@@ -20,7 +22,7 @@ use super::arrays::{
 };
 use super::outcome::Part1;
 use super::{fmt_list, to_f32, Args};
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 
 // ## Part 1: Explicit feedback
 pub fn part1(
@@ -33,29 +35,40 @@ pub fn part1(
     let dev = out.ctx.device;
     tch::manual_seed(seed as i64);
     if verbose {
-        say!(out, "## Part 1: Explicit feedback (seed {seed})");
+        say!(out, "## Part 1: Explicit feedback");
+        aside!(out, "Part 1 ran with seed {seed}.");
+        // In [3]: print(dataset)
         say!(out, "{dataset}");
     }
     let (train, test) = random_train_test_split(dataset, 0.2);
     if verbose {
-        say!(out, "train.__dict__ =\n{}", interactions_dict(&train));
+        // In [4]: train.__dict__
+        say!(out, "{}", interactions_dict(&train));
+        // In [5]
         say!(
             out,
-            "As an example, user {} gave {:.1} stars to item {}.",
+            "As an example, user {} gave {} stars to item {}.",
             train.user_ids[0],
-            train.ratings[0],
+            py_float(f64::from(train.ratings[0])),
             train.item_ids[0]
         );
+        // In [6]: len(train) / len(dataset)
         say!(
             out,
-            "len(train) / len(dataset) = {} ({} / {} interactions)",
-            train.len() as f64 / dataset.len() as f64,
+            "{}",
+            py_float(train.len() as f64 / dataset.len() as f64)
+        );
+        aside!(
+            out,
+            "len(train) / len(dataset): {} / {} interactions ({} in test)",
             train.len(),
+            dataset.len(),
             test.len()
         );
     }
 
-    // %%time: ExplicitFactorizationModel(n_iter=3).fit(train); rmse_score(model, test)
+    // In [7], %%time: ExplicitFactorizationModel(n_iter=3).fit(train); rmse_score(model, test)
+    let cell = CellTimer::start();
     let epochs = if args.quick { 1 } else { 3 };
     let (tr_u, tr_i, tr_r) = train.tensors(dev);
     let (te_u, te_i, te_r) = test.tensors(dev);
@@ -74,6 +87,7 @@ pub fn part1(
     // Our RMSE (recsys::eval::metrics::rmse, f64 on the host) against a second implementation: the
     // notebook's `our_rmse`, ((y_true - y_pred) ** 2).mean() ** 0.5 on float32 tensors.
     let rmse_host = rmse(&pred, &truth);
+    let time_lines = cell.lines();
     let rmse_tensor = (&te_r - &y_pred)
         .square()
         .mean(Kind::Float)
@@ -90,37 +104,35 @@ pub fn part1(
         .sqrt()
         .double_value(&[]);
     if verbose {
-        say!(
+        // rmse_score returns a numpy float32: its shortest repr.
+        say!(out, "{time_lines}\n\n{}", rmse_host as f32);
+        aside!(
             out,
-            "ExplicitFactorizationModel(n_iter={epochs}) epoch losses: {}",
+            "ExplicitFactorizationModel(n_iter={epochs}) epoch losses: {}; fit {fit_s:.2} s",
             fmt_list(&spotlight_losses, 4)
         );
-        say!(out, "Wall time: {fit_s:.2} s");
-        say!(out, "rmse_score(model, test) = {rmse_host:.7}");
-        say!(
-            out,
-            "y_pred =\n{}",
-            float32_array(&pred_f32, &[pred_f32.len()])
-        );
+        // In [9]: y_pred
+        say!(out, "{}", float32_array(&pred_f32, &[pred_f32.len()]));
+        // In [10]: X_train[:5], y_train[:5]
         let x_train: Vec<Vec<i64>> = (0..5)
             .map(|k| vec![train.user_ids[k], train.item_ids[k]])
             .collect();
         say!(
             out,
-            "X_train[:5], y_train[:5] =\n{}",
+            "{}",
             ipython_tuple(&[
                 torch_int_rows(&x_train),
                 torch_whole_floats(&train.ratings[..5])
             ])
         );
-        say!(
+        // In [11]: our_rmse(y_test, y_pred); In [12]: the simplest baseline
+        say!(out, "tensor({rmse_tensor:.4})");
+        say!(out, "tensor({baseline_rmse:.4})");
+        aside!(
             out,
-            "our_rmse(y_test, y_pred) = tensor({rmse_tensor:.4})   # recsys::eval::metrics::rmse: {rmse_host:.4}"
-        );
-        say!(out, "Yes, I got the same thing.");
-        say!(
-            out,
-            "our_rmse(y_test, torch.ones_like(y_test) * y_train.mean()) = tensor({baseline_rmse:.4})   # simplest baseline (mean train rating {:.4})",
+            "our_rmse(y_test, y_pred) = {rmse_tensor:.4} on float32 tensors; \
+             recsys::eval::metrics::rmse gives {rmse_host:.4}. The baseline predicts the mean \
+             train rating, {:.4}.",
             mean_rating.double_value(&[])
         );
     }
@@ -140,7 +152,7 @@ pub fn part1(
         );
         let mut opt = Adam::with_weight_decay(&vs, 0.01, weight_decay)?;
         if verbose {
-            say!(out, "\nCollaborativeFilteringModel(embedding 20), Adam lr 0.01, weight decay {weight_decay}:");
+            aside!(out, "\nCollaborativeFilteringModel(embedding 20), Adam lr 0.01, weight decay {weight_decay}:");
         }
         let start = Instant::now();
         let (mut train_rmse, mut test_rmse) = (Vec::new(), Vec::new());
@@ -159,13 +171,13 @@ pub fn part1(
                 (rmse_of(&tr_u, &tr_i, &tr_r), rmse_of(&te_u, &te_i, &te_r))
             });
             if verbose {
-                say!(out, "epoch {epoch:2}: mean batch MSE {loss:.4}, train RMSE {tr:.4}, test RMSE {te:.4}");
+                aside!(out, "epoch {epoch:2}: mean batch MSE {loss:.4}, train RMSE {tr:.4}, test RMSE {te:.4}");
             }
             train_rmse.push(tr);
             test_rmse.push(te);
         }
         if verbose {
-            say!(out, "Wall time: {:.2} s", start.elapsed().as_secs_f64());
+            aside!(out, "Wall time: {:.2} s", start.elapsed().as_secs_f64());
         }
         curves.push((train_rmse, test_rmse));
     }
@@ -175,7 +187,7 @@ pub fn part1(
     );
     if verbose {
         let best = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
-        say!(
+        aside!(
             out,
             "With weight decay the test RMSE ends at {:.4}; without it the train RMSE falls to {:.4} \
              while the test RMSE ends at {:.4} (best {:.4}): the model overfits.",
@@ -198,7 +210,7 @@ pub fn part1(
                 ],
             )
         })?;
-        say!(out, "Plot: {}", path.display());
+        aside!(out, "Plot: {}", path.display());
     }
     Ok(Part1 {
         n_train: train.len(),

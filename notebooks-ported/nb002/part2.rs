@@ -12,12 +12,14 @@ use recsys::eval::next_item::{
 use recsys::models::sequence::{ImplicitSequenceModel, Representation, SequenceConfig};
 use recsys::prep::sequence::{to_sequences, Sequences};
 use recsys::prep::split::random::user_based_train_test_split;
+use recsys::report::ipython::CellTimer;
+use recsys::report::pyfmt::py_float;
 use recsys::say;
 
 use super::arrays::{float32_array, int_array, ipython_dict};
 use super::outcome::{ModelRun, Part2};
 use super::{fmt_list, lrap_constant, mean, to_f32, Args};
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 
 // ## Part 2: Implicit feedback
 pub fn part2(
@@ -29,6 +31,9 @@ pub fn part2(
 ) -> Result<Part2> {
     let dev = out.ctx.device;
     tch::manual_seed(seed as i64);
+    // In [17], %%time: the split, to_sequence(), ImplicitSequenceModel(n_iter=3,
+    // representation='pooling', loss='pointwise').fit(train), sequence_mrr_score(...).mean()
+    let cell = CellTimer::start();
     let (train, test, hash_seed) = user_based_train_test_split(dataset, 0.2);
     let distinct = |i: &Interactions| {
         i.user_ids
@@ -39,10 +44,11 @@ pub fn part2(
     let train_seqs = to_sequences(&train, 10, 10)?;
     let test_seqs = to_sequences(&test, 10, 10)?;
     if verbose {
-        say!(out, "\n## Part 2: Implicit feedback (seed {seed})");
-        say!(
+        say!(out, "\n## Part 2: Implicit feedback");
+        aside!(
             out,
-            "user_based_train_test_split (hash seed {hash_seed}): train {} interactions of {} users, test {} of {} users",
+            "Part 2 ran with seed {seed}; user_based_train_test_split (hash seed {hash_seed}): \
+             train {} interactions of {} users, test {} of {} users",
             train.len(),
             distinct(&train),
             test.len(),
@@ -55,7 +61,6 @@ pub fn part2(
     let targets = test_seqs.last_items(); // seq[-1]
     let num_items = dataset.num_items as usize;
 
-    // %%time: ImplicitSequenceModel(n_iter=3, representation='pooling', loss='pointwise')
     let pool_epochs = if args.quick { 1 } else { 3 };
     let mut models = Vec::new();
     let mut pooling = ImplicitSequenceModel::new(
@@ -68,17 +73,18 @@ pub fn part2(
     let train_s = start.elapsed().as_secs_f64();
     let scores = pooling.score_next(&prefixes);
     let mrr = mean(&reciprocal_ranks(&to_f32(&scores), num_items, &targets));
+    let time_lines = cell.lines();
     if verbose {
-        say!(
+        say!(out, "{time_lines}\n\n{}", py_float(mrr));
+        aside!(
             out,
-            "pooling epoch losses (pointwise): {}",
+            "pooling epoch losses (pointwise): {}; fit {train_s:.2} s",
             fmt_list(&losses, 4)
         );
-        say!(out, "Wall time: {train_s:.2} s");
-        say!(out, "sequence_mrr_score(model, test).mean() = {mrr}");
-        say!(out, "train = {train_seqs}");
-        say!(out, "test = {test_seqs}");
-        say!(out, "train.__dict__ =\n{}", sequences_dict(&train_seqs));
+        // In [18]: train; In [19]: train.__dict__
+        say!(out, "{train_seqs}");
+        say!(out, "{}", sequences_dict(&train_seqs));
+        aside!(out, "test = {test_seqs}");
     }
     models.push(ModelRun {
         model: "pooling".into(),
@@ -93,24 +99,23 @@ pub fn part2(
     let one_hot: Vec<Vec<usize>> = targets.iter().map(|&t| vec![t as usize]).collect();
     let lrap_pooling = label_ranking_average_precision(&probs, num_items, &one_hot);
     if verbose {
-        say!(out, "target.shape = ({}, {num_items})", targets.len());
-        // y_pred.round(2): numpy rounds float32 halves to even.
+        // In [20]: target.shape
+        say!(out, "({}, {num_items})", targets.len());
+        // In [21]: y_pred.round(2); numpy rounds float32 halves to even.
         let rounded: Vec<f32> = probs_f32
             .iter()
             .map(|&p| (p * 100.0).round_ties_even() / 100.0)
             .collect();
         say!(
             out,
-            "y_pred.round(2) =\n{}",
+            "{}",
             float32_array(&rounded, &[targets.len(), num_items])
         );
-        say!(
+        // In [22]: label_ranking_average_precision_score(target, y_pred)
+        say!(out, "{}", py_float(lrap_pooling));
+        aside!(
             out,
-            "label_ranking_average_precision_score(target, y_pred) = {lrap_pooling}"
-        );
-        say!(
-            out,
-            "Again, the same number (difference {:.1e}).",
+            "LRAP equals the MRR again (difference {:.1e}).",
             (lrap_pooling - mrr).abs()
         );
     }
@@ -124,14 +129,14 @@ pub fn part2(
     let popularity = softmax(&item_counts(&last_train, num_items));
     let softmax_popularity = lrap_constant(&popularity, &one_hot);
     if verbose {
-        say!(
+        // In [23] and In [24]: the baselines
+        say!(out, "{}", py_float(most_popular));
+        say!(out, "{}", py_float(softmax_popularity));
+        aside!(
             out,
-            "most popular last item: {popular} ({} times); most-popular baseline LRAP = {most_popular}",
+            "most popular last item: {popular} ({} times); most-popular baseline LRAP \
+             {most_popular}, softmax-popularity baseline LRAP {softmax_popularity}",
             last_train.iter().filter(|&&i| i == popular).count()
-        );
-        say!(
-            out,
-            "softmax-popularity baseline LRAP = {softmax_popularity}"
         );
     }
 
@@ -166,7 +171,7 @@ pub fn part2(
             &targets,
         ));
         if verbose {
-            say!(
+            aside!(
                 out,
                 "{}: epoch losses (cross-entropy) {}; MRR {mrr:.4}; {train_s:.1} s",
                 rep.name(),
@@ -182,7 +187,7 @@ pub fn part2(
     }
     if verbose {
         for m in &models {
-            say!(
+            aside!(
                 out,
                 "{:8} MRR {:.4}  train {:6.1} s",
                 m.model,

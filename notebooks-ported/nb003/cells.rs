@@ -8,8 +8,9 @@
 use anyhow::Result;
 use tch::{Kind, Tensor};
 
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 use recsys::models::two_tower::TowerBatch;
+use recsys::report::{ipython, numpy, pandas, torch};
 use recsys::say;
 
 /// Figures of the score matrix `user_emb[test users] @ item_emb.T` beside the notebook's print.
@@ -39,26 +40,100 @@ pub fn datetime(unix_s: i64) -> String {
     recsys::data::time::format_utc(unix_s)
 }
 
-/// "Let's take a look at a sample from the training set": its first rows.
+/// "Let's take a look at a sample from the training set": its first rows, as pandas prints
+/// them.
 pub fn print_train_sample(ctx: &Out, head: &[[i64; 4]]) {
-    say!(ctx, "sample of the training set (study.train.head()):");
-    say!(
-        ctx,
-        "{:>5} {:>8} {:>8} {:>7}  {:<19}",
-        "",
-        "user_id",
-        "item_id",
-        "rating",
-        "timestamp"
+    let col = |k: usize| -> Vec<i64> { head.iter().map(|r| r[k]).collect() };
+    let frame = pandas::frame(
+        &pandas::range_index(head.len()),
+        &[
+            pandas::Column::ints("user_id", &col(0)),
+            pandas::Column::ints("item_id", &col(1)),
+            pandas::Column::ints("rating", &col(2)),
+            pandas::Column::datetimes(
+                "timestamp",
+                &head.iter().map(|r| datetime(r[3])).collect::<Vec<_>>(),
+            ),
+        ],
     );
-    for (row, [u, i, r, t]) in head.iter().enumerate() {
-        say!(ctx, "{row:>5} {u:>8} {i:>8} {r:>7}  {}", datetime(*t));
-    }
+    say!(ctx, "{frame}");
 }
 
-fn rows_i64(t: &Tensor) -> Result<Vec<Vec<i64>>> {
-    let t = t.to_kind(Kind::Int64).to(tch::Device::Cpu);
-    Ok(Vec::<Vec<i64>>::try_from(t)?)
+/// A tensor's values as f64 (ints exactly), row-major, and its shape.
+fn values(t: &Tensor) -> Result<(Vec<f64>, Vec<usize>)> {
+    let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
+    let flat = t
+        .detach()
+        .to_kind(Kind::Double)
+        .to(tch::Device::Cpu)
+        .reshape([-1]);
+    Ok((Vec::<f64>::try_from(flat)?, shape))
+}
+
+/// `repr` of a tensor as torch prints it, with the notebook's dtype.
+fn repr(t: &Tensor, dtype: torch::Dtype, grad_fn: Option<&str>) -> Result<String> {
+    let (v, shape) = values(t)?;
+    Ok(torch::tensor_repr(&v, &shape, dtype, grad_fn))
+}
+
+/// The demo batch of 2 from `TowerTrain(study.train)`, the dict of tensors IPython shows:
+/// `user_ids` `[2, 1]` int32, `item_ids` and `labels` `[2, 1 + negatives]`.
+pub fn print_demo_batch(ctx: &Out, batch: &TowerBatch) -> Result<()> {
+    let dict = ipython::dict(&[
+        (
+            "user_ids",
+            repr(&batch.user_ids.reshape([-1, 1]), torch::Dtype::Int32, None)?,
+        ),
+        (
+            "item_ids",
+            repr(&batch.item_ids, torch::Dtype::Int64, None)?,
+        ),
+        ("labels", repr(&batch.labels, torch::Dtype::Float32, None)?),
+    ]);
+    say!(ctx, "{dict}");
+    Ok(())
+}
+
+/// `repr(model)`: the two towers of embeddings.
+pub fn model_repr(n_users: i64, n_items: i64, dim: i64) -> String {
+    let tower = |n: i64| {
+        torch::Module::node(
+            "SimpleTower",
+            vec![(
+                "emb".into(),
+                torch::Module::leaf("Embedding", format!("{n}, {dim}")),
+            )],
+        )
+    };
+    torch::Module::node(
+        "BaseTwoHead",
+        vec![
+            ("user_tower".into(), tower(n_users)),
+            ("item_tower".into(), tower(n_items)),
+        ],
+    )
+    .repr()
+}
+
+/// The model's forward logits on the demo batch, `[2, 1 + negatives]`, with the `grad_fn` of
+/// the notebook's `.sum(dim=-1)`.
+pub fn print_logits(ctx: &Out, logits: &Tensor) -> Result<()> {
+    say!(
+        ctx,
+        "{}",
+        repr(logits, torch::Dtype::Float32, Some("SumBackward1"))?
+    );
+    Ok(())
+}
+
+/// The head of the test users (`test_users.head()`, a frame of `user_id`).
+pub fn print_test_users(ctx: &Out, users: &[i64]) {
+    let head: Vec<i64> = users.iter().take(5).copied().collect();
+    let frame = pandas::frame(
+        &pandas::range_index(head.len()),
+        &[pandas::Column::ints("user_id", &head)],
+    );
+    say!(ctx, "{frame}");
 }
 
 fn rows_f32(t: &Tensor) -> Result<Vec<Vec<f32>>> {
@@ -66,83 +141,10 @@ fn rows_f32(t: &Tensor) -> Result<Vec<Vec<f32>>> {
     Ok(Vec::<Vec<f32>>::try_from(t)?)
 }
 
-fn print_rows<T>(ctx: &Out, name: &str, rows: &[Vec<T>], cell: impl Fn(&T) -> String) {
-    say!(ctx, "  '{name}': [");
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(&cell).collect();
-        say!(ctx, "    [{}],", cells.join(", "));
-    }
-    say!(
-        ctx,
-        "  ]  shape {:?}",
-        [rows.len(), rows.first().map_or(0, Vec::len)]
-    );
-}
-
-/// The demo batch of 2 from `TowerTrain(study.train)`: `user_ids` `[2, 1]`, `item_ids` and
-/// `labels` `[2, 1 + negatives]`.
-pub fn print_demo_batch(ctx: &Out, batch: &TowerBatch) -> Result<()> {
-    say!(ctx, "demo batch of 2 from TowerTrain(study.train):");
-    print_rows(
-        ctx,
-        "user_ids",
-        &rows_i64(&batch.user_ids.reshape([-1, 1]))?,
-        |v| format!("{v:>4}"),
-    );
-    print_rows(ctx, "item_ids", &rows_i64(&batch.item_ids)?, |v| {
-        format!("{v:>4}")
-    });
-    print_rows(ctx, "labels", &rows_f32(&batch.labels)?, |v| {
-        format!("{v:.0}.")
-    });
-    Ok(())
-}
-
-/// The model's forward logits on the demo batch, `[2, 1 + negatives]`.
-pub fn print_logits(ctx: &Out, logits: &Tensor) -> Result<()> {
-    say!(ctx, "model forward on the demo batch (logits):");
-    print_rows(ctx, "logits", &rows_f32(logits)?, |v| format!("{v:>8.4}"));
-    Ok(())
-}
-
-/// The head of the test users (`study.test.user_id.unique()`).
-pub fn print_test_users(ctx: &Out, users: &[i64]) {
-    say!(ctx, "test users ({} in all), head:", users.len());
-    say!(ctx, "{:>5} {:>8}", "", "user_id");
-    for (row, u) in users.iter().take(5).enumerate() {
-        say!(ctx, "{row:>5} {u:>8}");
-    }
-}
-
-/// numpy's abbreviated print of a large matrix: the first and last three rows and columns.
-pub fn print_matrix(ctx: &Out, m: &[Vec<f32>]) {
-    let pick = |n: usize| -> Vec<usize> {
-        if n <= 6 {
-            (0..n).collect()
-        } else {
-            vec![0, 1, 2, n - 3, n - 2, n - 1]
-        }
-    };
-    let cols = pick(m.first().map_or(0, Vec::len));
-    let rows = pick(m.len());
-    for (j, &r) in rows.iter().enumerate() {
-        let cell = |c: &usize| format!("{:>11.7}", m[r][*c]);
-        let left: Vec<String> = cols.iter().take(3).map(cell).collect();
-        let right: Vec<String> = cols.iter().skip(3).map(cell).collect();
-        let (open, close) = (
-            if j == 0 { "[[" } else { " [" },
-            if j + 1 == rows.len() { "]]" } else { "]" },
-        );
-        say!(
-            ctx,
-            "{open}{} ... {}{close}",
-            left.join(" "),
-            right.join(" ")
-        );
-        if j == 2 && m.len() > 6 {
-            say!(ctx, " ...");
-        }
-    }
+/// A float32 matrix, row-major, as f64.
+fn flat(m: &[Vec<f32>]) -> (Vec<f64>, Vec<usize>) {
+    let shape = vec![m.len(), m.first().map_or(0, Vec::len)];
+    (m.iter().flatten().map(|&v| f64::from(v)).collect(), shape)
 }
 
 /// Sections 9.3-9.5: the embedding shapes, the score matrix, and the first five users' top-10
@@ -157,21 +159,28 @@ pub fn print_scores(
     k: usize,
     split: i64,
 ) -> Result<ScoreSummary> {
-    say!(ctx, "[{label}] ### 9.3 | Extract Weights");
-    say!(
-        ctx,
-        "user_embed.shape, item_embed.shape = ({:?}, {:?})",
-        user_emb.size(),
-        item_emb.size()
-    );
+    let shape = |t: &Tensor| {
+        let d = t.size();
+        format!("({}, {})", d[0], d[1])
+    };
+    say!(ctx, "### 9.3 | Extract Weights");
+    // user_embed.shape, item_embed.shape
+    say!(ctx, "({}, {})", shape(user_emb), shape(item_emb));
     let ids = Tensor::from_slice(users).to(user_emb.device());
     let scores = rows_f32(&user_emb.index_select(0, &ids).matmul(&item_emb.tr()))?;
+    say!(ctx, "### 9.4 | Scalar product");
+    aside!(
+        ctx,
+        "[{label}] scores: {} test users x {} items",
+        scores.len(),
+        scores.first().map_or(0, Vec::len)
+    );
+    let (v, dims) = flat(&scores);
     say!(
         ctx,
-        "[{label}] ### 9.4 | Scalar product: scores {:?}",
-        [scores.len(), scores.first().map_or(0, Vec::len)]
+        "{}",
+        numpy::array_str(&v, &dims, numpy::Dtype::Float32)
     );
-    print_matrix(ctx, &scores);
     let n_items = scores.first().map_or(0, Vec::len);
     let split_at = (split.max(0) as usize).min(n_items);
     let (mut head, mut tail) = ((0.0, 0usize), (0.0, 0usize));
@@ -195,9 +204,11 @@ pub fn print_scores(
                 .map(|&v| f64::from(v))
         })
         .collect();
-    say!(
+    say!(ctx, "### 9.5 | Get highest scores");
+    aside!(
         ctx,
-        "[{label}] ### 9.5 | Get highest scores: the first 5 users' top {k}, unsorted"
+        "[{label}] the first 5 users' top {k} scores, in ascending order (np.argpartition's \
+         own order is not reproduced)"
     );
     let mut top_ids = Vec::new();
     let mut top_scores = Vec::new();
@@ -207,8 +218,13 @@ pub fn print_scores(
         top_ids.push(best.iter().map(|&i| i as i64).collect::<Vec<_>>());
         top_scores.push(best.iter().map(|&i| row[i]).collect::<Vec<_>>());
     }
-    print_rows(ctx, "ids", &top_ids, |v| format!("{v:>4}"));
-    print_rows(ctx, "scores", &top_scores, |v| format!("{v:>11.8}"));
+    aside!(ctx, "[{label}] their item ids: {top_ids:?}");
+    let (v, dims) = flat(&top_scores);
+    say!(
+        ctx,
+        "{}",
+        numpy::array_repr(&v, &dims, numpy::Dtype::Float32)
+    );
     let flat: Vec<f64> = top_scores.iter().flatten().map(|&v| f64::from(v)).collect();
     let fold = |init: f64, f: fn(f64, f64) -> f64, v: &[f64]| v.iter().copied().fold(init, f);
     Ok(ScoreSummary {

@@ -29,11 +29,11 @@ use tch::nn;
 use recsys::models::two_tower::{
     adam, eval_loss, recommend_top_k, train_epoch, BaseTwoHead, TowerTrain,
 };
-use recsys::report::Report;
+use recsys::report::{pandas, Report};
 use recsys::runtime::progress::epoch_bar;
 use recsys::{say, Context};
 
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 use cells::ScoreSummary;
 use expected::PUBLISHED;
 use outcome::Details;
@@ -152,21 +152,21 @@ pub fn train_and_recommend(
     let n_users = study.users.len() as i64;
     let n_items = study.items.len() as i64;
     // 5 | Create Torch Dataset: the demo dataset over study.train, a batch of 2
-    say!(out, "[{label}] ## 5 | Create Torch Dataset");
+    say!(out, "## 5 | Create Torch Dataset");
     let (au, ai): (Vec<i64>, Vec<i64>) = study.train.iter().copied().unzip();
     let demo_range = args.negatives_over.range(&ai, study.items.len());
     let demo = TowerTrain::new(&au, &ai, args.negatives, demo_range, ctx.device)?;
     let demo_batch = demo.batches(2, true).swap_remove(0);
     cells::print_demo_batch(out, &demo_batch)?;
     // 6 | Model Definition, and its forward on the demo batch
-    say!(out, "[{label}] ## 6 | Model Definition");
+    say!(out, "## 6 | Model Definition");
     let vs = nn::VarStore::new(ctx.device);
     let model = BaseTwoHead::new(&vs.root(), n_users, n_items, args.emb_dim);
-    say!(out, "{}", model.describe());
+    say!(out, "{}", cells::model_repr(n_users, n_items, args.emb_dim));
     let logits = tch::no_grad(|| model.forward(&demo_batch.user_ids, &demo_batch.item_ids));
     cells::print_logits(out, &logits)?;
     // 7 | Preparing Loaders
-    say!(out, "[{label}] ## 7 | Preparing Loaders");
+    say!(out, "## 7 | Preparing Loaders");
     let train_rows = if corrected { &study.train } else { &study.test };
     let (tu, ti): (Vec<i64>, Vec<i64>) = train_rows.iter().copied().unzip();
     let (eu, ei): (Vec<i64>, Vec<i64>) = study.test.iter().copied().unzip();
@@ -175,22 +175,23 @@ pub fn train_and_recommend(
     let ds_train = TowerTrain::new(&tu, &ti, args.negatives, train_range, ctx.device)?;
     let ds_test = TowerTrain::new(&eu, &ei, args.negatives, test_range, ctx.device)?;
     if corrected {
-        say!(out, "[{label}] training on train: {} rows", ds_train.len());
+        aside!(out, "[{label}] training on train: {} rows", ds_train.len());
     } else {
-        say!(
+        aside!(
             out,
             "[{label}] NOTE: the notebook builds its training loader from study.test, so the model trains on the {} \
              filtered test rows it is evaluated on (and its \"test loss\" is on the same rows)",
             ds_train.len()
         );
     }
-    say!(
+    aside!(
         out,
         "[{label}] negatives (--negatives-over {}): training ids 0..{train_range}, test ids 0..{test_range}",
         args.negatives_over.name()
     );
     // 8 | Modeling Iteration
-    say!(
+    say!(out, "## 8 | Modeling Iteration");
+    aside!(
         out,
         "[{label}] ## 8 | Modeling Iteration: BCEWithLogitsLoss, Adam lr {} (--lr), batch size {} (--batch-size), \
          {} epochs, {} negatives, seed {seed}, device {:?}",
@@ -209,13 +210,11 @@ pub fn train_and_recommend(
         let test_loss = eval_loss(&model, &ds_test, args.batch_size)?;
         bar.inc(1);
         bar.set_message(format!("train {train_loss:.4} test {test_loss:.4}"));
-        bar.suspend(|| {
-            say!(
-                out,
-                "[{label}] epoch {:>2}  train loss {train_loss:.4}  test loss {test_loss:.4}",
-                epoch + 1
-            )
-        });
+        aside!(
+            out,
+            "[{label}] epoch {:>2}  train loss {train_loss:.4}  test loss {test_loss:.4}",
+            epoch + 1
+        );
         train_losses.push(train_loss);
         test_losses.push(test_loss);
     }
@@ -224,7 +223,7 @@ pub fn train_and_recommend(
     let steps = (args.epochs * ds_train.num_batches(args.batch_size)) as f64;
     // 9 | Generating user recommendations: the test users, the extracted weights, the scores,
     // the top k
-    say!(out, "[{label}] ## 9 | Generating user recommendations");
+    say!(out, "## 9 | Generating user recommendations");
     let users = test_users(study);
     cells::print_test_users(out, &users);
     let (user_emb, item_emb) = (model.user_embeddings(), model.item_embeddings());
@@ -253,7 +252,7 @@ pub fn train_and_recommend(
 pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let out = Out::new(ctx);
     let mut report = run_cells(&out, args)?;
-    report.details.transcript = out.lines();
+    report.details.transcript = out.finish();
     Ok(report)
 }
 
@@ -270,30 +269,28 @@ fn run_cells(out: &Out, args: &Args) -> Result<Report<Details>> {
     let study = prepare(ctx)?;
     let s = &study.sizes;
     say!(out, "## 1 | Load Dataset");
-    say!(out, "MovieLens 100k: {} ratings", s.ratings);
-    say!(
+    aside!(out, "MovieLens 100k: {} ratings", s.ratings);
+    say!(out, "## 2 | Preprocessing");
+    aside!(
         out,
-        "## 2 | Preprocessing: MinCountFilter(num_entries=20) on users keeps {} rows",
+        "MinCountFilter(num_entries=20) on users keeps {} rows",
         s.after_min_count
     );
     say!(out, "Number of unique users {}", s.unique_users);
     say!(out, "Number of unique items {}", s.unique_items);
-    say!(
-        out,
-        "## 3 | Splitting Dataset in time: TimeSplitter(time_threshold=0.2)"
-    );
+    say!(out, "## 3 | Splitting Dataset in time");
     say!(out, "train size {}", s.train);
     say!(out, "test size {}", s.test);
-    say!(
+    aside!(
         out,
-        "test after dropping cold users and items: {} rows, {} users",
+        "TimeSplitter(time_threshold=0.2); test after dropping cold users and items: {} rows, {} users",
         s.test_warm,
         s.test_warm_users
     );
-    say!(out, "## 4 | Rating Filter: LowRatingFilter(value=4)");
-    say!(
+    say!(out, "## 4 | Rating Filter");
+    aside!(
         out,
-        "test: {} rows, {} users, {} items",
+        "LowRatingFilter(value=4) leaves the test with {} rows, {} users, {} items",
         s.test_filtered,
         s.test_filtered_users,
         s.test_filtered_items
@@ -306,33 +303,60 @@ fn run_cells(out: &Out, args: &Args) -> Result<Report<Details>> {
     };
     let mut runs = Vec::new();
     for &corrected in &modes {
-        runs.push((
-            corrected,
-            train_and_recommend(out, args, &study, corrected, seed)?,
-        ));
+        // The corrected mode is the port's own: after the notebook's flow.
+        let trained = if corrected {
+            out.aside_block(|| {
+                aside!(
+                    out,
+                    "\n== corrected mode: the model trains on study.train =="
+                );
+                train_and_recommend(out, args, &study, corrected, seed)
+            })?
+        } else {
+            train_and_recommend(out, args, &study, corrected, seed)?
+        };
+        runs.push((corrected, trained));
     }
 
-    // 9.6 | Recommendations Matrix (the first test user's list, encoded and MovieLens ids)
+    // 9.6 | Recommendations Matrix: the head of the first test user's list, in the order of the
+    // top-k array above (ascending score)
     let users = test_users(&study);
     say!(out, "## 9.6 | Recommendations Matrix");
     for (corrected, t) in &runs {
         let name = if *corrected { "corrected" } else { "faithful" };
-        say!(
-            out,
-            "[{name}] user_id  item_id  rating   (MovieLens user, item)"
+        let mut first: Vec<(i64, f32)> = t.recs[0].clone();
+        first.reverse();
+        first.truncate(5);
+        let frame = pandas::frame(
+            &pandas::range_index(first.len()),
+            &[
+                pandas::Column::ints("user_id", &vec![users[0]; first.len()]),
+                pandas::Column::ints("item_id", &first.iter().map(|p| p.0).collect::<Vec<_>>()),
+                pandas::Column::floats(
+                    "rating",
+                    &first.iter().map(|p| f64::from(p.1)).collect::<Vec<_>>(),
+                ),
+            ],
         );
-        for (item, score) in t.recs[0].iter().take(5) {
-            say!(
-                out,
-                "[{name}] {:>7}  {item:>7}  {score:>7.4}   ({}, {})",
-                users[0],
-                study.users.id(users[0]).unwrap_or(-1),
-                study.items.id(*item).unwrap_or(-1)
-            );
+        let ids: Vec<String> = first
+            .iter()
+            .map(|(item, _)| format!("{}", study.items.id(*item).unwrap_or(-1)))
+            .collect();
+        let note = format!(
+            "[{name}] the recommendations' MovieLens ids: user {}, items {}",
+            study.users.id(users[0]).unwrap_or(-1),
+            ids.join(", ")
+        );
+        if *corrected {
+            aside!(out, "[{name}] recommendations head:\n{frame}");
+        } else {
+            say!(out, "{frame}");
         }
+        aside!(out, "{note}");
     }
 
-    // Metrics, side by side with the notebook and a popularity baseline
+    // Metrics: the notebook's frame, then the port's comparison with the published numbers and a
+    // popularity baseline
     let k = args.k;
     let pop = evaluate(
         &popularity_recs(&study, k),
@@ -340,8 +364,23 @@ fn run_cells(out: &Out, args: &Args) -> Result<Report<Details>> {
         k,
         study.items.len(),
     );
-    say!(out, "## Metrics");
-    say!(
+    let metrics_frame = |name: &str, m: &[f64; 3]| {
+        pandas::frame(
+            &[name.to_string()],
+            &[
+                pandas::Column::floats(&format!("NDCG@{k}"), &[m[0]]),
+                pandas::Column::floats(&format!("HitRate@{k}"), &[m[1]]),
+                pandas::Column::floats(&format!("Coverage@{k}"), &[m[2]]),
+            ],
+        )
+    };
+    for (corrected, t) in &runs {
+        if !*corrected {
+            say!(out, "{}", metrics_frame("dssm_model", &t.metrics));
+        }
+    }
+    aside!(out, "## Metrics beside the notebook's");
+    aside!(
         out,
         "{:<28} {:>10} {:>12} {:>13}",
         "",
@@ -350,7 +389,7 @@ fn run_cells(out: &Out, args: &Args) -> Result<Report<Details>> {
         format!("Coverage@{k}")
     );
     let row = |name: &str, m: &[f64; 3]| {
-        say!(
+        aside!(
             out,
             "{name:<28} {:>10.6} {:>12.6} {:>13.6}",
             m[0],

@@ -7,15 +7,6 @@ mod nb003;
 mod nb004;
 mod registry;
 
-/// The position of the first line at or after `from` that contains `needle`.
-pub fn find(lines: &[String], from: usize, needle: &str) -> usize {
-    lines[from..]
-        .iter()
-        .position(|l| l.contains(needle))
-        .map(|p| from + p)
-        .unwrap_or_else(|| panic!("no {needle:?} after line {from}:\n{}", lines.join("\n")))
-}
-
 /// The transcript's lines (a multi-line print split into its lines), and the line of each
 /// needle, found in the given order (each after the previous one). Shared by the cell-order
 /// tests.

@@ -74,108 +74,155 @@ fn deterministic_numbers_match_the_notebook() {
     assert!(dir.path().join("000-loss-per-epoch-all.png").exists());
 }
 
-/// The notebook's section headings and printed cells come in its order (2 epochs without
-/// sampling, 1 with), its loss plot before the trained recall, and NeuMF only after the
-/// notebook's flow, under a heading saying it is beyond it.
+/// The notebook's cells alone, in its order (2 epochs without sampling, 1 with): the
+/// deterministic ones verbatim, the stochastic ones in the notebook's form, tqdm's last lines 119
+/// columns wide; the port's notes and NeuMF (the notebook's TODO) only after the transcript.
 #[test]
 fn the_port_prints_the_notebooks_cells_in_order() {
+    use crate::notebooks::transcript::ASIDES_HEADER;
     let dir = tempfile::tempdir().unwrap();
     let ctx = Context::for_tests(dir.path());
     let mut a = args(2, 1);
     a.no_neumf = false;
     let report = nb000::run(&ctx, &a).unwrap();
-    let lines: &Vec<String> = &report.details.modes[0]
-        .transcript
-        .iter()
-        .flat_map(|t| t.split('\n').map(str::to_string))
-        .collect();
-    let recall = ["Recall@5 = ", "Recall@10 = ", "Recall@30 = "];
-    let mut order = vec![
+    let all = &report.details.modes[0].transcript;
+    let end = all.iter().position(|l| l == ASIDES_HEADER).expect("asides");
+    let cells = &all[..end];
+    // tqdm's bar fills what its text leaves of the 119 columns: 79 blocks at the notebook's
+    // rates (804 steps, 397.20it/s), fewer at a faster one
+    let bar = || format!("100%|{}", "█".repeat(60));
+    let recall = ["Recall@5 = 0.", "Recall@10 = 0.", "Recall@30 = 0."];
+    // (text, verbatim or a prefix)
+    let mut expected: Vec<(String, bool)> = [
         "## Read the data",
-        "   userId  movieId  rating  timestamp",
+        "   userId  movieId  rating  timestamp\n\
+         0       1        1     4.0  964982703\n\
+         1       1        3     4.0  964981247\n\
+         2       1        6     4.0  964982224\n\
+         3       1       47     5.0  964983815\n\
+         4       1       50     5.0  964982931",
         "((100836, 6), (61716, 6))",
         "(609, 7363)",
         "## Split the data",
-        "000-interactions-per-day.png",
-        "Question (answer TODO in the notebook)",
-        "(Timestamp('1970-01-17 23:59:44.741000'),",
+        "(Timestamp('1970-01-17 23:59:44.741000'),\n 51431,\n \
+         Timestamp('1970-01-18 00:04:28.014000'),\n 10285)",
         "(532, 6236)",
         "Test n obs before merge = 10285",
         "Test n obs after merge = 803",
         "## Model",
         "### Matrix Factorization",
-        "### Neural Matrix Factorization: \"# TODO\" in the notebook",
         "## Evaluation",
-        "untrained:",
-    ];
-    order.extend(recall);
-    order.extend([
-        "## Training",
-        "lr = 0.001, batch_size = 64, n_epochs = 2",
-        "### Train without sampling",
-        "Running epoch 1",
-        "100%|██████████| 804/804 [",
-        "Avg loss after epoch 1, is equal to ",
-        "Running epoch 2",
-        "100%|██████████| 804/804 [",
-        "Avg loss after epoch 2, is equal to ",
-        "plot: ",
-    ]);
-    order.extend(recall);
-    order.extend([
-        "### Train with sampling",
-        "Running epoch 1",
-        "100%|██████████| 1608/1608 [",
-        "Avg loss after epoch 1, is equal to ",
-    ]);
-    order.extend(recall);
-    order.extend([
-        "## Conclusions",
-        "beyond the notebook: NeuMF (the notebook's TODO)",
-        "NeuMF(factors=20, mlp_layers=3), untrained:",
-        "plot (every run, beyond the notebook): ",
-    ]);
-    let mut at = 0;
-    for needle in order {
-        at = super::find(lines, at, needle) + 1;
+    ]
+    .iter()
+    .map(|t| (t.to_string(), true))
+    .collect();
+    let prefixes = |e: &mut Vec<(String, bool)>, p: &[&str]| {
+        e.extend(p.iter().map(|t| (t.to_string(), false)))
+    };
+    let verbatim =
+        |e: &mut Vec<(String, bool)>, p: &[&str]| e.extend(p.iter().map(|t| (t.to_string(), true)));
+    prefixes(&mut expected, &recall);
+    verbatim(
+        &mut expected,
+        &[
+            "## Training",
+            "### Train without sampling",
+            "Running epoch 1",
+        ],
+    );
+    expected.push((bar(), false));
+    prefixes(&mut expected, &["Avg loss after epoch 1, is equal to 1."]);
+    verbatim(&mut expected, &["Running epoch 2"]);
+    expected.push((bar(), false));
+    prefixes(&mut expected, &["Avg loss after epoch 2, is equal to 1."]);
+    prefixes(&mut expected, &recall);
+    verbatim(
+        &mut expected,
+        &["### Train with sampling", "Running epoch 1"],
+    );
+    expected.push((bar(), false));
+    prefixes(
+        &mut expected,
+        &["Avg loss after epoch 1, is equal to 1.", "[1."],
+    );
+    prefixes(&mut expected, &recall);
+    verbatim(&mut expected, &["## Conclusions"]);
+    assert_eq!(cells.len(), expected.len(), "{cells:#?}");
+    for (cell, (text, exact)) in cells.iter().zip(&expected) {
+        if *exact {
+            assert_eq!(cell, text);
+        } else {
+            assert!(
+                cell.starts_with(text.as_str()),
+                "{cell:?} does not start with {text:?}"
+            );
+        }
     }
-    // ratings.head() as pandas prints it
-    let h = super::find(lines, 0, "   userId  movieId  rating  timestamp");
-    assert_eq!(
-        lines[h + 1..h + 6],
-        [
-            "0       1        1     4.0  964982703",
-            "1       1        3     4.0  964981247",
-            "2       1        6     4.0  964982224",
-            "3       1       47     5.0  964983815",
-            "4       1       50     5.0  964982931",
-        ]
-    );
-    // the notebook's loss plot is the one file written between training and trained recall
-    let plot = super::find(lines, 0, "plot: ");
-    let plot = super::find(lines, plot + 1, "plot: ");
-    assert!(
-        lines[plot].ends_with("000-loss-per-epoch.png"),
-        "{}",
-        lines[plot]
-    );
-    // nothing of NeuMF before its heading; tqdm's last lines: 2 + 1 epochs of MF, then NeuMF's
-    let beyond = lines
+    for line in cells.iter().filter(|l| l.starts_with("100%|")) {
+        assert_eq!(line.chars().count(), 119, "{line}");
+    }
+    let steps: Vec<&str> = cells
+        .iter()
+        .filter(|l| l.starts_with("100%|"))
+        .map(|l| {
+            if l.contains("| 804/804 [") {
+                "804"
+            } else {
+                "other"
+            }
+        })
+        .collect();
+    assert_eq!(steps, ["804", "804", "other"]);
+    assert!(cells.iter().any(|l| l.contains("| 1608/1608 [")));
+    // The port's notes and NeuMF come after the transcript, its heading on a line of its own.
+    let asides = &all[end..];
+    let beyond = asides
         .iter()
         .position(|l| l == "beyond the notebook: NeuMF (the notebook's TODO)")
-        .expect("the heading, on a line of its own");
-    assert!(beyond > super::find(lines, 0, "## Conclusions"));
-    assert!(lines[..beyond].iter().all(|l| !l.contains("NeuMF(")));
-    let bars = |n: &str, range: &[String]| {
-        range
+        .expect("the NeuMF heading");
+    assert!(asides[..beyond].iter().all(|l| !l.contains("NeuMF(")));
+    for needle in [
+        "Question (answer TODO in the notebook)",
+        "000-interactions-per-day.png",
+        "000-loss-per-epoch.png",
+        "NeuMF(factors=20, mlp_layers=3), untrained:",
+        "plot (every run, beyond the notebook): ",
+    ] {
+        assert!(asides.iter().any(|a| a.contains(needle)), "{needle}");
+    }
+    let bars = |n: &str| {
+        asides[beyond..]
             .iter()
-            .filter(|l| l.starts_with(&format!("100%|██████████| {n}/{n} [")))
+            .filter(|l| l.starts_with("100%|") && l.contains(&format!("| {n}/{n} [")))
             .count()
     };
-    assert_eq!(bars("804", &lines[..beyond]), 2);
-    assert_eq!(bars("1608", &lines[..beyond]), 1);
-    assert_eq!(bars("804", &lines[beyond..]), 2);
-    assert_eq!(bars("1608", &lines[beyond..]), 1);
+    assert_eq!((bars("804"), bars("1608")), (2, 1));
+}
+
+/// IPython shows the list `train_fn` returns one item a line when it is long (the notebook's
+/// ten epochs with sampling).
+#[test]
+fn train_fns_list_as_ipython_shows_it() {
+    use recsys::report::pyfmt::{pprint_list, py_float};
+    let losses = [
+        1.8401469694075152,
+        1.7137992132957025,
+        1.5994389081315272,
+        1.4974245762113478,
+        1.4064033063163461,
+        1.325462870603762,
+        1.253332562595254,
+        1.188744532304809,
+        1.1305756301026175,
+        1.077807324660899,
+    ];
+    let items: Vec<String> = losses.iter().map(|&v| py_float(v)).collect();
+    assert_eq!(
+        pprint_list(&items),
+        "[1.8401469694075152,\n 1.7137992132957025,\n 1.5994389081315272,\n \
+         1.4974245762113478,\n 1.4064033063163461,\n 1.325462870603762,\n 1.253332562595254,\n \
+         1.188744532304809,\n 1.1305756301026175,\n 1.077807324660899]"
+    );
 }
 
 /// Under UTC the per-day counts move, which is why the offset is a setting.

@@ -42,7 +42,10 @@ fn every_printed_output_matches_the_notebook() {
         assert!(
             matches!(
                 c.status,
-                Status::Exact | Status::WithinBand { .. } | Status::Info
+                Status::Exact
+                    | Status::WithinBand { .. }
+                    | Status::NotebookOutsideBand { .. }
+                    | Status::Info
             ),
             "{}: notebook {:?}, this run {:?} ({:?})",
             c.quantity,
@@ -56,7 +59,15 @@ fn every_printed_output_matches_the_notebook() {
         .iter()
         .filter(|c| matches!(c.status, Status::WithinBand { .. }))
         .count();
-    assert_eq!(bands, 5);
+    assert_eq!(bands, 4);
+    // The notebook's own epoch-20 train loss (0.76) lies outside the band of the seeds.
+    let outside: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| matches!(c.status, Status::NotebookOutsideBand { .. }))
+        .map(|c| c.quantity.as_str())
+        .collect();
+    assert_eq!(outside, ["epoch 20 train avg loss"]);
     // The corrected modes, reported beside the faithful ones.
     let info = |q: &str| {
         report
@@ -248,68 +259,81 @@ fn neighbours_scale_to_movielens() {
     assert!(items.iter().all(|&(i, _)| !x.has(0, i)));
 }
 
+/// The notebook's cells alone, verbatim where they are deterministic, then the SGD cell's tqdm
+/// lines (bar and timing, as tqdm writes them to a file); the port's notes come after.
 #[test]
 fn the_port_prints_the_notebooks_cells_in_order() {
+    use crate::notebooks::nb001::expected::printed::*;
+    use crate::notebooks::transcript::ASIDES_HEADER;
     let dir = tempfile::tempdir().unwrap();
     let short = Args {
         epochs: 2,
         ..args()
     };
     let report = nb001::run(&ctx(&dir), &short).unwrap();
-    let (lines, at) = super::lines_in_order(
-        &report.details.transcript,
-        &[
-            "# 1. Recommending What's popular",
-            "popular_interests=Counter({'Python': 4, 'R': 4,", // In [3]
-            "[('Python', 4),",                                 // In [8]
-            "[('R', 4), ('Big Data', 3),",                     // In [9]
-            "# 2. User-based collaborative filtering",
-            "unique_interests=['Big Data', 'C++',", // In [10]
-            "user_1_interest_vector: [1, 0, 1,",    // In [11]
-            "[[1, 0, 1, 1, 1, 0, 1,",               // In [14]
-            "user_similarities[0]=[1.0, 0.3380617018914066,", // In [17]
-            "[(9, 0.5669467095138409), (1,",        // In [19]
-            "[('MapReduce', 0.5669467095138409),",  // In [21]
-            "# 3. Item-based collaborative filtering",
-            "user_interest_vectors[0]=[1, 0, 1,",   // In [22]
-            "interest_user_matrix[0]=[1, 0, 0, 0,", // In [28]
-            "[1.0, 0.0, 0.4082482904638631,",       // In [29]
-            "[('Hadoop', 0.8164965809277261),",     // In [31]
-            "[('Spark', 4.146264369941973),",       // In [33]
-            "# 4. Matrix Factorization for Recommendation",
-            "[('1', 'Toy Story (1995)'), ('2',", // In [36]
-            "[Rating(user_id='196', movies_id='242', rating=3.0),", // In [37]
-            "{'50': [], '181': []}",             // In [39]
-            "4.358491 Star Wars (1977)",         // In [42]
-            "4.007890 Return of the Jedi (1983)",
-            "## 4(a). Create a baseline model",
-            "1.2609526646939684", // In [45]
-            "## 4(b). Embeddings, trained by SGD",
-            "(--prior-runs 1: ",
-            "(train, epoch 1,", // In [51], the tqdm bars
-            "(validation, epoch 1)",
-            "(train, epoch 2,",
-            "(validation, epoch 2)",
-            "(test)",
-            "## Beyond the notebook: PCA of the movie vectors",
-        ],
-    );
-    // the SGD part opens with the line on --prior-runs: inferred, and how to run the cell alone
-    let note = &lines[at[26]];
-    assert_eq!(at[26], at[25] + 1, "{note}");
+    let all = &report.details.transcript;
+    let end = all.iter().position(|l| l == ASIDES_HEADER).expect("asides");
+    let cells = &all[..end];
+    let expected = [
+        "# 1. Recommending What's popular",
+        POPULAR_INTERESTS,  // In [3]
+        POPULAR_NEW_USER_0, // In [8]
+        POPULAR_NEW_USER_2, // In [9]
+        "\n# 2. User-based collaborative filtering",
+        UNIQUE_INTERESTS,       // In [10]
+        USER_1_INTEREST_VECTOR, // In [11]
+        FIRST_FIVE_VECTORS,     // In [14]
+        USER_SIMILARITIES_0,    // In [17]
+        MOST_SIMILAR_USERS_0,   // In [19]
+        USER_BASED_0,           // In [21]
+        "\n# 3. Item-based collaborative filtering",
+        USER_INTEREST_VECTORS_0,  // In [22]
+        INTEREST_USER_MATRIX_0,   // In [28]
+        INTEREST_SIMILARITIES_0,  // In [29]
+        MOST_SIMILAR_INTERESTS_0, // In [31]
+        ITEM_BASED_0,             // In [33]
+        "\n# 4. Matrix Factorization for Recommendation",
+        FIRST_MOVIES,       // In [36]
+        FIRST_RATINGS,      // In [37]
+        STAR_WARS_RATINGS,  // In [39]
+        STAR_WARS_AVERAGES, // In [42]
+        "\n## 4(a). Create a baseline model",
+        BASELINE_MSE, // In [45]
+        "\n## 4(b). Embeddings",
+    ];
+    assert_eq!(&cells[..expected.len()], expected);
+    // In [51]: one tqdm line per pass (train and validation per epoch, then test)
+    let bars = &cells[expected.len()..];
+    assert_eq!(bars.len(), 2 * 2 + 1, "{bars:#?}");
+    for (k, line) in bars.iter().enumerate() {
+        let n = if k == 4 {
+            15000
+        } else if k % 2 == 0 {
+            70000
+        } else {
+            15000
+        };
+        let (desc, bar) = line.split_once(": 100%|").expect("a tqdm line");
+        let loss: f64 = desc
+            .strip_prefix("avg loss: avg_loss=")
+            .expect(line)
+            .parse()
+            .expect(line);
+        assert_eq!(recsys::report::pyfmt::py_float(loss), desc[19..]);
+        let tail = format!("██████████| {n}/{n} [00:00<00:00, ");
+        assert!(bar.starts_with(&tail) && bar.ends_with("it/s]"), "{line}");
+    }
+    // The port's notes: --prior-runs, inferred, and how to run the cell alone
+    let asides = &all[end..];
+    let note = asides
+        .iter()
+        .find(|a| a.starts_with("(--prior-runs 1: "))
+        .expect("the note on --prior-runs");
     assert!(note.contains("inferred from the notebook's execution counters"));
     assert!(note.contains("--prior-runs 0 runs the cell alone"));
-    // In [8] and In [21] are pprinted one pair a line, In [9] fits on one
-    assert_eq!(lines[at[2] + 4], " ('probability', 3)]");
-    assert_eq!(
-        lines[at[10] + 13],
-        " ('programming languages', 0.1543033499620919)]"
-    );
-    assert!(lines[at[3]].ends_with("('statistics', 3)]"));
-    // every bar line reads "avg loss: avg_loss=<float>: n/n"
-    for line in &lines[at[27]..=at[31]] {
-        assert!(line.starts_with("avg loss: avg_loss="), "{line}");
-    }
+    assert!(asides
+        .iter()
+        .any(|a| a.contains("## Beyond the notebook: PCA of the movie vectors")));
     // without prior runs the note says how the default differs
     let alone = nb001::part2::prior_runs_note(&Args {
         prior_runs: 0,

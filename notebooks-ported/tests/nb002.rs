@@ -273,9 +273,31 @@ fn numbers(row: &str) -> usize {
         .count()
 }
 
+/// `%%time`'s two lines then, after the blank line the notebook shows, the cell's value.
+fn timed_value(entry: &str) -> &str {
+    let (times, value) = entry
+        .split_once("\n\n")
+        .expect("%%time lines, then the value");
+    let t: Vec<&str> = times.lines().collect();
+    assert_eq!(t.len(), 2, "{entry}");
+    assert!(
+        t[0].starts_with("CPU times: user ") && t[0].contains(", sys: "),
+        "{entry}"
+    );
+    assert!(
+        t[0].contains(", total: ") && t[1].starts_with("Wall time: "),
+        "{entry}"
+    );
+    value
+}
+
+/// The notebook's cells alone, in its order, as it printed them: values bare (`0.8`, not a
+/// label), `%%time` lines as IPython prints them, no markdown quoted as output; the port's
+/// own notes and the exercises come after the transcript.
 #[test]
 fn the_port_prints_the_notebooks_cells_in_order() {
     use crate::notebooks::nb002::{run, Args};
+    use crate::notebooks::transcript::ASIDES_HEADER;
     let dir = tempfile::tempdir().unwrap();
     let ctx = recsys::Context::for_tests(dir.path());
     let args = Args {
@@ -287,66 +309,91 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         threads: 1,
     };
     let report = run(&ctx, &args).unwrap();
-    let (lines, at) = super::lines_in_order(
-        &report.details.transcript,
-        &[
-            "## Part 1: Explicit feedback",
-            "<Interactions dataset (944 users x 1683 items x 100000 interactions)>", // In [3]
-            "train.__dict__ =",                                                      // In [4]
-            "{'num_users': 944,",
-            " 'num_items': 1683,",
-            " 'user_ids': array([",
-            " 'item_ids': array([",
-            " 'ratings': array([",
-            " 'timestamps': array([",
-            " 'weights': None}",
-            "As an example, user ",               // In [5]
-            "len(train) / len(dataset) = 0.8",    // In [6]
-            "rmse_score(model, test) = ",         // In [7]
-            "y_pred =",                           // In [9]
-            "X_train[:5], y_train[:5] =",         // In [10]
-            "our_rmse(y_test, y_pred) = tensor(", // In [11]
-            "Yes, I got the same thing.",
-            "our_rmse(y_test, torch.ones_like(y_test) * y_train.mean()) = tensor(", // In [12]
-            "CollaborativeFilteringModel(embedding 20)",                            // the exercise
-            "## Part 2: Implicit feedback",
-            "sequence_mrr_score(model, test).mean() = ", // In [17]
-            "train = <Sequence interactions dataset (",  // In [18]
-            "train.__dict__ =",                          // In [19]
-            "{'sequences': array([[",
-            " 'user_ids': array([",
-            " 'max_sequence_length': 10,",
-            " 'num_items': 1683}",
-            "target.shape = (",                                         // In [20]
-            "y_pred.round(2) =",                                        // In [21]
-            "label_ranking_average_precision_score(target, y_pred) = ", // In [22]
-            "most-popular baseline LRAP = ",                            // In [23]
-            "softmax-popularity baseline LRAP = ",                      // In [24]
-            "cbow: epoch losses",                                       // the exercise
-        ],
-    );
-    // In [4]: each array shows its first and last three values; timestamps wrap as in the notebook
-    for k in [at[5], at[6], at[7]] {
-        assert!(
-            lines[k].contains(", ..., ") && lines[k].ends_with(","),
-            "{}",
-            lines[k]
-        );
-        assert_eq!(numbers(&lines[k]), 6, "{}", lines[k]);
-    }
-    assert!(lines[at[7]].contains("dtype=float32)"));
+    let all = &report.details.transcript;
+    let end = all.iter().position(|l| l == ASIDES_HEADER).expect("asides");
+    let cells = &all[..end];
+    assert_eq!(cells.len(), 19, "{cells:#?}");
+    // The deterministic cells, verbatim.
+    assert_eq!(cells[0], "## Part 1: Explicit feedback");
+    assert_eq!(
+        cells[1],
+        "<Interactions dataset (944 users x 1683 items x 100000 interactions)>"
+    ); // In [3]
+    assert!(cells[2].starts_with("{'num_users': 944,\n 'num_items': 1683,\n 'user_ids': array(["));
     assert!(
-        lines[at[8] + 1].starts_with("        ") && lines[at[8] + 1].ends_with("], dtype=int32),")
+        cells[2].ends_with(" dtype=int32),\n 'weights': None}"),
+        "{}",
+        cells[2]
+    );
+    assert!(cells[3].starts_with("As an example, user ") && cells[3].ends_with('.'));
+    assert_eq!(cells[4], "0.8"); // In [6]
+    let rmse: f32 = timed_value(&cells[5]).parse().unwrap(); // In [7]
+    assert!((0.8..1.3).contains(&rmse), "{}", cells[5]);
+    assert!(cells[6].starts_with("array([") && cells[6].ends_with("], dtype=float32)")); // In [9]
+    assert!(cells[7].starts_with("(tensor([[") && cells[7].ends_with(".]))")); // In [10]
+    for k in [8, 9] {
+        // In [11], In [12]
+        assert!(
+            cells[k].starts_with("tensor(") && cells[k].len() == "tensor(0.9924)".len(),
+            "{}",
+            cells[k]
+        );
+    }
+    assert_eq!(cells[10], "\n## Part 2: Implicit feedback");
+    let mrr: f64 = timed_value(&cells[11]).parse().unwrap(); // In [17]
+    assert!((0.0..1.0).contains(&mrr));
+    assert!(
+        cells[12].starts_with("<Sequence interactions dataset (")
+            && cells[12].ends_with(" sequences x 10 sequence length)>")
+    ); // In [18]
+    assert!(cells[13].starts_with("{'sequences': array([["));
+    assert!(cells[13].ends_with(" dtype=int32),\n 'max_sequence_length': 10,\n 'num_items': 1683}"));
+    assert!(cells[14].starts_with('(') && cells[14].ends_with(", 1683)")); // In [20]
+    assert!(cells[15].starts_with("array([[") && cells[15].ends_with("]], dtype=float32)")); // In [21]
+    for cell in &cells[16..19] {
+        // In [22] to In [24]: Python floats, bare
+        let v: f64 = cell.parse().unwrap_or_else(|_| panic!("{cell}"));
+        assert_eq!(&recsys::report::pyfmt::py_float(v), cell);
+    }
+    assert!(
+        cells
+            .iter()
+            .all(|c| !c.contains("Yes, I got the same thing")),
+        "a markdown quote is not an output"
+    );
+    // The exercises and the port's notes come after the transcript.
+    let asides = &all[end..];
+    for needle in [
+        "CollaborativeFilteringModel(embedding 20)",
+        "cbow: epoch losses",
+    ] {
+        assert!(asides.iter().any(|a| a.contains(needle)), "{needle}");
+    }
+
+    let lines: Vec<String> = cells
+        .iter()
+        .flat_map(|c| c.split('\n').map(str::to_string))
+        .collect();
+    let start = |p: &str| lines.iter().position(|l| l.starts_with(p)).expect(p);
+    let at = [start("{'num_users'"), start("array(["), start("(tensor([[")];
+    // In [4]: each array shows its first and last three values; timestamps wrap as in the notebook
+    for line in &lines[at[0] + 2..at[0] + 5] {
+        assert!(line.contains(", ..., ") && line.ends_with(","), "{line}");
+        assert_eq!(numbers(line), 6, "{line}");
+    }
+    assert!(lines[at[0] + 4].contains("dtype=float32)"));
+    assert!(
+        lines[at[0] + 6].starts_with("        ") && lines[at[0] + 6].ends_with("], dtype=int32),")
     );
     // In [9]: y_pred, float32 values padded to one width, wrapped after five
-    let y = &lines[at[13] + 1];
+    let y = &lines[at[1]];
     assert!(
         y.starts_with("array([") && y.contains(", ..., ") && numbers(y) == 5,
         "{y}"
     );
-    assert!(lines[at[13] + 2].ends_with("], dtype=float32)"));
+    assert!(lines[at[1] + 1].ends_with("], dtype=float32)"));
     // In [10]: five (user, item) rows, then five whole-number ratings
-    let x = &lines[at[14] + 1..at[14] + 7];
+    let x = &lines[at[2]..at[2] + 6];
     assert!(
         x[0].starts_with("(tensor([[") && x[4].ends_with("]]),"),
         "{x:?}"
@@ -356,18 +403,15 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         .all(|r| r.starts_with("         [") && numbers(r) == 2));
     assert!(x[5].starts_with(" tensor([") && x[5].ends_with(".]))") && numbers(x[5].as_str()) == 5);
     // In [19]: the sequences, 3 + 3 rows of 3 + 3 ids, then the user ids
-    let s = &lines[at[23]..at[23] + 7];
+    let s: Vec<&str> = cells[13].lines().take(7).collect();
     assert_eq!(s[3].trim(), "...,");
     for row in s.iter().filter(|r| r.trim() != "...,") {
         assert_eq!(numbers(row), 6, "{row}");
     }
     assert!(s[6].ends_with("]], dtype=int32),"));
     // In [21]: probabilities rounded to 2 decimals, 3 + 3 rows of 3 + 3
-    let p = &lines[at[28] + 1..at[28] + 8];
-    assert!(
-        p[0].starts_with("array([[") && p[6].ends_with("]], dtype=float32)"),
-        "{p:?}"
-    );
+    let p: Vec<&str> = cells[15].lines().collect();
+    assert_eq!(p.len(), 7, "{p:?}");
     assert_eq!(p[3].trim(), "...,");
     for row in p.iter().filter(|r| r.trim() != "...,") {
         assert_eq!(numbers(row), 6, "{row}");
@@ -397,28 +441,26 @@ fn parity_array_cells_identical_in_the_twin() {
         threads: 1,
     };
     let report = run(&recsys::Context::for_tests(dir.path()), &args).unwrap();
-    let printed = |name: &str| -> Vec<String> {
-        let head = format!("{name} =\n");
+    let printed = |start: &str| -> Vec<String> {
         report
             .details
             .transcript
             .iter()
-            .filter_map(|t| t.strip_prefix(&head).map(str::to_string))
+            .filter(|t| t.starts_with(start))
+            .cloned()
             .collect()
     };
-    let dicts = printed("train.__dict__");
-    assert_eq!(dicts.len(), 2, "part 1's and part 2's train.__dict__");
-    assert_eq!(dicts[0], cell("train.__dict__"));
-    assert_eq!(dicts[1], cell("train.__dict__ (sequences)"));
+    assert_eq!(printed("{'num_users'"), [cell("train.__dict__")]);
     assert_eq!(
-        printed("X_train[:5], y_train[:5]"),
-        [cell("X_train[:5], y_train[:5]")]
+        printed("{'sequences'"),
+        [cell("train.__dict__ (sequences)")]
     );
+    assert_eq!(printed("(tensor([["), [cell("X_train[:5], y_train[:5]")]);
     // the predictions come from different training runs: the same layout, not the same values
     let shape = |text: &str| -> Vec<usize> { text.lines().map(numbers).collect() };
-    assert_eq!(shape(&printed("y_pred")[0]), shape(&cell("y_pred")));
+    assert_eq!(shape(&printed("array([")[0]), shape(&cell("y_pred")));
     assert_eq!(
-        shape(&printed("y_pred.round(2)")[0]),
+        shape(&printed("array([[")[0]),
         shape(&cell("y_pred.round(2)"))
     );
 }

@@ -201,96 +201,97 @@ fn datetimes_print_like_pandas() {
     assert_eq!(datetime(951782400), "2000-02-29 00:00:00");
 }
 
+/// The notebook's cells alone, in its order, each object as its library prints it: the
+/// deterministic ones verbatim; the corrected mode and the port's notes after the transcript.
 #[test]
 fn the_port_prints_the_notebooks_cells_in_order() {
+    use crate::notebooks::transcript::ASIDES_HEADER;
     let dir = tempfile::tempdir().unwrap();
     let ctx = Context::for_tests(dir.path());
-    let report = run(&ctx, &args(Mode::Faithful, NegativesOver::AllItems, 2)).unwrap();
-    let lines = &report.details.transcript;
-    // the notebook's cells, in its order
-    let order = [
+    let report = run(&ctx, &args(Mode::Both, NegativesOver::AllItems, 2)).unwrap();
+    let all = &report.details.transcript;
+    let end = all.iter().position(|l| l == ASIDES_HEADER).expect("asides");
+    let cells = &all[..end];
+    let find = |start: &str| -> usize {
+        cells
+            .iter()
+            .position(|c| c.starts_with(start))
+            .unwrap_or_else(|| panic!("no cell starting {start:?} in {cells:#?}"))
+    };
+    // Sections 1-4: the sizes the notebook prints, verbatim
+    let head = [
         "## 1 | Load Dataset",
         "## 2 | Preprocessing",
+        "Number of unique users 943",
+        "Number of unique items 1682",
         "## 3 | Splitting Dataset in time",
+        "train size 79999",
+        "test size 20001",
         "## 4 | Rating Filter",
-        "sample of the training set",
-        "## 5 | Create Torch Dataset",
-        "demo batch of 2",
-        "'user_ids'",
-        "shape [2, 1]",
-        "'item_ids'",
-        "shape [2, 11]",
-        "'labels'",
-        "shape [2, 11]",
-        "## 6 | Model Definition",
-        "Embedding(751, 16)), item_tower: SimpleTower(Embedding(1616, 16))",
-        "model forward on the demo batch",
-        "'logits'",
-        "shape [2, 11]",
-        "## 7 | Preparing Loaders",
-        "## 8 | Modeling Iteration",
-        "epoch  1",
-        "epoch  2",
-        "## 9 | Generating user recommendations",
-        "test users (95 in all)",
-        "9.3 | Extract Weights",
-        "([751, 16], [1616, 16])",
-        "9.4 | Scalar product: scores [95, 1616]",
-        "9.5 | Get highest scores",
-        "'ids'",
-        "shape [5, 10]",
-        "'scores'",
-        "shape [5, 10]",
-        "## 9.6 | Recommendations Matrix",
-        "## Metrics",
-        "notebook (published)",
-        "dssm, faithful (test)",
     ];
-    let mut at = 0;
-    for needle in order {
-        at = super::find(lines, at, needle) + 1;
-    }
-    // the training sample: a header and five rows of user, item, rating, date time
-    let s = super::find(lines, 0, "sample of the training set");
-    for row in &lines[s + 2..s + 7] {
-        let cells: Vec<&str> = row.split_whitespace().collect();
-        assert_eq!(cells.len(), 6, "{row}");
-        assert!(cells[4].len() == 10 && cells[5].len() == 8 && cells[5].contains(':'));
-    }
-    // the demo batch's labels: 1 then ten 0s, for each of the two rows
-    let l = super::find(lines, 0, "'labels'");
-    for row in &lines[l + 1..l + 3] {
-        assert_eq!(row.trim(), "[1., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0.],");
-    }
+    assert_eq!(&cells[..head.len()], head);
+    // the training sample, a pandas frame
+    let sample: Vec<&str> = cells[head.len()].lines().collect();
+    assert_eq!(sample[0], "   user_id  item_id  rating           timestamp");
+    assert_eq!(sample.len(), 6);
+    // the demo batch: IPython's dict of tensors
+    let batch = &cells[find("{'user_ids': tensor([[")];
+    assert!(batch.contains("]], dtype=torch.int32),\n 'item_ids': tensor([["));
+    assert!(batch.ends_with(
+        " 'labels': tensor([[1., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0.],\n         \
+         [1., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0.]])}"
+    ));
+    // the model's module tree, verbatim
+    let model = find("BaseTwoHead(");
+    assert_eq!(
+        cells[model],
+        "BaseTwoHead(\n  (user_tower): SimpleTower(\n    (emb): Embedding(751, 16)\n  )\n  \
+         (item_tower): SimpleTower(\n    (emb): Embedding(1616, 16)\n  )\n)"
+    );
+    // the logits, torch's repr with the grad_fn of the sum
+    let logits = &cells[model + 1];
+    assert!(logits.starts_with("tensor([[") && logits.ends_with("]], grad_fn=<SumBackward1>)"));
     // the test users' head: the notebook's 2, 233, 736, 49, 600
-    let t = super::find(lines, 0, "test users (95 in all)");
-    let head: Vec<&str> = lines[t + 2..t + 7]
+    assert_eq!(
+        cells[find("   user_id\n")],
+        "   user_id\n0        2\n1      233\n2      736\n3       49\n4      600"
+    );
+    // the embedding shapes, a tuple of tuples
+    assert_eq!(cells[find("((")], "((751, 16), (1616, 16))");
+    // numpy's print of the score matrix: 3 rows, "...", 3 rows, each wrapped to 75 columns
+    let m: Vec<&str> = cells[find("[[")].lines().collect();
+    assert!(m.iter().all(|l| l.len() <= 75), "{m:#?}");
+    assert!(m.contains(&" ...") && m[0].starts_with("[[") && m.last().unwrap().ends_with("]]"));
+    // the top 10: numpy's repr of a float32 array, ascending within each row
+    let top = &cells[find("array([[")];
+    assert!(top.ends_with("dtype=float32)"), "{top}");
+    // the recommendations head and the metrics, pandas frames
+    let recs = cells
         .iter()
-        .map(|r| r.split_whitespace().nth(1).unwrap())
-        .collect();
-    assert_eq!(head, ["2", "233", "736", "49", "600"]);
-    // numpy's abbreviated matrix: three rows, "...", three rows, each with 3 + 3 columns
-    let m = super::find(lines, 0, "9.4 | Scalar product");
-    assert!(lines[m + 1].starts_with("[[") && lines[m + 7].ends_with("]]"));
-    assert_eq!(lines[m + 4].trim(), "...");
-    for row in lines[m + 1..m + 8].iter().filter(|r| r.trim() != "...") {
-        let numbers = row
-            .split_whitespace()
-            .filter(|c| c.trim_matches(['[', ']']).parse::<f64>().is_ok())
-            .count();
-        assert_eq!(numbers, 6, "{row}");
-    }
-    // the unsorted top 10: ascending scores within each of the five rows
-    let sc = super::find(lines, m, "'scores'");
-    for row in &lines[sc + 1..sc + 6] {
-        let v: Vec<f64> = row
-            .trim()
-            .trim_matches(['[', ']', ','])
-            .split(',')
-            .map(|x| x.trim().parse().unwrap())
-            .collect();
-        assert_eq!(v.len(), 10);
-        assert!(v.windows(2).all(|w| w[0] <= w[1]), "{row}");
+        .rposition(|c| c.starts_with("   user_id  item_id"))
+        .unwrap();
+    let recs: Vec<&str> = cells[recs].lines().collect();
+    assert!(recs[0].ends_with(" rating") && recs.len() == 6, "{recs:#?}");
+    assert!(recs[1..]
+        .iter()
+        .all(|r| r.split_whitespace().nth(1) == Some("2")));
+    let metrics = cells.last().unwrap();
+    assert!(
+        metrics.starts_with("             NDCG@10  HitRate@10  Coverage@10\ndssm_model  0."),
+        "{metrics}"
+    );
+    // nothing of the corrected mode or of the port's notes between the cells
+    assert!(cells
+        .iter()
+        .all(|c| !c.contains("corrected") && !c.contains("[faithful]")));
+    let asides = &all[end..];
+    for needle in [
+        "[faithful] epoch  1",
+        "== corrected mode",
+        "[corrected] epoch  2",
+        "notebook (published)",
+    ] {
+        assert!(asides.iter().any(|a| a.contains(needle)), "{needle}");
     }
 }
 

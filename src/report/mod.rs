@@ -1,9 +1,19 @@
 //! What a notebook port reports: its numbers set against the notebook's, and details for JSON.
 
+#[cfg(test)]
+mod fixtures;
+/// IPython's own output around a cell's: `%%time`'s lines, its layout of dicts and tuples.
+pub mod ipython;
+/// numpy's `repr` and `str` of arrays.
+pub mod numpy;
+/// pandas' `repr` of small frames.
+pub mod pandas;
 /// PNG plots where the notebooks plot.
 pub mod plot;
 /// Python's printing: `repr` of floats, strings and lists.
 pub mod pyfmt;
+/// torch's `repr` of tensors.
+pub mod torch;
 
 use std::fmt::Display;
 
@@ -17,6 +27,9 @@ pub enum Status {
     Exact,
     /// Stochastic, and inside the band `[lo, hi]` (named in `band`).
     WithinBand { band: String },
+    /// Stochastic, this run inside the band, but the notebook's own printed value outside it:
+    /// the band (measured over seeds) does not hold the notebook's one draw.
+    NotebookOutsideBand { band: String },
     /// Not identical, or outside its band (named when there is one).
     Differs { band: Option<String> },
     /// Nothing to compare with (the notebook printed no value, e.g. a corrected-mode number).
@@ -56,8 +69,10 @@ impl Check {
         }
     }
 
-    /// A stochastic quantity: within band when `lo <= value <= hi`. `decimals` formats both
-    /// values the way the notebook prints them.
+    /// A stochastic quantity: within band when `lo <= value <= hi`, and then marked
+    /// [`Status::NotebookOutsideBand`] when the notebook's own value is not. `decimals` formats
+    /// both values the way the notebook prints them; the band's ends keep the digits they need
+    /// (0.765 stays 0.765, not 0.77).
     pub fn band(
         quantity: impl Into<String>,
         notebook: f64,
@@ -65,11 +80,13 @@ impl Check {
         (lo, hi): (f64, f64),
         decimals: usize,
     ) -> Check {
-        let band = format!("[{lo:.decimals$}, {hi:.decimals$}]");
-        let status = if (lo..=hi).contains(&this_run) {
-            Status::WithinBand { band }
-        } else {
+        let band = format!("[{}, {}]", bound(lo, decimals), bound(hi, decimals));
+        let status = if !(lo..=hi).contains(&this_run) {
             Status::Differs { band: Some(band) }
+        } else if !(lo..=hi).contains(&notebook) {
+            Status::NotebookOutsideBand { band }
+        } else {
+            Status::WithinBand { band }
         };
         Check {
             quantity: quantity.into(),
@@ -87,6 +104,16 @@ impl Check {
             this_run: this_run.to_string(),
             status: Status::Info,
         }
+    }
+}
+
+/// A band's end to `decimals` places, or with all its digits when rounding would move it.
+fn bound(x: f64, decimals: usize) -> String {
+    let short = format!("{x:.decimals$}");
+    if short.parse::<f64>() == Ok(x) {
+        short
+    } else {
+        format!("{x}")
     }
 }
 
@@ -130,6 +157,19 @@ mod tests {
         assert!(matches!(c.status, Status::WithinBand { .. }));
         assert!(matches!(
             Check::band("x", 1.0, 2.0, (0.0, 1.5), 1).status,
+            Status::Differs { .. }
+        ));
+        // 001's epoch-20 train loss: the notebook printed 0.76, the band is [0.765, 0.780].
+        let c = Check::band("train", 0.76, 0.772, (0.765, 0.780), 2);
+        assert_eq!(
+            c.status,
+            Status::NotebookOutsideBand {
+                band: "[0.765, 0.78]".into()
+            }
+        );
+        // A run outside the band differs, whatever the notebook printed.
+        assert!(matches!(
+            Check::band("x", 2.0, 2.0, (0.0, 1.5), 1).status,
             Status::Differs { .. }
         ));
     }

@@ -32,6 +32,7 @@ pub fn status_text(status: &Status) -> String {
     match status {
         Status::Exact => "exact".into(),
         Status::WithinBand { band } => format!("within band {band}"),
+        Status::NotebookOutsideBand { band } => format!("notebook outside band {band}"),
         Status::Differs { band: Some(band) } => format!("DIFFERS (band {band})"),
         Status::Differs { band: None } => "DIFFERS".into(),
         Status::Info => "info".into(),
@@ -102,21 +103,37 @@ pub fn checks_text(checks: &[Check]) -> String {
     out
 }
 
-/// Counts of exact, within-band, differing and info rows.
+/// What a `notebook outside band` row means, in one line (printed under the summary when
+/// there is one).
+pub const OUTSIDE_BAND_NOTE: &str = "notebook outside band: this run is inside the band \
+     measured over seeds, but the value the notebook printed is not (its one unseeded draw, or a \
+     reading of its code the band does not share; see docs/nbNNN.md)";
+
+/// Counts of exact, within-band, notebook-outside-band, differing and info rows.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct Tally {
     pub exact: usize,
     pub within_band: usize,
+    pub notebook_outside_band: usize,
     pub differs: usize,
     pub info: usize,
 }
 
 impl Tally {
+    /// The summary line (without the wall time).
+    pub fn line(&self) -> String {
+        format!(
+            "{} exact, {} within band, {} notebook outside band, {} differ, {} informational",
+            self.exact, self.within_band, self.notebook_outside_band, self.differs, self.info
+        )
+    }
+
     fn add(&mut self, checks: &[Check]) {
         for c in checks {
             match c.status {
                 Status::Exact => self.exact += 1,
                 Status::WithinBand { .. } => self.within_band += 1,
+                Status::NotebookOutsideBand { .. } => self.notebook_outside_band += 1,
                 Status::Differs { .. } => self.differs += 1,
                 Status::Info => self.info += 1,
             }
@@ -178,12 +195,13 @@ pub fn reproduce(
         reports.push(row);
     }
     let wall = start.elapsed().as_secs_f64();
-    let summary = format!(
-        "{} exact, {} within band, {} differ, {} informational; wall time {wall:.1} s",
-        tally.exact, tally.within_band, tally.differs, tally.info
-    );
+    let summary = format!("{}; wall time {wall:.1} s", tally.line());
     say!(ctx, "\nsummary: {summary}");
     let _ = write!(markdown, "## Summary\n\n{summary}\n");
+    if tally.notebook_outside_band > 0 {
+        say!(ctx, "{OUTSIDE_BAND_NOTE}");
+        let _ = write!(markdown, "\n{OUTSIDE_BAND_NOTE}\n");
+    }
     let mut json = serde_json::json!({ "notebooks": reports, "summary": tally, "wall_s": wall });
     if with_python {
         let line = twins.line();

@@ -36,19 +36,21 @@ pub fn rel_diff(a: f64, b: f64) -> f64 {
 }
 
 /// Run notebook `notebook`'s port (in-process) and its twin with the same seed (`--seed`,
-/// else 0) and the flags `flags` (translated by [`plan`]), print them side by side, and return
-/// the comparison with wall times.
+/// else the notebook's own default, which port and twin share, as in `reproduce`) and the flags
+/// `flags` (translated by [`plan`]), print them side by side, and return the comparison with
+/// wall times.
 ///
 /// The port's own printing goes to stderr (as under `--json`), so stdout holds the comparison;
 /// its files go to a temporary directory.
 pub fn compare(ctx: &Context, notebook: &str, flags: &[String]) -> Result<Value> {
     let entry = registry::find(notebook)?;
     let plan = plan(notebook, flags)?;
-    let seed = ctx.seed.unwrap_or(0);
+    let seed = ctx.seed;
+    let seed_text = seed.map_or("the notebook's default".to_string(), |s| s.to_string());
     let out_dir =
         std::env::temp_dir().join(format!("recsys-compare-{notebook}-{}", std::process::id()));
     let port_ctx = Context {
-        seed: Some(seed),
+        seed,
         json: true,
         out_dir: out_dir.clone(),
         force: true,
@@ -56,7 +58,7 @@ pub fn compare(ctx: &Context, notebook: &str, flags: &[String]) -> Result<Value>
     };
     say!(
         ctx,
-        "notebook {notebook}, seed {seed}: Rust port `recsys notebook {notebook} {}` (its output on stderr)",
+        "notebook {notebook}, seed {seed_text}: Rust port `recsys notebook {notebook} {}` (its output on stderr)",
         plan.port_flags.join(" ")
     );
     let start = Instant::now();
@@ -64,7 +66,7 @@ pub fn compare(ctx: &Context, notebook: &str, flags: &[String]) -> Result<Value>
     let rust_s = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&out_dir);
     let ran = ran.with_context(|| format!("the Rust port of notebook {notebook}"))?;
-    beside_twin(ctx, entry, Some(seed), &plan, &ran.numbers, rust_s)
+    beside_twin(ctx, entry, seed, &plan, &ran.numbers, rust_s)
 }
 
 /// Run the twin as `plan` says, with `--seed seed` (none: the twin's own default, which is the
@@ -176,6 +178,53 @@ mod tests {
         assert_eq!(v["metrics"].as_array().unwrap().len(), 1);
         let same = side_by_side(&ctx, &rust, &rust).unwrap();
         assert_eq!(same["unmatched"], json!([]));
+    }
+
+    /// The twins' JSON is read back to the f64 they printed (serde_json's `float_roundtrip`):
+    /// without it `0.9446859742522793` reads as the next f64 down, and `compare 001` showed
+    /// relative differences of 1e-16 where the bits agree.
+    #[test]
+    fn twin_floats_round_trip_and_bits_are_counted() {
+        let printed = "0.9446859742522793";
+        let v: Value = serde_json::from_str(printed).unwrap();
+        assert_eq!(
+            v.as_f64().unwrap().to_bits(),
+            printed.parse::<f64>().unwrap().to_bits()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Context {
+            json: true,
+            ..Context::for_tests(dir.path())
+        };
+        let mut rust = Numbers::default();
+        rust.series("train", &[printed.parse().unwrap(), 0.5]);
+        rust.metric("mse", 1.2609526646939684);
+        let py = entry_numbers(&json!({"train": [v, 0.5], "mse": 1.2609526646939684}));
+        let same = side_by_side(&ctx, &rust, &py).unwrap();
+        assert_eq!(same["max_loss_rel_diff"], json!(0.0));
+        assert_eq!(same["bit_for_bit"], json!(true));
+        let mut off = py.clone();
+        off.metric("mse", f64::from_bits(1.2609526646939684f64.to_bits() + 1));
+        let v = side_by_side(&ctx, &rust, &off).unwrap();
+        assert_eq!(v["bit_for_bit"], json!(false));
+        assert_eq!(v["identical"]["metrics"], json!(0));
+        assert_eq!(v["identical"]["losses"], json!(2));
+    }
+
+    /// [`Numbers`] read through serde_json, as a twin's output is.
+    fn entry_numbers(v: &Value) -> Numbers {
+        let text = v.to_string();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let mut n = Numbers::default();
+        let train: Vec<f64> = v["train"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        n.series("train", &train);
+        n.metric("mse", v["mse"].as_f64());
+        n
     }
 
     #[test]

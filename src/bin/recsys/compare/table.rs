@@ -12,7 +12,9 @@ use crate::notebooks::registry::Numbers;
 /// Side-by-side per-epoch losses and metrics of `rust` and `python`, as [`Numbers`].
 /// Returns `{"models": [{"model", "epochs": [{"epoch", "rust", "python", "rel_diff"}]}],
 /// "metrics": [{"metric", "rust", "python", "rel_diff"}], "max_loss_rel_diff",
-/// "max_metric_rel_diff", "unmatched": [names on one side only]}`. Names are collected from
+/// "max_metric_rel_diff", "identical": {"losses", "of_losses", "metrics", "of_metrics"},
+/// "bit_for_bit", "unmatched": [names on one side only]}`. `identical` counts the pairs whose
+/// f64 bits agree, and `bit_for_bit` is true only when every pair does and nothing is unmatched. Names are collected from
 /// both sides: one only the port reports is listed as it is, one only the twin reports as
 /// "name (twin only)", and a series whose epoch counts differ as "name (epoch count)".
 pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<Value> {
@@ -23,6 +25,8 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
     let mut models = Vec::new();
     let mut unmatched = Vec::new();
     let mut worst: f64 = 0.0;
+    let same_bits = |a: f64, b: f64| a.to_bits() == b.to_bits();
+    let (mut same_losses, mut n_losses) = (0usize, 0usize);
     for (model, r_losses) in re {
         let Some(p_losses) = pe.get(model) else {
             say!(ctx, "\n{model}: the twin has no losses for it");
@@ -47,6 +51,8 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
             let d = rel_diff(*r, *p);
             worst = worst.max(d);
             model_worst = model_worst.max(d);
+            n_losses += 1;
+            same_losses += usize::from(same_bits(*r, *p));
             if n <= 25 || e < 5 || (e + 1) % step == 0 || e + 1 == n {
                 say!(ctx, "{:>6} {:>16.10} {:>16.10} {:>10.2e}", e + 1, r, p, d);
             }
@@ -76,6 +82,7 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
     let (rm, pm) = (&rust.metrics, &python.metrics);
     let mut metrics = Vec::new();
     let mut worst_metric: f64 = 0.0;
+    let mut same_metrics = 0usize;
     if !rm.is_empty() || !pm.is_empty() {
         say!(ctx, "\nfinal metrics");
         say!(
@@ -95,6 +102,7 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
         };
         let d = rel_diff(r, p);
         worst_metric = worst_metric.max(d);
+        same_metrics += usize::from(same_bits(r, p));
         say!(ctx, "{name:<30} {r:>16.10} {p:>16.10} {d:>10.2e}");
         metrics.push(json!({ "metric": name, "rust": r, "python": p, "rel_diff": d }));
     }
@@ -102,11 +110,30 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
         say!(ctx, "{name:<30} {:>16} {p:>16.10} {:>10}", "-", "-");
         unmatched.push(json!(twin_only(name)));
     }
+    let n_metrics = metrics.len();
+    let bit_for_bit = same_losses == n_losses && same_metrics == n_metrics && unmatched.is_empty();
+    say!(
+        ctx,
+        "\n{}: the f64 bits agree in {same_losses} of {n_losses} losses and {same_metrics} of \
+         {n_metrics} metrics",
+        if bit_for_bit {
+            "bit for bit"
+        } else {
+            "not bit for bit"
+        }
+    );
     Ok(json!({
         "models": models,
         "metrics": metrics,
         "max_loss_rel_diff": worst,
         "max_metric_rel_diff": worst_metric,
+        "identical": {
+            "losses": same_losses,
+            "of_losses": n_losses,
+            "metrics": same_metrics,
+            "of_metrics": n_metrics,
+        },
+        "bit_for_bit": bit_for_bit,
         "unmatched": unmatched,
     }))
 }
