@@ -73,6 +73,27 @@ fn ranking_table_files_and_statistics() {
             assert!(holm >= raw && holm <= 1.0, "{t}");
         }
     }
+    // Cornac's AUC and whole-list MAP beside MAP@10 (each in [0, 1], checked above); any
+    // model that ranks by something better than chance has AUC above 0.5.
+    let columns = s["columns"].as_array().unwrap();
+    let at = |c: &str| columns.iter().position(|x| x == c);
+    assert_eq!(at("MAP"), at("MAP@10").map(|j| j + 1), "{columns:?}");
+    assert_eq!(at("AUC"), at("MAP").map(|j| j + 1), "{columns:?}");
+    for model in ["pop", "ease"] {
+        let auc = mean(&v, model, "AUC");
+        assert!(auc > 0.5, "{model}: AUC {auc}");
+        // the whole list's MAP counts hits beyond the top 10, and MAP@10's denominator is
+        // min(10, |relevant|): they differ, both in (0, 1)
+        assert!(mean(&v, model, "MAP") > 0.0, "{model}");
+    }
+    assert!(mean(&v, "ease", "AUC") > mean(&v, "pop", "AUC"));
+    let random_auc = mean(&v, "random", "AUC");
+    assert!((random_auc - 0.5).abs() < 0.05, "random: AUC {random_auc}");
+    let per_user = std::fs::read_to_string(dir.path().join("out/per_user.csv")).unwrap();
+    assert!(
+        per_user.lines().next().unwrap().ends_with(",AUC,AP"),
+        "{per_user:.200}"
+    );
     let k = &s["kendall_full_vs_sampled"];
     assert!((-1.0..=1.0).contains(&k["tau"].as_f64().unwrap()), "{k}");
     assert!((0.0..=1.0).contains(&k["p_value"].as_f64().unwrap()), "{k}");
@@ -130,6 +151,26 @@ fn rating_models_beat_the_global_mean() {
         "{baseline_rmse} {mean_rmse}"
     );
     assert_eq!(v["summary"]["best"][0], 1);
+    // the errors averaged per user (Cornac's user_based=True) beside the global ones, lower
+    // the better: baseline best on each
+    let columns = &v["summary"]["columns"];
+    assert_eq!(
+        columns,
+        &serde_json::json!(["RMSE", "MAE", "RMSE (per user)", "MAE (per user)"])
+    );
+    assert_eq!(v["summary"]["best"], serde_json::json!([1, 1, 1, 1]));
+    for model in ["global-mean", "baseline"] {
+        let (user_rmse, user_mae) = (
+            mean(&v, model, "RMSE (per user)"),
+            mean(&v, model, "MAE (per user)"),
+        );
+        assert!(user_rmse > 0.5 && user_rmse < 1.5, "{model}: {user_rmse}");
+        // each user's RMSE is at least the user's MAE, so their means are too
+        assert!(
+            user_mae > 0.3 && user_mae <= user_rmse,
+            "{model}: {user_mae}"
+        );
+    }
 }
 
 #[test]
@@ -332,4 +373,41 @@ fn more_seeds_on_a_deterministic_split_do_not_shrink_the_p_value() {
     assert_eq!(one["pairs"], three["pairs"]);
     assert_eq!(one["wilcoxon_p"], three["wilcoxon_p"], "{one} vs {three}");
     assert_eq!(one["t_test_p"], three["t_test_p"], "{one} vs {three}");
+}
+
+/// `--protocol stratified-item` (msrec-ml100k's split): per item, a random share as test; the
+/// table has the ranking columns, and checkpoints (whose split `evaluate` redoes) are refused.
+#[test]
+fn the_per_item_stratified_protocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--seed",
+        "0",
+        "--out",
+        "out",
+        "experiment",
+        "ml-100k",
+        "--models",
+        "pop",
+        "--protocol",
+        "stratified-item",
+        "--test-fraction",
+        "0.25",
+        "--seeds",
+        "1",
+        "--sampled",
+        "0",
+    ];
+    let out = recsys(dir.path(), &[&["--json"][..], &args[..]].concat());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("split     per item, 0.25 as test"), "{err}");
+    let v = json_of(&out);
+    let auc = mean(&v, "pop", "AUC");
+    assert!(auc > 0.5 && auc <= 1.0, "{auc}");
+    let out = recsys(
+        dir.path(),
+        &[&args[..], &["--save-models", "models"][..]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("per-item stratified split"));
 }

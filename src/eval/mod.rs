@@ -21,3 +21,4 @@ pub mod sampled;
 /// Mean, sd, confidence intervals, paired t and Wilcoxon tests, Kendall's tau-b.
 pub mod stats;
 pub mod user_errors;
+pub mod whole_list;

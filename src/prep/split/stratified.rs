@@ -1,7 +1,9 @@
-//! The per-user stratified ratio split of Microsoft Recommenders' `python_stratified_split`
-//! (`recommenders/datasets/python_splitters.py`, `filter_by="user"`).
+//! The stratified ratio split of Microsoft Recommenders' `python_stratified_split`
+//! (`recommenders/datasets/python_splitters.py`): per user (`filter_by="user"`,
+//! [`stratified_split`]) or per item (`filter_by="item"`, [`stratified_split_by_item`], what
+//! their benchmark notebook uses on MovieLens).
 //!
-//! Each user's interactions are put in a random order (one `randperm` over all rows from
+//! Each user's (or item's) interactions are put in a random order (one `randperm` over all rows from
 //! libtorch's CPU generator gives every row a random key; rows are sorted by user, then key),
 //! and the first `round((1 - test_fraction) * count)` of them go to train, the rest to test.
 //! The rounding is Python's `round` on the pandas column, which is NumPy's round half to even:
@@ -50,8 +52,30 @@ pub fn stratified_split_indices(
 
 /// The per-user stratified split of a ratings table: `(train, test)`, each in input order.
 pub fn stratified_split(ratings: &DataFrame, test_fraction: f64) -> Result<(DataFrame, DataFrame)> {
-    let users: Vec<i64> = i64_values(ratings, "user_id")?.collect();
-    let (_, test) = stratified_split_indices(&users, test_fraction)?;
+    stratified_split_on(ratings, "user_id", test_fraction)
+}
+
+/// The per-item stratified split of a ratings table (`filter_by="item"`): each item's
+/// interactions are shuffled and the first `round((1 - test_fraction) * count)` go to train,
+/// with the same rounding as [`stratified_split`]. An item with a single interaction stays
+/// in train at any `test_fraction` below 0.5; a user may end up with no train interaction (the
+/// evaluation then drops the user, as Microsoft's evaluation, which only ranks for train
+/// users, does). `(train, test)`, each in input order.
+pub fn stratified_split_by_item(
+    ratings: &DataFrame,
+    test_fraction: f64,
+) -> Result<(DataFrame, DataFrame)> {
+    stratified_split_on(ratings, "item_id", test_fraction)
+}
+
+/// The stratified split grouped by the id column `by`.
+fn stratified_split_on(
+    ratings: &DataFrame,
+    by: &str,
+    test_fraction: f64,
+) -> Result<(DataFrame, DataFrame)> {
+    let groups: Vec<i64> = i64_values(ratings, by)?.collect();
+    let (_, test) = stratified_split_indices(&groups, test_fraction)?;
     split_by_rows(ratings, &test)
 }
 
@@ -111,5 +135,46 @@ mod tests {
         assert_ne!(train, train2);
         assert_eq!(count(&train2), tr);
         assert!(stratified_split_indices(&users, 1.0).is_err());
+    }
+
+    #[test]
+    fn every_item_is_split_by_its_own_fraction() {
+        tch::manual_seed(3);
+        // item i has 2 * i interactions from users 0..2i, i = 1..=6; users 100.. rate item 7 once
+        let mut rows: Vec<(i64, i64)> = (1..=6i64)
+            .flat_map(|i| (0..2 * i).map(move |u| (u, i)))
+            .collect();
+        rows.push((100, 7));
+        let df = df!(
+            "user_id" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "item_id" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "rating" => vec![4.0; rows.len()],
+        )
+        .unwrap();
+        let (train, test) = stratified_split_by_item(&df, 0.25).unwrap();
+        assert_eq!(train.height() + test.height(), df.height());
+        let count = |d: &DataFrame| {
+            let mut c: HashMap<i64, usize> = HashMap::new();
+            for i in i64_values(d, "item_id").unwrap() {
+                *c.entry(i).or_default() += 1;
+            }
+            c
+        };
+        let (tr, te) = (count(&train), count(&test));
+        for i in 1..=6i64 {
+            let n = 2 * i as usize;
+            let want = stratified_train_count(n, 0.25);
+            // by hand: 2 -> round(1.5) = 2, 4 -> 3, 6 -> round(4.5) = 4, 8 -> 6, 10 -> round(7.5) = 8, 12 -> 9
+            assert_eq!(want, [2, 3, 4, 6, 8, 9][i as usize - 1]);
+            assert_eq!(tr[&i], want, "item {i} with {n}");
+            assert_eq!(
+                te.get(&i).copied().unwrap_or(0),
+                n - want,
+                "item {i} with {n}"
+            );
+        }
+        // a single interaction stays in train
+        assert_eq!((tr[&7], te.get(&7)), (1, None));
+        assert!(stratified_split_by_item(&df, 0.0).is_err());
     }
 }

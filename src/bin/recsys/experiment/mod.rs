@@ -15,6 +15,7 @@ mod contenders;
 mod files;
 mod presets;
 mod run;
+mod scoring;
 mod summary;
 
 use std::path::PathBuf;
@@ -40,10 +41,11 @@ pub struct ExperimentArgs {
     )]
     pub models: Vec<String>,
     /// How each seed splits train and test: random (global ratio), stratified (per-user
-    /// ratio), time (global), last-n (per user; 1 = leave-one-out), kfold (each seed is a fold).
+    /// ratio), stratified-item (per-item ratio), time (global), last-n (per user; 1 =
+    /// leave-one-out), kfold (each seed is a fold).
     #[arg(long, default_value = "random")]
     pub protocol: String,
-    /// Test share of the random, stratified and time protocols.
+    /// Test share of the random, stratified, stratified-item and time protocols.
     #[arg(long, default_value_t = 0.2)]
     pub test_fraction: f64,
     /// last-n: each user's last N interactions are test.
@@ -91,8 +93,9 @@ pub struct ExperimentArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["models", "protocol", "test_fraction", "last_n", "test_file", "seeds", "threshold", "k", "sampled", "grid", "validation_fraction", "set", "preset"])]
     pub config: Option<PathBuf>,
     /// Run another library's protocol and models and set its published table beside ours:
-    /// surprise-ml100k (5-fold CV, RMSE/MAE) or msrec-ml100k (75/25 per-user stratified split,
-    /// top-10 MAP/NDCG/Precision/Recall). Replaces --models, --protocol and -k.
+    /// surprise-ml100k (5-fold CV, RMSE/MAE) or msrec-ml100k (75/25 per-item stratified split,
+    /// top-10 MAP/NDCG/Precision/Recall; bpr at Cornac's settings there). Replaces --models,
+    /// --protocol and -k.
     #[arg(long)]
     pub preset: Option<String>,
 }

@@ -10,23 +10,20 @@ use serde_json::Value;
 
 use super::contenders::Contender;
 use super::presets::Preset;
+use super::scoring::TestSide;
 use super::{ExperimentArgs, DEFAULT_SEED};
 use crate::args::ensure_k;
 use crate::print::say_split;
-use recsys::eval::metrics::{hit_rate_at_k, ndcg_at_k, precision_at_k, recall_at_k};
-use recsys::eval::protocol::{held_out_users, RatingTest, TestUser};
-use recsys::prep::by_user::{histories, item_sets, rows};
 use recsys::prep::export::csv_field;
-use recsys::prep::f64_values;
-use recsys::prep::names::IdNames;
 use recsys::prep::prepared::{prepare, Prepared};
 use recsys::prep::spec::{DataSpec, SplitKind, SplitSpec};
+use recsys::prep::split::stratified::stratified_split_by_item;
 use recsys::prep::split::validation::{carve_validation, ValidationSplit};
+use recsys::prep::{binarize, f64_values};
 use recsys::recommender::checkpoint::{self, Sidecar};
-use recsys::recommender::evaluation::rank;
-use recsys::recommender::settings::grid_points;
+use recsys::recommender::settings::{grid_points, merged};
 use recsys::recommender::Sizes;
-use recsys::recommender::{train_set, Recommender, Task};
+use recsys::recommender::{train_set, Task};
 use recsys::runtime::context::write_atomic;
 use recsys::runtime::context::Context;
 use recsys::runtime::progress::Progress;
@@ -39,8 +36,11 @@ pub struct Plan {
     pub contenders: Vec<Contender>,
     pub task: Task,
     pub split: SplitSpec,
-    /// The protocol's name as given (random, stratified, time, last-n, kfold).
+    /// The protocol's name as given (random, stratified, stratified-item, time, last-n, kfold).
     pub protocol: String,
+    /// `stratified-item`: the stratified split is per item, not per user (Microsoft
+    /// Recommenders' `filter_by="item"`); `split.kind` is then `Stratified`.
+    pub by_item: bool,
     pub seeds: Vec<u64>,
     /// Ranking: positives are ratings above this (None: the data has no ratings).
     pub threshold: Option<f64>,
@@ -73,7 +73,12 @@ impl Plan {
         if args.seeds == 0 {
             bail!("--seeds must be at least 1");
         }
-        let contenders = Contender::parse_all(&models, args.set.as_deref().unwrap_or(""))?;
+        let mut contenders = Contender::parse_all(&models, args.set.as_deref().unwrap_or(""))?;
+        if let Some(p) = preset {
+            for c in &mut contenders {
+                c.settings = merged(&p.settings(c.name()), &c.settings);
+            }
+        }
         let task = contenders[0].task()?;
         for c in &contenders {
             let t = c.task()?;
@@ -104,9 +109,15 @@ impl Plan {
             None => args.seeds,
         };
         let kind = split_kind(&protocol, n_seeds)?;
-        if args.test_file.is_some() && kind == SplitKind::Kfold {
+        let by_item = protocol == "stratified-item";
+        if args.test_file.is_some() && (kind == SplitKind::Kfold || by_item) {
+            bail!("--test-file gives the test part; --protocol {protocol} makes its own: drop one");
+        }
+        if by_item && args.save_models.is_some() {
             bail!(
-                "--test-file gives the test part; --protocol kfold makes its own folds: drop one"
+                "--save-models: a checkpoint records a split that `evaluate` redoes, and the \
+                 per-item stratified split is not one of those; drop --save-models or use \
+                 --protocol stratified"
             );
         }
         let split = SplitSpec {
@@ -182,6 +193,7 @@ impl Plan {
             task,
             split,
             protocol,
+            by_item,
             seeds: (0..n_seeds as u64).map(|i| first + i).collect(),
             threshold: (task == Task::Ranking && !all_ones)
                 .then(|| preset.and_then(|p| p.threshold()).unwrap_or(args.threshold)),
@@ -215,9 +227,11 @@ impl Plan {
             (None, SplitKind::Time) => {
                 format!("the latest {} of the interactions as test", s.test_fraction)
             }
-            (None, SplitKind::Stratified) => {
-                format!("per user, a random {} as test", s.test_fraction)
-            }
+            (None, SplitKind::Stratified) => format!(
+                "per {}, a random {} as test",
+                if self.by_item { "item" } else { "user" },
+                s.test_fraction
+            ),
             (None, kind) => format!(
                 "{} ({} of the interactions as test)",
                 kind.name(),
@@ -228,6 +242,26 @@ impl Plan {
             Some(t) => format!("{how}; ratings > {t} are positives"),
             None => how,
         }
+    }
+
+    /// Binarize and split the ratings by `split` (libtorch's generator seeded by the caller).
+    /// The per-item stratified split is cut here, after binarizing as the per-user one is, and
+    /// handed to [`prepare`] as a given test part.
+    fn prepare(&self, split: &SplitSpec) -> Result<Prepared> {
+        if !self.by_item {
+            return prepare(
+                self.ratings.clone(),
+                self.given_test.clone(),
+                self.threshold,
+                split,
+            );
+        }
+        let ratings = match self.threshold {
+            Some(t) => binarize(&self.ratings, t)?,
+            None => self.ratings.clone(),
+        };
+        let (train, test) = stratified_split_by_item(&ratings, split.test_fraction)?;
+        prepare(train, Some(test), self.threshold, split)
     }
 
     /// The split of seed number `i` (kfold: fold `i`), and the seed that draws it: k-fold
@@ -246,7 +280,7 @@ impl Plan {
 fn split_kind(protocol: &str, n_seeds: usize) -> Result<SplitKind> {
     Ok(match protocol {
         "random" => SplitKind::Random,
-        "stratified" => SplitKind::Stratified,
+        "stratified" | "stratified-item" => SplitKind::Stratified,
         "time" => SplitKind::Time,
         "last-n" => SplitKind::LastN,
         "kfold" => {
@@ -255,7 +289,9 @@ fn split_kind(protocol: &str, n_seeds: usize) -> Result<SplitKind> {
             }
             SplitKind::Kfold
         }
-        other => bail!("--protocol {other:?}: choose random, stratified, time, last-n or kfold"),
+        other => bail!(
+            "--protocol {other:?}: choose random, stratified, stratified-item, time, last-n or kfold"
+        ),
     })
 }
 
@@ -324,14 +360,23 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
     for (i, &seed) in plan.seeds.iter().enumerate() {
         let (split, split_seed) = plan.split_for(i);
         tch::manual_seed(split_seed as i64);
-        let data = prepare(
-            plan.ratings.clone(),
-            plan.given_test.clone(),
-            plan.threshold,
-            &split,
-        )?;
+        let data = plan.prepare(&split)?;
         say!(ctx, "seed {seed}:");
-        say_split(ctx, &split, &data);
+        if plan.by_item {
+            say!(
+                ctx,
+                "split     per item, {} as test: train {} ({} users, {} items), test {} \
+                 ({} test rows dropped: their user or item is not in train)",
+                split.test_fraction,
+                data.fingerprints.train,
+                data.users.len(),
+                data.items.len(),
+                data.fingerprints.test,
+                data.dropped_test
+            );
+        } else {
+            say_split(ctx, &split, &data);
+        }
         let train = train_set(&data, &data.train, plan.task)?;
         let test = TestSide::new(&data, plan.task)?;
         for c in &plan.contenders {
@@ -406,183 +451,6 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
     }
     bar.finish();
     Ok(runs)
-}
-
-/// A model's metrics on a test side (in the table's column order), its primary metric per
-/// test user (by the user's original id), and every test user's numbers.
-type Scored = (Vec<(String, f64)>, Vec<(i64, f64)>, PerUser);
-
-/// The test side of one split, ready to score any model.
-struct TestSide {
-    /// The original ids, as text.
-    names: IdNames,
-    /// Original item id of each model index.
-    item_ids: Vec<i64>,
-    cases: Cases,
-}
-
-/// The test users or ratings of a [`TestSide`].
-enum Cases {
-    Ranking {
-        cases: Vec<TestUser>,
-    },
-    Rating {
-        test: RatingTest,
-        /// Original user id of each model index.
-        user_ids: Vec<i64>,
-    },
-}
-
-impl TestSide {
-    fn new(data: &Prepared, task: Task) -> Result<TestSide> {
-        Self::against(data, &data.train, &data.test, task)
-    }
-
-    /// The test side of `test` for a model trained on `train` (both in the id maps of `data`).
-    fn against(
-        data: &Prepared,
-        train: &DataFrame,
-        test: &DataFrame,
-        task: Task,
-    ) -> Result<TestSide> {
-        let cases = match task {
-            Task::Ranking | Task::NextItem => {
-                let cases = held_out_users(
-                    &histories(train)?,
-                    &item_sets(test)?,
-                    &data.users,
-                    &data.items,
-                );
-                if cases.is_empty() {
-                    bail!("no test user has a test item known in train: change the protocol");
-                }
-                Cases::Ranking { cases }
-            }
-            Task::Rating => {
-                let t = RatingTest::new(
-                    rows(test)?.into_iter().map(|(u, i, r, _)| (u, i, r)),
-                    &data.users,
-                    &data.items,
-                );
-                if t.is_empty() {
-                    bail!("no test rating has a user and an item known in train");
-                }
-                Cases::Rating {
-                    test: t,
-                    user_ids: data.users.ids().to_vec(),
-                }
-            }
-        };
-        Ok(TestSide {
-            names: data.names(),
-            item_ids: data.items.ids().to_vec(),
-            cases,
-        })
-    }
-
-    /// The metrics of `model` (in the table's column order) and the per-user numbers; the
-    /// sampled protocol's too when `sampled` negatives are asked for.
-    fn score(
-        &self,
-        model: &dyn Recommender,
-        plan: &Plan,
-        sampled: usize,
-        seed: u64,
-    ) -> Result<Scored> {
-        let k = plan.k;
-        match &self.cases {
-            Cases::Ranking { cases } => {
-                let ranked = rank(model, cases, k, sampled, seed)?;
-                let names = ["NDCG", "Recall", "Precision", "HitRate"].map(|m| format!("{m}@{k}"));
-                let rows: Vec<(String, Vec<f64>)> = cases
-                    .iter()
-                    .map(|c| {
-                        let rel: HashSet<i64> = c.relevant.iter().copied().collect();
-                        let list = &ranked.lists[&c.user];
-                        let values = vec![
-                            ndcg_at_k(list, &rel, k),
-                            recall_at_k(list, &rel, k),
-                            precision_at_k(list, &rel, k),
-                            hit_rate_at_k(list, &rel, k),
-                        ];
-                        (self.names.user(c.user), values)
-                    })
-                    .collect();
-                let per_user = cases
-                    .iter()
-                    .zip(&rows)
-                    .map(|(c, (_, v))| (c.user, v[0]))
-                    .collect();
-                let m = ranked.full;
-                let mut out = vec![
-                    (format!("NDCG@{k}"), m.ndcg),
-                    (format!("Recall@{k}"), m.recall),
-                    (format!("Precision@{k}"), m.precision),
-                    (format!("MAP@{k}"), m.map),
-                    (format!("MAP@{k} /rel"), m.map_rel),
-                    (format!("HitRate@{k}"), m.hit_rate),
-                    (format!("MRR@{k}"), m.mrr),
-                    (format!("Coverage@{k}"), m.coverage.unwrap_or(f64::NAN)),
-                ];
-                if !plan.map_rel {
-                    out.retain(|(name, _)| !name.ends_with("/rel"));
-                }
-                if let Some((_, s)) = ranked.sampled {
-                    out.push((format!("sampled NDCG@{k}"), s.ndcg));
-                    out.push((format!("sampled HitRate@{k}"), s.hit_rate));
-                }
-                let lists = cases
-                    .iter()
-                    .map(|c| {
-                        let items = ranked.lists[&c.user]
-                            .iter()
-                            .map(|&i| self.names.item(self.item_ids[i as usize]))
-                            .collect();
-                        (self.names.user(c.user), items)
-                    })
-                    .collect();
-                let table = PerUser {
-                    names: names.to_vec(),
-                    rows,
-                    lists,
-                };
-                Ok((out, per_user, table))
-            }
-            Cases::Rating { test, user_ids } => {
-                let preds = model.predict(&test.users, &test.items)?;
-                let m = test.metrics(&preds)?;
-                let mut by_user: BTreeMap<i64, (f64, f64, usize)> = BTreeMap::new();
-                for ((u, p), r) in test.users.iter().zip(&preds).zip(&test.targets) {
-                    let e = by_user.entry(*u).or_default();
-                    e.0 += (p - r) * (p - r);
-                    e.1 += (p - r).abs();
-                    e.2 += 1;
-                }
-                let per_user = by_user
-                    .iter()
-                    .map(|(u, (s, _, n))| (user_ids[*u as usize], s / *n as f64))
-                    .collect();
-                let rows = by_user
-                    .iter()
-                    .map(|(u, (s, a, n))| {
-                        let n = *n as f64;
-                        let user = self.names.user(user_ids[*u as usize]);
-                        (user, vec![(s / n).sqrt(), a / n, n])
-                    })
-                    .collect();
-                let names = ["RMSE", "MAE", "ratings"].map(String::from).to_vec();
-                Ok((
-                    vec![("RMSE".into(), m.rmse), ("MAE".into(), m.mae)],
-                    per_user,
-                    PerUser {
-                        names,
-                        rows,
-                        lists: vec![],
-                    },
-                ))
-            }
-        }
-    }
 }
 
 /// The grid's best point for `c`, by the primary metric on a validation part carved at

@@ -114,7 +114,7 @@ impl Summary {
         let columns: Vec<String> = runs[0].metrics.iter().map(|(n, _)| n.clone()).collect();
         let higher_is_better: Vec<bool> = columns
             .iter()
-            .map(|c| !matches!(c.as_str(), "RMSE" | "MAE"))
+            .map(|c| !(c.starts_with("RMSE") || c.starts_with("MAE")))
             .collect();
         let models: Vec<String> = plan
             .contenders
@@ -312,6 +312,21 @@ impl Summary {
         if self.columns.iter().any(|c| c.ends_with("/rel")) {
             notes.push(
                 "MAP@k /rel divides by |relevant| (ranx's, and Microsoft Recommenders' map)".into(),
+            );
+        }
+        if self.columns.iter().any(|c| c == "AUC") {
+            notes.push(
+                "AUC and MAP (no cut-off) are Cornac's, over each test user's candidates: the test \
+                 items against every item that is neither a train nor a test item of the user; \
+                 a tie counts against the test item"
+                    .into(),
+            );
+        }
+        if self.columns.iter().any(|c| c.ends_with("(per user)")) {
+            notes.push(
+                "RMSE and MAE (per user) average each test user's own error over the users \
+                 (Cornac's user_based=True); RMSE and MAE weigh every test rating alike"
+                    .into(),
             );
         }
         if let Some(k) = &self.kendall_full_vs_sampled {
