@@ -33,11 +33,19 @@ pub struct GlobalArgs {
     /// Cache directory for downloaded datasets [default: $RECSYS_DATA_DIR, else ~/.cache/recsys].
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
+    /// CPU threads for libtorch's intra-op work, set before the command starts: every model's
+    /// tensor operations use them (the networks' training and scoring, and the classic models'
+    /// tch operations: kNN similarities, EASE^R's inverse, ALS's solves, BPR's steps).
+    /// 0 or absent: 1 thread (see docs/scale.md: on a shared 2-core machine two threads lose
+    /// more than they gain). The notebooks and `bench` read the same flag, with their own default.
+    #[arg(long, global = true, env = "RECSYS_THREADS", value_name = "N")]
+    pub threads: Option<i32>,
 }
 
 impl GlobalArgs {
     /// The [`Context`] these flags describe.
     pub fn context(&self) -> Result<Context> {
+        apply_threads(self.threads)?;
         Ok(Context {
             device: parse_device(&self.device)?,
             seed: self.seed,
@@ -47,6 +55,24 @@ impl GlobalArgs {
             data: DataPaths::new(self.data_dir.clone())?,
         })
     }
+}
+
+/// The intra-op thread count used when `--threads` is 0 or absent: one (measured in
+/// docs/scale.md, "Threads").
+pub const DEFAULT_THREADS: i32 = 1;
+
+/// Set libtorch's intra-op threads from `--threads` (0 or absent: [`DEFAULT_THREADS`]), before
+/// any tensor work. Refuses a negative count.
+fn apply_threads(threads: Option<i32>) -> Result<()> {
+    let n = match threads {
+        Some(n) if n < 0 => anyhow::bail!("--threads must be 0 (the default) or more, got {n}"),
+        Some(0) | None => DEFAULT_THREADS,
+        Some(n) => n,
+    };
+    if tch::get_num_threads() != n {
+        tch::set_num_threads(n);
+    }
+    Ok(())
 }
 
 /// `recsys-out/YYYYMMDD-HHMMSS` for now (UTC), with `-2`, `-3`... if that is taken. It is

@@ -39,6 +39,18 @@ pub fn torch_message(e: &impl std::fmt::Display) -> String {
     first.to_string()
 }
 
+/// (user, item) pairs a pair model scores at once in [`Network::score_rows`]: 2^14, whose
+/// activations take tens of megabytes (NeuMF's MLP input, 8 × factors floats a pair: 16 MB at
+/// factors 32). Measured in docs/scale.md ("Network scoring in blocks"): 2^18 pairs held 0.5 GB
+/// more at the peak for no gain in time.
+pub const PAIR_BLOCK: i64 = 1 << 14;
+
+/// Users per block of [`Network::score_rows`] for `n_items` items: [`PAIR_BLOCK`] pairs, at
+/// least one user.
+pub fn pair_block_users(n_items: i64) -> i64 {
+    (PAIR_BLOCK / n_items.max(1)).max(1)
+}
+
 /// The network of a built model, with the store of its variables.
 enum Net {
     /// A pair model with its own variables.
@@ -314,7 +326,11 @@ impl Network {
 
     /// Scores of every item for each of a chunk of queries, `[queries, n_items]` in `f32` on
     /// the CPU, without gradients. mf multiplies the users' rows by the item table; the other
-    /// pair models score every (user, item) pair of the chunk.
+    /// pair models score every (user, item) pair of the chunk, [`pair_block_users`] users at a
+    /// time (at most about [`PAIR_BLOCK`] pairs), so that the network's activations stay
+    /// bounded however many queries come at once. Each pair's score does not depend on the
+    /// block it is scored in (tests/speed_paths.rs checks a 1-user chunk against a many-user
+    /// one, bit for bit).
     pub fn score_rows(&self, queries: &[Query]) -> Result<Tensor> {
         let n_items = self.sizes.n_items;
         let scores = tch::no_grad(|| -> Result<Tensor> {
@@ -354,12 +370,26 @@ impl Network {
                 let rows = mf.users.ws.index_select(0, &users);
                 return Ok(rows.matmul(&mf.items.ws.tr()));
             }
-            let u = users.unsqueeze(1).expand([b, n_items], false).reshape([-1]);
-            let i = Tensor::arange(n_items, (Kind::Int64, self.device))
-                .unsqueeze(0)
-                .expand([b, n_items], false)
-                .reshape([-1]);
-            Ok(self.score_pairs(&u, &i, false)?.view([b, n_items]))
+            let items = Tensor::arange(n_items, (Kind::Int64, self.device)).unsqueeze(0);
+            let per_block = pair_block_users(n_items);
+            // One output, filled block by block: no long-lived allocation lands between the
+            // blocks' transient ones (which would keep the heap from shrinking back).
+            let out = Tensor::empty([b, n_items], (Kind::Float, Device::Cpu));
+            let mut start = 0;
+            while start < b {
+                let n = per_block.min(b - start);
+                let u = users
+                    .narrow(0, start, n)
+                    .unsqueeze(1)
+                    .expand([n, n_items], false)
+                    .reshape([-1]);
+                let i = items.expand([n, n_items], false).reshape([-1]);
+                let block = self.score_pairs(&u, &i, false)?.view([n, n_items]);
+                out.narrow(0, start, n)
+                    .copy_(&block.to_kind(Kind::Float).to_device(Device::Cpu));
+                start += n;
+            }
+            Ok(out)
         })?;
         Ok(scores.to_kind(Kind::Float).to_device(Device::Cpu))
     }
