@@ -22,7 +22,6 @@ use recsys::prep::split::validation::{carve_validation, ValidationSplit};
 use recsys::prep::{binarize, f64_values};
 use recsys::recommender::checkpoint::{self, Sidecar};
 use recsys::recommender::settings::{grid_points, merged};
-use recsys::recommender::Sizes;
 use recsys::recommender::{train_set, Task};
 use recsys::runtime::context::write_atomic;
 use recsys::runtime::context::Context;
@@ -411,26 +410,15 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
                 write_atomic(&file, csv.as_bytes(), ctx.force)?;
             }
             if let Some(dir) = &plan.save_models {
-                let sidecar = Sidecar {
-                    format: checkpoint::FORMAT.into(),
-                    recsys_version: env!("CARGO_PKG_VERSION").into(),
-                    model: c.name().into(),
-                    task: plan.task,
-                    config: fitted.config.clone(),
-                    sizes: Sizes {
-                        n_users: train.n_users,
-                        n_items: train.n_items,
-                    },
-                    seed: split_seed,
-                    threshold: plan.threshold,
-                    data: plan.spec.clone(),
-                    split: split.clone(),
-                    users: data.users.clone(),
-                    items: data.items.clone(),
-                    fingerprints: data.fingerprints.clone(),
-                    losses: fitted.losses.clone(),
-                    names: data.names.clone(),
-                };
+                let sidecar = Sidecar::of_run(
+                    c.entry,
+                    &fitted,
+                    split_seed,
+                    plan.threshold,
+                    &plan.spec,
+                    &split,
+                    &data,
+                );
                 std::fs::create_dir_all(dir)
                     .map_err(|e| anyhow::anyhow!("--save-models {}: {e}", dir.display()))?;
                 checkpoint::save(&dir.join(&name), fitted.model.as_ref(), &sidecar, ctx.force)?;
