@@ -49,13 +49,8 @@ pub struct Recommendations {
 pub fn read_recommendations(path: &Path) -> Result<Recommendations> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    let header: Vec<&str> = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .collect();
+    let header_fields = csv_fields(text.lines().next().unwrap_or(""));
+    let header: Vec<&str> = header_fields.iter().map(String::as_str).collect();
     let mut order: Vec<(&str, bool)> = ORDER_COLUMNS
         .into_iter()
         .filter(|(c, _)| header.contains(c))
@@ -124,21 +119,45 @@ pub fn read_recommendations(path: &Path) -> Result<Recommendations> {
 }
 
 /// Whether each user's rows, ordered by `rank`, have falling (non-increasing) `score`s.
+/// The fields of one CSV line (RFC 4180 quoting: a field in quotes may hold commas, and `""`
+/// stands for one quote), each trimmed.
+pub fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![];
+    let (mut field, mut quoted, mut chars) = (String::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.trim().is_empty() => {
+                field.clear();
+                quoted = true;
+            }
+            (',', false) => fields.push(std::mem::take(&mut field).trim().to_string()),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field.trim().to_string());
+    fields
+}
+
 fn score_and_rank_agree(text: &str, header: &[&str]) -> bool {
     let at = |name: &str| header.iter().position(|h| *h == name);
     let (Some(u), Some(s), Some(r)) = (at("user_id"), at("score"), at("rank")) else {
         return false;
     };
-    let mut rows: HashMap<&str, Vec<(f64, f64)>> = HashMap::new();
+    let mut rows: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let f = csv_fields(line);
         let (Some(user), Some(score), Some(rank)) = (f.get(u), f.get(s), f.get(r)) else {
             return false;
         };
         let (Ok(score), Ok(rank)) = (score.parse::<f64>(), rank.parse::<f64>()) else {
             return false;
         };
-        rows.entry(user).or_default().push((rank, score));
+        rows.entry(user.clone()).or_default().push((rank, score));
     }
     rows.values_mut().all(|v| {
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -172,18 +191,10 @@ pub fn id_kinds(path: &Path) -> Result<[(bool, String); 2]> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .collect();
-    let first: Vec<&str> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .collect();
+    let header_fields = csv_fields(lines.next().unwrap_or(""));
+    let header: Vec<&str> = header_fields.iter().map(String::as_str).collect();
+    let first_fields = csv_fields(lines.next().unwrap_or(""));
+    let first: Vec<&str> = first_fields.iter().map(String::as_str).collect();
     let kind = |name: &str| {
         let value = header
             .iter()
@@ -260,7 +271,8 @@ fn pairs_format(order: Option<&str>) -> RatingsFormat {
 /// number, naming the file and line.
 fn check_finite(path: &Path, text: &str, name: &str, col: usize) -> Result<()> {
     for (i, line) in text.split('\n').enumerate().skip(1) {
-        let Some(field) = line.split(',').nth(col).map(str::trim) else {
+        let fields = csv_fields(line);
+        let Some(field) = fields.get(col).map(String::as_str) else {
             continue;
         };
         if field.parse::<f64>().is_ok_and(|v| !v.is_finite()) {

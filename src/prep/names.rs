@@ -42,6 +42,12 @@ impl IdNames {
         IdNames::name(&self.items, code)
     }
 
+    /// The code of an item given as text: `None` when the data's ids are integers (the caller
+    /// parses the number) or the string is not one of the data's ids.
+    pub fn item_code(&self, text: &str) -> Option<i64> {
+        self.items.as_ref().and_then(|d| d.code(text.trim()))
+    }
+
     /// The code of a user given as text (`what` names the flag or file in errors): `None` for a
     /// string id the data does not have; an error for a non-integer when the ids are integers.
     pub fn user_code(&self, text: &str, what: &str) -> Result<Option<i64>> {

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use crate::args::ensure_k;
 use recsys::eval::metrics::{MapDenominator, RankingMetrics};
 use recsys::eval::protocol::RatingTest;
+use recsys::prep::export::csv_field;
 use recsys::prep::prepared::Prepared;
 use recsys::recommender::evaluation::{evaluate, Evaluation};
 use recsys::runtime::context::{write_atomic, Context};
@@ -36,6 +37,7 @@ fn write_predictions(
     {
         let user = names.user(data.users.id(*u).expect("a model index"));
         let item = names.item(data.items.id(*i).expect("a model index"));
+        let (user, item) = (csv_field(&user), csv_field(&item));
         writeln!(csv, "{user},{item},{r},{p}").expect("a String");
     }
     write_atomic(path, csv.as_bytes(), ctx.force)

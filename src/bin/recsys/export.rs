@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::recommend::{all_histories, query_for, Exclude, RecommendArgs};
 use recsys::eval::metrics::{ensure_finite, top_k_excluding};
+use recsys::prep::export::csv_field;
 use recsys::prep::names::IdNames;
 use recsys::recommender::checkpoint::load;
 use recsys::recommender::Task;
@@ -94,6 +95,7 @@ pub fn export(ctx: &Context, a: &RecommendArgs, exclude: Exclude) -> Result<Valu
             for (rank, i) in top_k_excluding(row, skip, a.k).into_iter().enumerate() {
                 let item = items.id(i as i64).expect("a model index");
                 let (u, it) = (names.user(*user), names.item(item));
+                let (u, it) = (csv_field(&u), csv_field(&it));
                 writeln!(csv, "{u},{it},{},{}", row[i], rank + 1).expect("a String");
                 rows += 1;
             }

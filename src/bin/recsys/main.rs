@@ -135,12 +135,12 @@ pub enum Command {
     Split(crate::split::SplitCommandArgs),
     /// Run a notebook's Rust port beside its PyTorch twin, epoch by epoch.
     ///
-    /// Both run with the same --seed (default 0); the twin is notebooks-ported/python/nbXXX.py,
+    /// Both run with the same --seed (default: the notebook's own, as `reproduce` uses); the twin is notebooks-ported/python/nbXXX.py,
     /// run with the project virtualenv's Python. Prints every epoch's loss side by side with the
     /// relative difference, the final metrics, and wall time with the ratio.
     ///
     /// Flags after `--` go to both (translated where the twin names them differently), e.g.
-    /// `recsys compare 003 --seed 0 -- --epochs 2`. The seed defaults to 0. The port's own
+    /// `recsys compare 003 --seed 0 -- --epochs 2`. The port's own
     /// output goes to stderr, the comparison to stdout.
     Compare {
         /// 000, 001, 002, 003 or 004.

@@ -271,7 +271,13 @@ pub fn similar(
     if wanted.is_empty() {
         bail!("--item is empty: give an item id, or words from its title");
     }
-    let target = match wanted.parse::<i64>() {
+    let names = loaded.data.names();
+    let by_string = names.items.is_some();
+    let target = match names.item_code(wanted).map(Ok).unwrap_or_else(|| wanted.parse::<i64>()) {
+        // string ids: the id given, or else a title search (never a number read as a code)
+        Ok(id) if by_string && names.item_code(wanted).is_none() => bail!(
+            "--item {wanted}: no item with id {wanted:?} in this data (its ids are strings; {id} is not one of them)"
+        ),
         // a number is an id, never a title search: "1995" must not quietly match "(1995)"
         Ok(id) if sc.items.index(id).is_some() => id,
         Ok(id) => bail!(
@@ -318,7 +324,6 @@ pub fn similar(
         );
     };
     ensure_finite(&sims)?;
-    let names = loaded.data.names();
     let items: Vec<Value> = top_k_excluding(&sims, [q as usize], k)
         .into_iter()
         .map(|i| {
@@ -332,7 +337,8 @@ pub fn similar(
         .collect();
     say!(
         ctx,
-        "items nearest to {target}{} by {}'s item similarity",
+        "items nearest to {}{} by {}'s item similarity",
+        names.item(target),
         titles
             .get(&target)
             .map(|t| format!(" ({t})"))
@@ -343,7 +349,11 @@ pub fn similar(
         say!(ctx, "showing {}", shown(items.len(), k));
     }
     print_items(ctx, &items, "similarity");
-    Ok(json!({ "item": target, "title": titles.get(&target), "items": items }))
+    let item = match names.items {
+        Some(_) => json!(names.item(target)),
+        None => json!(target),
+    };
+    Ok(json!({ "item": item, "title": titles.get(&target), "items": items }))
 }
 
 /// `recsys recommend`'s flags.
