@@ -1,22 +1,10 @@
 //! Bad input through the binary: every case exits non-zero (never 101, the panic status) with
 //! one clear line naming the file, line, flag or value, and no file is lost or left behind.
 
+mod common;
+use common::{assert_one_line_error, small_ratings_csv};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-/// A small explicit ratings CSV: 12 users, 8 ratings each, distinct timestamps.
-fn ratings_csv() -> String {
-    let mut text = String::from("user_id,item_id,rating,timestamp\n");
-    let mut t = 1000;
-    for u in 1..=12 {
-        for k in 0..8 {
-            t += 7;
-            let i = (u * 5 + k * 3) % 15 + 1;
-            text.push_str(&format!("{u},{i},{},{t}\n", (u + k) % 5 + 1));
-        }
-    }
-    text
-}
 
 fn recsys_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_recsys"))
@@ -31,18 +19,6 @@ fn recsys_in(dir: &Path, args: &[&str]) -> Output {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A failure with status 1 and exactly one line on stderr containing every one of `needles`.
-fn assert_one_line_error(out: &Output, needles: &[&str]) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(1), "status; stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line on stderr, got: {err}");
-    assert!(lines[0].starts_with("error: "), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "{n:?} missing from: {err}");
-    }
 }
 
 /// Names in `dir` (sorted).
@@ -75,7 +51,7 @@ fn assert_no_temporaries(dir: &Path) {
 fn scratch() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let b = dir.path().join("B.csv");
-    std::fs::write(&b, ratings_csv()).unwrap();
+    std::fs::write(&b, small_ratings_csv()).unwrap();
     (dir, b)
 }
 
@@ -126,7 +102,7 @@ fn force_replaces_only_a_checkpoint() {
     let out = recsys_in(dir.path(), &["evaluate", "--model", "B.csv"]);
     assert_one_line_error(&out, &["B.csv is a file"]);
     assert!(!stderr(&out).contains("--save B.csv"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(&b).unwrap(), ratings_csv());
+    assert_eq!(std::fs::read_to_string(&b).unwrap(), small_ratings_csv());
 }
 
 #[test]
@@ -135,7 +111,7 @@ fn fingerprint_covers_ratings_and_timestamps() {
     assert!(train(dir.path(), &["--save", "m"]).status.success());
     let mut flipped = String::from("user_id,item_id,rating,timestamp\n");
     let mut negated = flipped.clone();
-    for line in ratings_csv().lines().skip(1) {
+    for line in small_ratings_csv().lines().skip(1) {
         let f: Vec<i64> = line.split(',').map(|x| x.parse().unwrap()).collect();
         flipped.push_str(&format!("{},{},{},{}\n", f[0], f[1], 6 - f[2], f[3]));
         negated.push_str(&format!("{},{},{},{}\n", f[0], f[1], f[2], -f[3]));

@@ -2,6 +2,8 @@
 //! allocated from them (`data synth`'s counts, a zip member's declared size), and downloads
 //! that give up on a silent server and leave no `.part` file when they fail or are interrupted.
 
+mod common;
+use common::assert_one_line_error;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -25,27 +27,6 @@ fn command(dir: &Path, url: Option<&str>, args: &[&str]) -> Command {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A failure with status 1, one line on stderr holding every one of `needles`, no panic and
-/// no C++ frame.
-fn assert_one_line_error(out: &Output, needles: &[&str]) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(1), "status; stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line on stderr, got: {err}");
-    assert!(lines[0].starts_with("error: "), "{err}");
-    for frame in [
-        "Exception raised from",
-        "frame #",
-        "panicked",
-        "memory allocation",
-    ] {
-        assert!(!err.contains(frame), "{frame:?} in: {err}");
-    }
-    for n in needles {
-        assert!(err.contains(n), "{n:?} missing from: {err}");
-    }
 }
 
 /// No `.tmp-*` or `*.part*` anywhere under `dir`.

@@ -3,23 +3,11 @@
 //! checks the status (never 101), that no C++ frame reaches stderr, and that no `.tmp-*` or
 //! `.part` file is left behind.
 
+mod common;
+use common::{assert_one_line_error, small_ratings_csv};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-
-/// A small explicit ratings CSV: 12 users, 8 ratings each, distinct timestamps.
-fn ratings_csv() -> String {
-    let mut text = String::from("user_id,item_id,rating,timestamp\n");
-    let mut t = 1000;
-    for u in 1..=12 {
-        for k in 0..8 {
-            t += 7;
-            let i = (u * 5 + k * 3) % 15 + 1;
-            text.push_str(&format!("{u},{i},{},{t}\n", (u + k) % 5 + 1));
-        }
-    }
-    text
-}
 
 /// `recsys` in `dir` with `args`, on the CPU with seed 1 (callers add `--out`).
 fn command(dir: &Path, args: &[&str]) -> Command {
@@ -51,19 +39,6 @@ fn assert_clean_exit(out: &Output) {
     }
 }
 
-/// A failure with status 1 and exactly one line on stderr containing every one of `needles`.
-fn assert_one_line_error(out: &Output, needles: &[&str]) {
-    assert_clean_exit(out);
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(1), "status; stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line on stderr, got: {err}");
-    assert!(lines[0].starts_with("error: "), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "{n:?} missing from: {err}");
-    }
-}
-
 /// No `.tmp-*`, `.old-*` or `*.part-*` anywhere under `dir`.
 fn assert_no_debris(dir: &Path) {
     for e in std::fs::read_dir(dir).unwrap() {
@@ -83,7 +58,7 @@ fn assert_no_debris(dir: &Path) {
 /// A scratch directory holding `B.csv`.
 fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("B.csv"), ratings_csv()).unwrap();
+    std::fs::write(dir.path().join("B.csv"), small_ratings_csv()).unwrap();
     dir
 }
 
@@ -158,7 +133,7 @@ fn a_closed_stdout_with_a_file_not_written_exits_non_zero() {
     assert_one_line_error(&out, &["B.csv already exists", "--force"]);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("B.csv")).unwrap(),
-        ratings_csv()
+        small_ratings_csv()
     );
     assert_no_debris(dir.path());
 }

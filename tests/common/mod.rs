@@ -62,3 +62,38 @@ pub fn ratings(id: impl Fn(u64, u64) -> String) -> String {
     }
     text
 }
+
+/// A small explicit ratings CSV: 12 users, 8 ratings each, distinct timestamps.
+pub fn small_ratings_csv() -> String {
+    let mut text = String::from("user_id,item_id,rating,timestamp\n");
+    let mut t = 1000;
+    for u in 1..=12 {
+        for k in 0..8 {
+            t += 7;
+            let i = (u * 5 + k * 3) % 15 + 1;
+            text.push_str(&format!("{u},{i},{},{t}\n", (u + k) % 5 + 1));
+        }
+    }
+    text
+}
+
+/// A failure with status 1, exactly one line on stderr holding every one of `needles`, no
+/// panic, no C++ frame and no allocator abort.
+pub fn assert_one_line_error(out: &Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "status; stderr: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line on stderr, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    for frame in [
+        "Exception raised from",
+        "frame #",
+        "panicked",
+        "memory allocation",
+    ] {
+        assert!(!err.contains(frame), "{frame:?} in: {err}");
+    }
+    for n in needles {
+        assert!(err.contains(n), "{n:?} missing from: {err}");
+    }
+}
