@@ -4,7 +4,7 @@
 use anyhow::{bail, Result};
 use tch::{Device, Kind, Tensor};
 
-use super::{cosine_to, Query, Recommender, Sizes, Task};
+use super::{cosine_to, Query, Recommender, Task};
 use crate::classic::als::Als;
 use crate::classic::baseline::{BaselineOnly, GlobalMean};
 use crate::classic::bpr::Bpr;
@@ -321,15 +321,4 @@ pub fn knn_basic_of(state: &State, config: KnnBasicConfig) -> Result<KnnBasic> {
         n,
         raters,
     })
-}
-
-/// The sizes a model's saved state must agree with.
-pub fn check_sizes(model: &str, saved: Sizes, n_items: i64) -> Result<()> {
-    if saved.n_items != n_items {
-        bail!(
-            "the saved {model} scores {n_items} items where its sidecar says {}",
-            saved.n_items
-        );
-    }
-    Ok(())
 }

@@ -9,10 +9,11 @@ use anyhow::{anyhow, bail, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use tch::{Device, Tensor};
+use tch::Device;
 
 use super::classic::{base_of, factorization_of, knn_basic_of, take, State};
 use super::network::{NetKind, Network, NetworkConfig};
+use super::settings::merged;
 use super::{Recommender, Sizes, Task, TrainSet};
 use crate::classic::{als, baseline, bpr, ease, funk_svd, knn, nmf, normal, popularity, random};
 use crate::classic::{pmf, surprise_knn};
@@ -266,13 +267,8 @@ macro_rules! network {
 
 /// A network's configuration from its settings (the kind's defaults under the given ones).
 fn network_config(kind: NetKind, config: &Value) -> Result<NetworkConfig> {
-    let mut all = json(NetworkConfig::defaults(kind));
-    if let (Value::Object(base), Value::Object(given)) = (&mut all, config) {
-        for (k, v) in given {
-            base.insert(k.clone(), v.clone());
-        }
-    }
-    let c: NetworkConfig = typed(kind.name(), &all, &json(NetworkConfig::defaults(kind)))?;
+    let defaults = json(NetworkConfig::defaults(kind));
+    let c: NetworkConfig = typed(kind.name(), &merged(&defaults, config), &defaults)?;
     c.check(kind)?;
     Ok(c)
 }
@@ -290,10 +286,6 @@ fn network_json(kind: NetKind, c: &NetworkConfig) -> Value {
     }
 }
 
-fn tensor_or(state: &State, name: &str, model: &str) -> Result<Tensor> {
-    take(state, name, model)
-}
-
 /// Every model, in the order of the help text: ranking, rating, then next-item.
 pub fn models() -> &'static [ModelEntry] {
     static MODELS: std::sync::OnceLock<Vec<ModelEntry>> = std::sync::OnceLock::new();
@@ -305,30 +297,30 @@ pub fn models() -> &'static [ModelEntry] {
             classic!("pop", Task::Ranking, "most popular in train", popularity::Config, popularity::Config {},
                 fit: |c, t| popularity::MostPopular::fit(t, &c),
                 load: |_c, s, st| Ok::<_, anyhow::Error>(popularity::MostPopular {
-                    counts: tensor_or(&st, "counts", "pop")?, n_users: s.n_users })),
+                    counts: take(&st, "counts", "pop")?, n_users: s.n_users })),
             classic!("item-knn", Task::Ranking, "item-based cosine kNN", knn::Config, knn::Config::item_default(),
                 fit: |c, t| knn::ItemKnn::fit(t, &c),
                 load: |_c, _s, st| Ok::<_, anyhow::Error>(knn::ItemKnn {
-                    x: tensor_or(&st, "x", "item-knn")?, sim: tensor_or(&st, "sim", "item-knn")? })),
+                    x: take(&st, "x", "item-knn")?, sim: take(&st, "sim", "item-knn")? })),
             classic!("user-knn", Task::Ranking, "user-based cosine kNN", knn::Config, knn::Config::user_default(),
                 fit: |c, t| knn::UserKnn::fit(t, &c),
                 load: |_c, _s, st| Ok::<_, anyhow::Error>(knn::UserKnn {
-                    x: tensor_or(&st, "x", "user-knn")?, sim: tensor_or(&st, "sim", "user-knn")? })),
+                    x: take(&st, "x", "user-knn")?, sim: take(&st, "sim", "user-knn")? })),
             classic!("ease", Task::Ranking, "EASE^R, closed-form item-item (Steck 2019)", ease::Config, ease::Config::default(),
                 fit: |c, t| ease::Ease::fit(t, &c),
                 load: |_c, _s, st| Ok::<_, anyhow::Error>(ease::Ease {
-                    x: tensor_or(&st, "x", "ease")?, b: tensor_or(&st, "b", "ease")? })),
+                    x: take(&st, "x", "ease")?, b: take(&st, "b", "ease")? })),
             classic!("als", Task::Ranking, "implicit ALS (Hu, Koren & Volinsky 2008)", als::Config, als::Config::default(),
                 fit: |c, t| als::Als::fit(t, &c),
                 load: |_c, _s, st| Ok::<_, anyhow::Error>(als::Als {
-                    user_factors: tensor_or(&st, "user_factors", "als")?,
-                    item_factors: tensor_or(&st, "item_factors", "als")? })),
+                    user_factors: take(&st, "user_factors", "als")?,
+                    item_factors: take(&st, "item_factors", "als")? })),
             classic!("bpr", Task::Ranking, "BPR-MF by SGD on sampled triples (Rendle et al. 2009)", bpr::Config, bpr::Config::default(),
                 fit: |c, t| bpr::Bpr::fit(t, &c),
                 load: |_c, _s, st| Ok::<_, anyhow::Error>(bpr::Bpr {
-                    user_factors: tensor_or(&st, "user_factors", "bpr")?,
-                    item_factors: tensor_or(&st, "item_factors", "bpr")?,
-                    item_biases: tensor_or(&st, "item_biases", "bpr")? })),
+                    user_factors: take(&st, "user_factors", "bpr")?,
+                    item_factors: take(&st, "item_factors", "bpr")?,
+                    item_biases: take(&st, "item_biases", "bpr")? })),
             network!(NetKind::Mf, Task::Ranking, "matrix factorization p_u . q_i (notebook 000)"),
             network!(NetKind::Neumf, Task::Ranking, "NeuMF, GMF + MLP (He et al. 2017; notebook 000)"),
             network!(NetKind::TwoTower, Task::Ranking, "two-tower (DSSM; notebook 003)"),
@@ -339,13 +331,13 @@ pub fn models() -> &'static [ModelEntry] {
                 fit: |_c, t| normal::NormalPredictor::fit(t),
                 load: |_c, _s, st| Ok::<_, anyhow::Error>(normal::NormalPredictor {
                     base: base_of(&st, "normal")?,
-                    sd: f64::try_from(tensor_or(&st, "sd", "normal")?.get(0))? })),
+                    sd: f64::try_from(take(&st, "sd", "normal")?.get(0))? })),
             classic!("baseline", Task::Rating, "Surprise's BaselineOnly (user and item biases)", baseline::BaselineConfig, baseline::BaselineConfig::default(),
                 fit: |c, t| baseline::BaselineOnly::fit(t, &c),
                 load: |_c, _s, st| Ok::<_, anyhow::Error>(baseline::BaselineOnly {
                     base: base_of(&st, "baseline")?,
-                    user_bias: Vec::<f64>::try_from(tensor_or(&st, "user_bias", "baseline")?)?,
-                    item_bias: Vec::<f64>::try_from(tensor_or(&st, "item_bias", "baseline")?)? })),
+                    user_bias: Vec::<f64>::try_from(take(&st, "user_bias", "baseline")?)?,
+                    item_bias: Vec::<f64>::try_from(take(&st, "item_bias", "baseline")?)? })),
             classic!("svd", Task::Rating, "Funk-SVD, Surprise's SVD (biased MF by SGD)", funk_svd::FunkSvdConfig, funk_svd::FunkSvdConfig::default(),
                 fit: |c, t| funk_svd::FunkSvd::fit(t, &c),
                 load: |c, _s, st| Ok::<_, anyhow::Error>(funk_svd::FunkSvd { factors: factorization_of(&st, "svd", c.biased)? })),

@@ -171,16 +171,19 @@ fn targets<'a>(flag: &str, s: &Setting, models: &[&'a ModelEntry]) -> Result<Vec
     }
 }
 
-/// One value into `config` (a JSON object) for `key`, checked against the model's types.
-fn put(flag: &str, m: &ModelEntry, config: &mut Value, key: &str, text: &str) -> Result<()> {
-    let is_list = m.defaults().get(key).is_some_and(Value::is_array);
-    let value = if is_list {
+/// `text` as the value of `key` for `m`: a comma list for a list setting, else one value.
+fn value_for(m: &ModelEntry, key: &str, text: &str) -> Value {
+    if m.defaults().get(key).is_some_and(Value::is_array) {
         Value::Array(text.split(',').map(value_of).collect())
     } else {
         value_of(text)
-    };
+    }
+}
+
+/// One value into `config` (a JSON object) for `key`, checked against the model's types.
+fn put(flag: &str, m: &ModelEntry, config: &mut Value, key: &str, text: &str) -> Result<()> {
     if let Value::Object(map) = config {
-        map.insert(key.to_string(), value);
+        map.insert(key.to_string(), value_for(m, key, text));
     }
     m.resolve(config)
         .map_err(|e| anyhow::anyhow!("{flag} {}.{key}={text}: {e:#}", m.name))?;
@@ -189,16 +192,7 @@ fn put(flag: &str, m: &ModelEntry, config: &mut Value, key: &str, text: &str) ->
 
 /// Check one setting of `m` given as text (its value read as `--set` reads it).
 pub fn check_one(m: &ModelEntry, key: &str, text: &str) -> Result<()> {
-    let mut config = Value::Object(Map::new());
-    let is_list = m.defaults().get(key).is_some_and(Value::is_array);
-    let value = if is_list {
-        Value::Array(text.split(',').map(value_of).collect())
-    } else {
-        value_of(text)
-    };
-    if let Value::Object(map) = &mut config {
-        map.insert(key.to_string(), value);
-    }
+    let config = serde_json::json!({ key: value_for(m, key, text) });
     m.resolve(&config).map(|_| ())
 }
 

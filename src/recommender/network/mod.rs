@@ -32,13 +32,6 @@ mod config;
 mod optimizer;
 pub use config::{Feedback, NetKind, NetworkConfig, OptimizerKind, Sampling};
 
-/// The first line of a libtorch error (its C++ stack frames dropped).
-pub fn torch_message(e: &impl std::fmt::Display) -> String {
-    let text = e.to_string();
-    let first = text.lines().next().unwrap_or("").trim();
-    first.to_string()
-}
-
 /// (user, item) pairs a pair model scores at once in [`Network::score_rows`]: 2^14, whose
 /// activations take tens of megabytes (NeuMF's MLP input, 8 × factors floats a pair: 16 MB at
 /// factors 32). Measured in docs/scale.md ("Network scoring in blocks"): 2^18 pairs held 0.5 GB

@@ -10,18 +10,10 @@ use serde_json::Value;
 
 use super::run::Plan;
 use super::summary::Summary;
+use recsys::prep::export::csv_field;
 use recsys::recommender::settings::describe;
 use recsys::runtime::context::Context;
 use recsys::say;
-
-/// A CSV field: quoted when it holds a comma, a quote or a line break.
-pub fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
 
 /// The files [`write_files`] writes into `--out`.
 pub const FILES: [&str; 6] = [
@@ -59,7 +51,7 @@ pub fn write_files(
         table
             .columns
             .iter()
-            .map(|c| field(c))
+            .map(|c| csv_field(c))
             .collect::<Vec<_>>()
             .join(",")
     );
@@ -73,7 +65,7 @@ pub fn write_files(
             values.join(","),
             r.fit_s,
             r.predict_s,
-            field(&describe(&r.config))
+            csv_field(&describe(&r.config))
         );
     }
     let names = table
@@ -90,7 +82,7 @@ pub fn write_files(
                 "{},{},{},{}",
                 r.seed,
                 r.model,
-                field(user),
+                csv_field(user),
                 v.join(",")
             );
         }
