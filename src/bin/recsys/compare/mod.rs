@@ -25,7 +25,7 @@ use crate::notebooks::registry::{self, Entry, Numbers};
 pub use beside_notebook::rows as rows_beside_notebook;
 pub use flags::{plan, Plan};
 pub use process::{ensure_python, python, run_python_json, run_python_json_env, twin_path};
-pub use table::{side_by_side, side_by_side_shown};
+pub use table::side_by_side;
 
 /// Relative difference |a − b| / max(|a|, |b|), 0 when both are 0.
 pub fn rel_diff(a: f64, b: f64) -> f64 {
@@ -105,7 +105,7 @@ pub fn beside_twin(
         py_runs.push((run.label.clone(), v));
     }
     let py = entry.twin_numbers(&py_runs)?;
-    let mut result = side_by_side_shown(ctx, rust, &py, show_tables)?;
+    let mut result = side_by_side(ctx, rust, &py, show_tables)?;
     result["python_numbers"] = json!(py);
     say!(
         ctx,
@@ -175,13 +175,13 @@ mod tests {
         py.metrics.remove("rust_only");
         py.metric("twin_only", 0.3);
         py.series("gru", &[2.0]);
-        let v = side_by_side(&ctx, &rust, &py).unwrap();
+        let v = side_by_side(&ctx, &rust, &py, true).unwrap();
         assert_eq!(
             v["unmatched"],
             json!(["gru (twin only)", "rust_only", "twin_only (twin only)"])
         );
         assert_eq!(v["metrics"].as_array().unwrap().len(), 1);
-        let same = side_by_side(&ctx, &rust, &rust).unwrap();
+        let same = side_by_side(&ctx, &rust, &rust, true).unwrap();
         assert_eq!(same["unmatched"], json!([]));
     }
 
@@ -205,12 +205,12 @@ mod tests {
         rust.series("train", &[printed.parse().unwrap(), 0.5]);
         rust.metric("mse", 1.2609526646939684);
         let py = entry_numbers(&json!({"train": [v, 0.5], "mse": 1.2609526646939684}));
-        let same = side_by_side(&ctx, &rust, &py).unwrap();
+        let same = side_by_side(&ctx, &rust, &py, true).unwrap();
         assert_eq!(same["max_loss_rel_diff"], json!(0.0));
         assert_eq!(same["bit_for_bit"], json!(true));
         let mut off = py.clone();
         off.metric("mse", f64::from_bits(1.2609526646939684f64.to_bits() + 1));
-        let v = side_by_side(&ctx, &rust, &off).unwrap();
+        let v = side_by_side(&ctx, &rust, &off, true).unwrap();
         assert_eq!(v["bit_for_bit"], json!(false));
         assert_eq!(v["identical"]["metrics"], json!(0));
         assert_eq!(v["identical"]["losses"], json!(2));

@@ -9,18 +9,6 @@ use recsys::say;
 use super::rel_diff;
 use crate::notebooks::registry::Numbers;
 
-/// Side-by-side per-epoch losses and metrics of `rust` and `python`, as [`Numbers`].
-/// Returns `{"models": [{"model", "epochs": [{"epoch", "rust", "python", "rel_diff"}]}],
-/// "metrics": [{"metric", "rust", "python", "rel_diff"}], "max_loss_rel_diff",
-/// "max_metric_rel_diff", "identical": {"losses", "of_losses", "metrics", "of_metrics"},
-/// "bit_for_bit", "unmatched": [names on one side only]}`. `identical` counts the pairs whose
-/// f64 bits agree, and `bit_for_bit` is true only when every pair does and nothing is unmatched. Names are collected from
-/// both sides: one only the port reports is listed as it is, one only the twin reports as
-/// "name (twin only)", and a series whose epoch counts differ as "name (epoch count)".
-pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<Value> {
-    side_by_side_shown(ctx, rust, python, true)
-}
-
 /// `say!` only when `show`.
 macro_rules! show {
     ($show:expr, $ctx:expr, $($arg:tt)*) => {
@@ -30,14 +18,17 @@ macro_rules! show {
     };
 }
 
-/// [`side_by_side`], printing its tables only when `show` (`reproduce --with-python` prints one
-/// table of its own from the returned comparison).
-pub fn side_by_side_shown(
-    ctx: &Context,
-    rust: &Numbers,
-    python: &Numbers,
-    show: bool,
-) -> Result<Value> {
+/// Side-by-side per-epoch losses and metrics of `rust` and `python`, as [`Numbers`].
+/// Returns `{"models": [{"model", "epochs": [{"epoch", "rust", "python", "rel_diff"}]}],
+/// "metrics": [{"metric", "rust", "python", "rel_diff"}], "max_loss_rel_diff",
+/// "max_metric_rel_diff", "identical": {"losses", "of_losses", "metrics", "of_metrics"},
+/// "bit_for_bit", "unmatched": [names on one side only]}`. `identical` counts the pairs whose
+/// f64 bits agree, and `bit_for_bit` is true only when every pair does and nothing is unmatched. Names are collected from
+/// both sides: one only the port reports is listed as it is, one only the twin reports as
+/// "name (twin only)", and a series whose epoch counts differ as "name (epoch count)".
+/// The tables are printed only when `show` (`reproduce --with-python` prints one table of
+/// its own from the returned comparison).
+pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers, show: bool) -> Result<Value> {
     let (re, pe) = (&rust.epochs, &python.epochs);
     if re.is_empty() {
         bail!("the Rust port reported no per-epoch losses");
