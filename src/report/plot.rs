@@ -204,7 +204,13 @@ pub fn line_chart_with_points(
     let normalised: Vec<(f64, f64)> = series
         .iter()
         .flat_map(|(_, v)| v.iter().enumerate())
-        .map(|(e, v)| (e as f64 / (n - 1) as f64, (v - y0) / (y1 - y0)))
+        .map(|(e, v)| (e as f64 + 1.0, *v))
+        .chain(
+            points
+                .iter()
+                .flat_map(|(_, p)| p.iter().map(|&(e, v)| (e as f64, v))),
+        )
+        .map(|(x, v)| ((x - 1.0) / (n - 1) as f64, (v - y0) / (y1 - y0)))
         .collect();
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 24))
