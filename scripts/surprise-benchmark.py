@@ -106,16 +106,17 @@ def main():
             np.random.set_state(state)
         out = cross_validate(algo, data, ["rmse", "mae"], kf)
         secs = time.time() - start
+        # Floats as their repr strings: a JSON reader may round a number's last bit.
         row = {
             "row": name,
-            "rmse": float(np.mean(out["test_rmse"])),
-            "mae": float(np.mean(out["test_mae"])),
-            "rmse_folds": [float(x) for x in out["test_rmse"]],
-            "mae_folds": [float(x) for x in out["test_mae"]],
+            "rmse": repr(float(np.mean(out["test_rmse"]))),
+            "mae": repr(float(np.mean(out["test_mae"]))),
+            "rmse_folds": [repr(float(x)) for x in out["test_rmse"]],
+            "mae_folds": [repr(float(x)) for x in out["test_mae"]],
             "seconds": round(secs, 1),
         }
-        print(f"{name:<28} RMSE {row['rmse']:.4f}  MAE {row['mae']:.4f}  {secs:.0f} s",
-              file=sys.stderr, flush=True)
+        print(f"{name:<28} RMSE {float(row['rmse']):.4f}  MAE {float(row['mae']):.4f}  "
+              f"{secs:.0f} s", file=sys.stderr, flush=True)
         out_rows.append(row)
     print(json.dumps({
         "command": "scripts/surprise-benchmark.py" + (f" --algos {args.algos}" if wanted else ""),
@@ -146,8 +147,8 @@ def fold0(path):
     for name, make in quick:
         np.random.seed(0)
         predictions = make().fit(trainset).test(testset)
-        rows.append({"row": name, "rmse": accuracy.rmse(predictions, verbose=False),
-                     "mae": accuracy.mae(predictions, verbose=False)})
+        rows.append({"row": name, "rmse": repr(float(accuracy.rmse(predictions, verbose=False))),
+                     "mae": repr(float(accuracy.mae(predictions, verbose=False)))})
     print(json.dumps({"command": "scripts/surprise-benchmark.py --fold0",
                       "surprise": surprise.__version__, "numpy": np.__version__,
                       "rows": rows}, indent=1))

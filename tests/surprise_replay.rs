@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use recsys::classic::surprise_benchmark::{self as replay, random_fold, run_fold};
+use recsys::classic::surprise_benchmark::{self as replay, float_of, random_fold, run_fold};
 use recsys::classic::surprise_folds::{kfold, read_raw_ratings, SurpriseFold};
 use recsys::rng::numpy::RandomState;
 
@@ -37,7 +37,7 @@ fn first_fold_of_every_row_is_bit_equal_to_surprise() {
     let mut checked = 0;
     for row in fixture["rows"].as_array().unwrap() {
         let name = row["row"].as_str().unwrap();
-        let theirs = (row["rmse"].as_f64().unwrap(), row["mae"].as_f64().unwrap());
+        let theirs = (float_of(&row["rmse"]).unwrap(), float_of(&row["mae"]).unwrap());
         let ours = if name == "Random" {
             random_fold(fold, &mut RandomState::new(0)).unwrap()
         } else {

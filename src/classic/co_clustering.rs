@@ -315,28 +315,4 @@ mod tests {
         assert_eq!(m.estimate(Some(0), Some(0)), 4.0 + 3.0 - 3.0);
         assert_eq!(m.estimate(None, Some(0)), 3.0);
     }
-
-    #[test]
-    fn users_move_to_the_cluster_that_fits_them() {
-        // Two user groups with opposite tastes on two item groups: two clusters each
-        // separate them whatever the start, and the estimates reproduce the ratings.
-        let (mut us, mut is, mut vs) = (vec![], vec![], vec![]);
-        for u in 0..6 {
-            for i in 0..6 {
-                us.push(u);
-                is.push(i);
-                vs.push(if (u < 3) == (i < 3) { 5.0 } else { 1.0 });
-            }
-        }
-        let train = TrainSet::new(6, 6, us, is, vs).unwrap();
-        let config = CoClusteringConfig {
-            n_user_clusters: 2,
-            n_item_clusters: 2,
-            n_epochs: 10,
-            numpy_seed: Some(3),
-        };
-        let m = CoClustering::fit(&train, &config).unwrap();
-        assert_ne!(m.user_cluster[0], m.user_cluster[5]);
-        assert_eq!(m.predict(&[0, 0], &[0, 5]).unwrap(), vec![5.0, 1.0]);
-    }
 }

@@ -76,6 +76,14 @@ impl RowErrors {
     }
 }
 
+/// A float the reference stores as Python's `repr` string (parsed exactly: a JSON number
+/// could lose its last bit in the reader).
+pub fn float_of(x: &serde_json::Value) -> Result<f64> {
+    x.as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| anyhow!("reference: {x} is not a float's repr string"))
+}
+
 /// Surprise's rows as [`REFERENCE`] stores them.
 pub fn reference() -> Result<Vec<RowErrors>> {
     let v: serde_json::Value = serde_json::from_str(REFERENCE)?;
@@ -86,7 +94,7 @@ pub fn reference() -> Result<Vec<RowErrors>> {
         x.as_array()
             .ok_or_else(|| anyhow!("reference: not a list"))?
             .iter()
-            .map(|f| f.as_f64().ok_or_else(|| anyhow!("reference: not a number")))
+            .map(float_of)
             .collect()
     };
     rows.iter()
@@ -95,8 +103,8 @@ pub fn reference() -> Result<Vec<RowErrors>> {
                 row: r["row"].as_str().unwrap_or("").to_string(),
                 rmse_folds: floats(&r["rmse_folds"])?,
                 mae_folds: floats(&r["mae_folds"])?,
-                rmse: r["rmse"].as_f64().unwrap_or(f64::NAN),
-                mae: r["mae"].as_f64().unwrap_or(f64::NAN),
+                rmse: float_of(&r["rmse"])?,
+                mae: float_of(&r["mae"])?,
             })
         })
         .collect()

@@ -122,10 +122,10 @@ pub fn kfold(ratings: &[RawRating], n_splits: usize, seed: u32) -> Result<Vec<Su
         );
     }
     let indices = RandomState::new(seed).permutation(ratings.len());
-    let (mut start, mut stop) = (0, 0);
+    let mut stop = 0;
     let mut folds = Vec::with_capacity(n_splits);
     for fold in 0..n_splits {
-        start = stop;
+        let start = stop;
         stop += indices.len() / n_splits;
         if fold < indices.len() % n_splits {
             stop += 1;
