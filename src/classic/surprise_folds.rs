@@ -205,16 +205,11 @@ pub fn numpy_dot(x: &[f64], y: &[f64]) -> f64 {
     dot
 }
 
-extern "C" {
-    /// The C library's `pow`, which Python's `x ** 2` calls.
-    fn pow(x: f64, y: f64) -> f64;
-}
-
-/// `x ** 2` as Python computes it: the C library's `pow(x, 2.0)` (not `x * x`, which the
-/// compiler would make of a constant exponent; the two can differ in the last bit).
+/// `x ** 2` as Python computes it: the C library's `pow(x, 2.0)`. The exponent is hidden
+/// from the compiler, which would otherwise make `x * x` of it (the two can differ in the
+/// last bit).
 fn python_square(x: f64) -> f64 {
-    // SAFETY: `pow` is the C library's pure function of two doubles.
-    unsafe { pow(x, std::hint::black_box(2.0)) }
+    x.powf(std::hint::black_box(2.0))
 }
 
 /// `surprise.accuracy.rmse` and `mae` of estimates against the true ratings.
