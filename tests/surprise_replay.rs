@@ -37,7 +37,10 @@ fn first_fold_of_every_row_is_bit_equal_to_surprise() {
     let mut checked = 0;
     for row in fixture["rows"].as_array().unwrap() {
         let name = row["row"].as_str().unwrap();
-        let theirs = (float_of(&row["rmse"]).unwrap(), float_of(&row["mae"]).unwrap());
+        let theirs = (
+            float_of(&row["rmse"]).unwrap(),
+            float_of(&row["mae"]).unwrap(),
+        );
         let ours = if name == "Random" {
             random_fold(fold, &mut RandomState::new(0)).unwrap()
         } else {

@@ -248,8 +248,10 @@ fn averages(
     ncu: usize,
     nci: usize,
 ) -> Averages {
-    let (mut count_u, mut count_i, mut count_co) = (vec![0i64; ncu], vec![0i64; nci], vec![0i64; ncu * nci]);
-    let (mut sum_u, mut sum_i, mut sum_co) = (vec![0i64; ncu], vec![0i64; nci], vec![0i64; ncu * nci]);
+    let (mut count_u, mut count_i, mut count_co) =
+        (vec![0i64; ncu], vec![0i64; nci], vec![0i64; ncu * nci]);
+    let (mut sum_u, mut sum_i, mut sum_co) =
+        (vec![0i64; ncu], vec![0i64; nci], vec![0i64; ncu * nci]);
     for row in 0..train.len() {
         let (uc, ic) = (cu[train.users[row] as usize], ci[train.items[row] as usize]);
         let r = train.values[row].trunc() as i64;
@@ -263,7 +265,13 @@ fn averages(
     let avg = |s: &[i64], c: &[i64]| -> Vec<f64> {
         s.iter()
             .zip(c)
-            .map(|(&s, &c)| if c > 0 { s as f64 / c as f64 } else { base.mean })
+            .map(|(&s, &c)| {
+                if c > 0 {
+                    s as f64 / c as f64
+                } else {
+                    base.mean
+                }
+            })
             .collect()
     };
     Averages {
@@ -295,14 +303,7 @@ mod tests {
     #[test]
     fn one_cluster_each_is_the_biased_mean() {
         // With one cluster each, r̂ = μ + (μ_u − μ) + (μ_i − μ) = μ_u + μ_i − μ.
-        let train = TrainSet::new(
-            2,
-            2,
-            vec![0, 0, 1],
-            vec![0, 1, 0],
-            vec![5., 3., 1.],
-        )
-        .unwrap();
+        let train = TrainSet::new(2, 2, vec![0, 0, 1], vec![0, 1, 0], vec![5., 3., 1.]).unwrap();
         let config = CoClusteringConfig {
             n_user_clusters: 1,
             n_item_clusters: 1,

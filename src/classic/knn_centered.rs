@@ -186,8 +186,7 @@ mod tests {
     fn baseline_centres_on_the_biases() {
         let train = tiny();
         let bsl_config = BaselineConfig::default();
-        let m =
-            KnnCentered::fit_baseline(&train, &KnnBasicConfig::default(), &bsl_config).unwrap();
+        let m = KnnCentered::fit_baseline(&train, &KnnBasicConfig::default(), &bsl_config).unwrap();
         let b = BaselineOnly::fit(&train, &bsl_config).unwrap();
         let mu = 3.0;
         let bui = |u: usize, i: usize| mu + b.user_bias[u] + b.item_bias[i];

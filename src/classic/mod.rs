@@ -96,12 +96,12 @@ pub mod als;
 pub mod baseline;
 /// BPR-MF trained by SGD on sampled triples.
 pub mod bpr;
+/// Surprise's `CoClustering`: user and item clusters and their mean ratings.
+pub mod co_clustering;
 /// What the ranking models share: the dense interaction matrix, its memory cap, user checks.
 pub mod dense;
 /// EASE^R, the closed-form item-item model.
 pub mod ease;
-/// Surprise's `CoClustering`: user and item clusters and their mean ratings.
-pub mod co_clustering;
 /// Funk-SVD: biased matrix factorization by SGD, Surprise's `SVD`.
 pub mod funk_svd;
 /// Item-kNN and user-kNN with shrunk cosine similarity.

@@ -58,7 +58,13 @@ impl SlopeOne {
         let mut deviation = vec![0.0; n * n];
         for i in 0..n {
             for j in i + 1..n {
-                let d = diff[i * n + j] / f64::from(common[i * n + j]);
+                // Pairs without a common rater are never read (Surprise leaves them NaN).
+                let c = common[i * n + j];
+                let d = if c > 0 {
+                    diff[i * n + j] / f64::from(c)
+                } else {
+                    0.0
+                };
                 deviation[i * n + j] = d;
                 deviation[j * n + i] = -d;
             }

@@ -117,7 +117,10 @@ fn clip(est: f64) -> f64 {
 
 /// Each test rating's estimate by `estimate(u, i)` (inner ids, `None` unknown), clipped, and
 /// the fold's RMSE and MAE.
-fn score(fold: &SurpriseFold, estimate: impl Fn(Option<usize>, Option<usize>) -> f64) -> (f64, f64) {
+fn score(
+    fold: &SurpriseFold,
+    estimate: impl Fn(Option<usize>, Option<usize>) -> f64,
+) -> (f64, f64) {
     let truth: Vec<f64> = fold.test.iter().map(|t| t.2).collect();
     let est: Vec<f64> = fold.test.iter().map(|t| clip(estimate(t.0, t.1))).collect();
     rmse_mae(&truth, &est)
@@ -267,7 +270,10 @@ pub fn run(folds: &[SurpriseFold], rows: &[&str]) -> Result<Vec<RowErrors>> {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().map_err(|_| anyhow!("{row}: a fold's thread panicked"))?)
+                    .map(|h| {
+                        h.join()
+                            .map_err(|_| anyhow!("{row}: a fold's thread panicked"))?
+                    })
                     .collect::<Result<Vec<_>>>()
             })?
         };

@@ -186,7 +186,12 @@ impl SvdPp {
     /// Surprise's `SVDpp.estimate`, unclipped: μ, plus `b_u` and `b_i` for a known user and
     /// item, plus `q_iᵀ (p_u + Σ y_j / √|I_u|)` when both are known (the sum taken first, then
     /// divided, as there). `dot` is the inner product to use (numpy's `np.dot` in the replay).
-    pub fn estimate(&self, u: Option<usize>, i: Option<usize>, dot: fn(&[f64], &[f64]) -> f64) -> f64 {
+    pub fn estimate(
+        &self,
+        u: Option<usize>,
+        i: Option<usize>,
+        dot: fn(&[f64], &[f64]) -> f64,
+    ) -> f64 {
         let k = self.n_factors;
         let mut est = self.base.mean;
         if let Some(u) = u {
@@ -199,7 +204,10 @@ impl SvdPp {
             let items = &self.rated[u];
             let mut sum = vec![0.0; k];
             for &j in items {
-                for (s, y) in sum.iter_mut().zip(&self.implicit_factors[j * k..(j + 1) * k]) {
+                for (s, y) in sum
+                    .iter_mut()
+                    .zip(&self.implicit_factors[j * k..(j + 1) * k])
+                {
                     *s += y;
                 }
             }

@@ -207,28 +207,47 @@ mod tests {
         // One at a time, as NormalPredictor draws.
         let mut rs = RandomState::new(0);
         let ours: Vec<f64> = (0..7).map(|_| rs.normal(3.52986, 1.12695)).collect();
-        assert_eq!(ours, floats("normal seed 0 loc 3.52986 scale 1.12695 one at a time n 7"));
+        assert_eq!(
+            ours,
+            floats("normal seed 0 loc 3.52986 scale 1.12695 one at a time n 7")
+        );
     }
 
     #[test]
     fn uniform_and_randint_equal_numpy() {
         let mut rs = RandomState::new(0);
-        assert_eq!(rs.uniform_n(0.0, 1.0, 500), floats("uniform seed 0 0 1 n 500"));
-        assert_eq!(rs.uniform_n(-2.0, 3.0, 10), floats("then uniform -2 3 n 10"));
+        assert_eq!(
+            rs.uniform_n(0.0, 1.0, 500),
+            floats("uniform seed 0 0 1 n 500")
+        );
+        assert_eq!(
+            rs.uniform_n(-2.0, 3.0, 10),
+            floats("then uniform -2 3 n 10")
+        );
         let mut rs = RandomState::new(0);
         assert_eq!(rs.randint_n(3, 1000), ints("randint seed 0 high 3 n 1000"));
         assert_eq!(rs.randint_n(1000, 50), ints("then randint high 1000 n 50"));
         assert_eq!(rs.randint_n(1, 3), vec![0, 0, 0]);
-        assert_eq!(rs.randint_n(1 << 32, 5), ints("then randint high 1 n 3, high 2^32 n 5"));
+        assert_eq!(
+            rs.randint_n(1 << 32, 5),
+            ints("then randint high 1 n 3, high 2^32 n 5")
+        );
     }
 
     #[test]
     fn shuffle_and_permutation_equal_numpy() {
         let mut rs = RandomState::new(0);
-        let ours: Vec<i64> = rs.permutation(100_000).into_iter().map(|x| x as i64).collect();
+        let ours: Vec<i64> = rs
+            .permutation(100_000)
+            .into_iter()
+            .map(|x| x as i64)
+            .collect();
         let theirs = ints("permutation seed 0 n 100000 first 1000");
         assert_eq!(ours[..1000], theirs[..]);
-        assert_eq!(ours[99_990..], ints("permutation seed 0 n 100000 last 10")[..]);
+        assert_eq!(
+            ours[99_990..],
+            ints("permutation seed 0 n 100000 last 10")[..]
+        );
         let mut x: Vec<i64> = (0..10).map(|i| i * 10).collect();
         rs.shuffle(&mut x);
         assert_eq!(x, ints("then shuffle arange(0, 100, 10)"));

@@ -112,7 +112,9 @@ fn lists_state(name: &str, lists: &[Vec<usize>]) -> State {
 /// Lists saved by [`lists_state`], each index checked to lie in `0..bound`.
 fn lists_of(state: &State, name: &str, model: &str, bound: usize) -> Result<Vec<Vec<usize>>> {
     let ints = |n: &str| -> Result<Vec<i64>> {
-        Ok(Vec::<i64>::try_from(take(state, n, model)?.to_kind(Kind::Int64))?)
+        Ok(Vec::<i64>::try_from(
+            take(state, n, model)?.to_kind(Kind::Int64),
+        )?)
     };
     let (offsets, all) = (ints(&format!("{name}_offsets"))?, ints(name)?);
     let ok = offsets.first() == Some(&0)
@@ -124,7 +126,12 @@ fn lists_of(state: &State, name: &str, model: &str, bound: usize) -> Result<Vec<
     }
     Ok(offsets
         .windows(2)
-        .map(|w| all[w[0] as usize..w[1] as usize].iter().map(|&x| x as usize).collect())
+        .map(|w| {
+            all[w[0] as usize..w[1] as usize]
+                .iter()
+                .map(|&x| x as usize)
+                .collect()
+        })
         .collect())
 }
 
@@ -135,7 +142,11 @@ pub fn knn_centered_of(state: &State, config: KnnBasicConfig, means: bool) -> Re
     let centre = if means {
         let m = take_f64(state, "means", model)?;
         if m.len() != knn.n {
-            bail!("the saved {model} has {} means for {} users or items", m.len(), knn.n);
+            bail!(
+                "the saved {model} has {} means for {} users or items",
+                m.len(),
+                knn.n
+            );
         }
         Centre::Means(m)
     } else {
@@ -144,7 +155,9 @@ pub fn knn_centered_of(state: &State, config: KnnBasicConfig, means: bool) -> Re
             user_bias: take_f64(state, "user_bias", model)?,
             item_bias: take_f64(state, "item_bias", model)?,
         };
-        if b.user_bias.len() != b.base.user_counts.len() || b.item_bias.len() != b.base.item_counts.len() {
+        if b.user_bias.len() != b.base.user_counts.len()
+            || b.item_bias.len() != b.base.item_counts.len()
+        {
             bail!("the saved {model}'s biases do not match its users and items");
         }
         Centre::Baseline(b)
@@ -157,7 +170,10 @@ pub fn svd_pp_of(state: &State) -> Result<SvdPp> {
     let model = "svd-pp";
     let base = base_of(state, model)?;
     let (nu, ni) = (base.user_counts.len(), base.item_counts.len());
-    let n_factors = *take(state, "item_factors", model)?.size().get(1).unwrap_or(&0) as usize;
+    let n_factors = *take(state, "item_factors", model)?
+        .size()
+        .get(1)
+        .unwrap_or(&0) as usize;
     let m = SvdPp {
         n_factors,
         user_bias: take_f64(state, "user_bias", model)?,
@@ -186,7 +202,11 @@ pub fn slope_one_of(state: &State) -> Result<SlopeOne> {
     let model = "slope-one";
     let base = base_of(state, model)?;
     let (nu, n) = (base.user_counts.len(), base.item_counts.len());
-    let common = Vec::<i64>::try_from(take(state, "common", model)?.to_kind(Kind::Int64).flatten(0, -1))?;
+    let common = Vec::<i64>::try_from(
+        take(state, "common", model)?
+            .to_kind(Kind::Int64)
+            .flatten(0, -1),
+    )?;
     let m = SlopeOne {
         n_items: n,
         common: common.into_iter().map(|c| c.max(0) as u32).collect(),
@@ -195,7 +215,11 @@ pub fn slope_one_of(state: &State) -> Result<SlopeOne> {
         rated: lists_of(state, "rated", model, n)?,
         base,
     };
-    if m.common.len() != n * n || m.deviation.len() != n * n || m.user_mean.len() != nu || m.rated.len() != nu {
+    if m.common.len() != n * n
+        || m.deviation.len() != n * n
+        || m.user_mean.len() != nu
+        || m.rated.len() != nu
+    {
         bail!("the saved {model} does not match its {nu} users and {n} items");
     }
     Ok(m)
@@ -220,4 +244,3 @@ pub fn co_clustering_of(state: &State) -> Result<CoClustering> {
         take_f64(state, "co_cluster_mean", model)?,
     )
 }
-
