@@ -283,16 +283,8 @@ fn averages(
 
 impl RatingPredictor for CoClustering {
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>> {
-        self.base.check(users, items)?;
-        Ok(users
-            .iter()
-            .zip(items)
-            .map(|(&u, &i)| {
-                let u = self.base.knows_user(u).then_some(u as usize);
-                let i = self.base.knows_item(i).then_some(i as usize);
-                self.base.clip(self.estimate(u, i))
-            })
-            .collect())
+        self.base
+            .predict_with(users, items, |u, i| self.estimate(u, i))
     }
 }
 

@@ -140,17 +140,9 @@ impl KnnCentered {
 
 impl RatingPredictor for KnnCentered {
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>> {
-        let base = &self.knn.base;
-        base.check(users, items)?;
-        Ok(users
-            .iter()
-            .zip(items)
-            .map(|(&u, &i)| {
-                let u = base.knows_user(u).then_some(u as usize);
-                let i = base.knows_item(i).then_some(i as usize);
-                base.clip(self.estimate(u, i))
-            })
-            .collect())
+        self.knn
+            .base
+            .predict_with(users, items, |u, i| self.estimate(u, i))
     }
 }
 

@@ -108,17 +108,9 @@ impl SlopeOne {
 
 impl RatingPredictor for SlopeOne {
     fn predict(&self, users: &[i64], items: &[i64]) -> Result<Vec<f64>> {
-        self.base.check(users, items)?;
-        Ok(users
-            .iter()
-            .zip(items)
-            .map(|(&u, &i)| {
-                let u = self.base.knows_user(u).then_some(u as usize);
-                let i = self.base.knows_item(i).then_some(i as usize);
-                self.base
-                    .clip(self.estimate(u, i).unwrap_or(self.base.mean))
-            })
-            .collect())
+        let mean = self.base.mean;
+        self.base
+            .predict_with(users, items, |u, i| self.estimate(u, i).unwrap_or(mean))
     }
 }
 
