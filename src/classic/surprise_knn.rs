@@ -112,7 +112,7 @@ impl KnnBasic {
 
     /// The weighted average of the `k` nearest raters, or `None` (Surprise's
     /// `PredictionImpossible`) with fewer than `min_k` of them.
-    fn estimate(&self, u: i64, i: i64) -> Option<f64> {
+    pub fn estimate(&self, u: i64, i: i64) -> Option<f64> {
         if !(self.base.knows_user(u) && self.base.knows_item(i)) {
             return None;
         }
