@@ -53,8 +53,21 @@ fn cornac_ratio_replays_cornacs_own_evaluation() {
     let set = "pmf.factors=10 pmf.epochs=100 pmf.lr=0.001 pmf.regularization=0.001 \
                pmf.numpy_seed=123";
     let args = [
-        "--seed", "123", "--json", "experiment", "ml-100k", "--protocol", "cornac-ratio",
-        "--models", "pop,pmf,bpr", "--set", set, "--seeds", "1", "--sampled", "0",
+        "--seed",
+        "123",
+        "--json",
+        "experiment",
+        "ml-100k",
+        "--protocol",
+        "cornac-ratio",
+        "--models",
+        "pop,pmf,bpr",
+        "--set",
+        set,
+        "--seeds",
+        "1",
+        "--sampled",
+        "0",
     ];
     let out = recsys(d.path(), &args);
     let v = json_of(&out);
@@ -71,13 +84,19 @@ fn cornac_ratio_replays_cornacs_own_evaluation() {
     // same candidates, the same numbers
     for (c, want) in columns.iter().zip(CORNAC_PMF) {
         let got = cell(&v, "pmf", c).as_f64().unwrap();
-        assert!((got - want).abs() < 1e-6, "pmf {c}: {got} vs Cornac's {want}");
+        assert!(
+            (got - want).abs() < 1e-6,
+            "pmf {c}: {got} vs Cornac's {want}"
+        );
     }
     // MostPop ranks by train counts; its rating columns are Cornac's scores-as-ratings, which
     // recsys leaves empty (pop predicts no rating), as it does for bpr
     for (c, want) in columns.iter().zip(CORNAC_MOSTPOP).skip(2) {
         let got = cell(&v, "pop", c).as_f64().unwrap();
-        assert!((got - want).abs() < 1e-9, "pop {c}: {got} vs Cornac's {want}");
+        assert!(
+            (got - want).abs() < 1e-9,
+            "pop {c}: {got} vs Cornac's {want}"
+        );
     }
     assert!(cell(&v, "bpr", "RMSE").is_null());
     let report = std::fs::read_to_string(d.path().join("out/report.md")).unwrap();
@@ -99,7 +118,10 @@ fn two_thresholds_split_apart_what_trains_and_what_is_relevant() {
     // 480 ratings: every one trains, the split is over all of them
     let both = split(&["--train-threshold", "none", "--relevance-threshold", "3"]);
     assert_eq!(rows(&both, "train") + rows(&both, "test"), 480);
-    assert_eq!(both["relevance_threshold"], serde_json::json!({"above": 3.0}));
+    assert_eq!(
+        both["relevance_threshold"],
+        serde_json::json!({"above": 3.0})
+    );
     // --threshold 3 alone: only the ratings above 3 are split, as before
     let old = split(&["--threshold", "3"]);
     let above = split(&["--train-threshold", "3", "--relevance-threshold", "3"]);
@@ -108,26 +130,54 @@ fn two_thresholds_split_apart_what_trains_and_what_is_relevant() {
     // mixing rating and ranking models needs every rating to train
     let out = recsys(
         d.path(),
-        &["experiment", &data, "--models", "pop,baseline", "--seeds", "1"],
+        &[
+            "experiment",
+            &data,
+            "--models",
+            "pop,baseline",
+            "--seeds",
+            "1",
+        ],
     );
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("--train-threshold none"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--train-threshold none"),
+        "{}",
+        stderr(&out)
+    );
     let bad = recsys(d.path(), &["split", &data, "--train-threshold", "lots"]);
     assert!(!bad.status.success());
-    assert!(stderr(&bad).contains("expected a number or \"none\""), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("expected a number or \"none\""),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
 fn several_datasets_rank_the_models_with_friedmans_test() {
     let d = tempfile::tempdir().unwrap();
     let a = write(d.path(), "a.csv", &ratings(|u, i| format!("{u},{i}")));
-    let b = write(d.path(), "b.csv", &ratings(|u, i| format!("{},{}", u + 100, (i * 7) % 31)));
+    let b = write(
+        d.path(),
+        "b.csv",
+        &ratings(|u, i| format!("{},{}", u + 100, (i * 7) % 31)),
+    );
     let both = format!("{a},{b}");
     let out = recsys(
         d.path(),
         &[
-            "--seed", "0", "--json", "experiment", &both, "--models", "pop,item-knn,ease",
-            "--seeds", "2", "--sampled", "0",
+            "--seed",
+            "0",
+            "--json",
+            "experiment",
+            &both,
+            "--models",
+            "pop,item-knn,ease",
+            "--seeds",
+            "2",
+            "--sampled",
+            "0",
         ],
     );
     let v = json_of(&out);
@@ -146,8 +196,18 @@ fn several_datasets_rank_the_models_with_friedmans_test() {
     assert!((0.0..=1.0).contains(&p));
     assert_eq!(v["datasets"].as_array().unwrap().len(), 2);
     let report = std::fs::read_to_string(d.path().join("out/report.md")).unwrap();
-    assert!(report.contains("Across the datasets") && report.contains("Friedman"), "{report}");
+    assert!(
+        report.contains("Across the datasets") && report.contains("Friedman"),
+        "{report}"
+    );
     for folder in ["a_csv", "b_csv"] {
-        assert!(d.path().join("out").join(folder).join("experiment.csv").is_file(), "{folder}");
+        assert!(
+            d.path()
+                .join("out")
+                .join(folder)
+                .join("experiment.csv")
+                .is_file(),
+            "{folder}"
+        );
     }
 }

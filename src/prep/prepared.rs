@@ -13,8 +13,8 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::fingerprint::{fingerprint_table, Fingerprint};
-pub use crate::prep::names::{share_ids, IdNames};
 use crate::prep::by_user::histories;
+pub use crate::prep::names::{share_ids, IdNames};
 use crate::prep::spec::{Cut, SplitKind, SplitSpec};
 use crate::prep::split::kfold::kfold_split_indices;
 use crate::prep::split::random::{draw_hash_seed, random_split_indices, user_in_test};

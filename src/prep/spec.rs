@@ -418,3 +418,31 @@ impl SplitSpec {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_follow_threshold_unless_set_apart() {
+        let mut s = SplitSpec::new(SplitKind::Random, 0.2);
+        assert_eq!(s.cuts(Some(3.0)), (Cut::Above(3.0), Cut::Above(3.0)));
+        assert_eq!(s.cuts(None), (Cut::All, Cut::All));
+        s.train_threshold = Some("none".parse().unwrap());
+        assert_eq!(s.cuts(Some(3.0)), (Cut::All, Cut::Above(3.0)));
+        // Cornac's semantics: every rating trains, ratings >= 4 are relevant; a given number
+        // is compared as Cornac compares it
+        let mut c = SplitSpec::new(SplitKind::CornacRatio, 0.2);
+        assert_eq!(c.cuts(Some(3.0)), (Cut::All, Cut::AtLeast(4.0)));
+        c.relevance_threshold = Some("3.5".parse().unwrap());
+        assert_eq!(c.cuts(Some(3.0)), (Cut::All, Cut::AtLeast(3.5)));
+        assert!(Cut::AtLeast(4.0).keeps(4.0) && !Cut::Above(4.0).keeps(4.0));
+        assert!("lots".parse::<Cut>().is_err() && "inf".parse::<Cut>().is_err());
+        assert_eq!(c.clone().seeded(7).seed, Some(7));
+        assert_eq!(
+            s.seeded(7).seed,
+            None,
+            "the other splits draw from libtorch"
+        );
+    }
+}

@@ -66,7 +66,7 @@ pub fn cornac_ratio_split(
     let perm = numpy_permutation(n, seed);
     let (train, test) = perm.split_at(n - test_size);
     let take = |rows: &[usize]| -> Result<DataFrame> {
-        let idx: IdxCa = rows.iter().map(|&r| r as IdxSize).collect();
+        let idx = IdxCa::from_vec("row".into(), rows.iter().map(|&r| r as IdxSize).collect());
         Ok(ratings.take(&idx)?)
     };
     Ok((take(train)?, take(test)?))
@@ -79,7 +79,10 @@ mod tests {
     #[test]
     fn permutation_is_numpys() {
         // np.random.RandomState(123).permutation(10), and (0).permutation(7)
-        assert_eq!(numpy_permutation(10, 123), vec![4, 0, 7, 5, 8, 3, 1, 6, 9, 2]);
+        assert_eq!(
+            numpy_permutation(10, 123),
+            vec![4, 0, 7, 5, 8, 3, 1, 6, 9, 2]
+        );
         assert_eq!(numpy_permutation(7, 0), vec![6, 2, 1, 3, 0, 5, 4]);
         assert_eq!(ratio_test_size(100_000, 0.2), 20_000);
         assert_eq!(ratio_test_size(11, 0.2), 3);

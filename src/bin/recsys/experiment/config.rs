@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::run::Plan;
-use recsys::prep::spec::Cut;
 use super::ExperimentArgs;
+use recsys::prep::spec::Cut;
 
 /// An experiment as a file; every field but `data` and `models` has the command line's
 /// default.

@@ -35,7 +35,13 @@ pub fn folder(data: &str) -> String {
         .and_then(|f| f.to_str())
         .unwrap_or(data);
     base.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -100,7 +106,11 @@ impl Across {
         let mut s = format!("| model | {} | mean rank |\n", self.datasets.join(" | "));
         let _ = writeln!(s, "|---|{}---|", "---|".repeat(self.datasets.len()));
         for m in self.order() {
-            let cells: Vec<String> = self.values.iter().map(|row| format!("{:.4}", row[m])).collect();
+            let cells: Vec<String> = self
+                .values
+                .iter()
+                .map(|row| format!("{:.4}", row[m]))
+                .collect();
             let _ = writeln!(
                 s,
                 "| {} | {} | {:.2} |",
@@ -143,7 +153,11 @@ impl Across {
     pub fn print(&self, ctx: &Context) {
         say!(ctx, "across {} datasets:", self.datasets.len());
         for m in self.order() {
-            let cells: Vec<String> = self.values.iter().map(|row| format!("{:.4}", row[m])).collect();
+            let cells: Vec<String> = self
+                .values
+                .iter()
+                .map(|row| format!("{:.4}", row[m]))
+                .collect();
             say!(
                 ctx,
                 "{:<12} mean rank {:.2}   {} {}",
@@ -166,9 +180,9 @@ pub fn report(datasets: &[String], reports: &[String], across: &Across) -> Strin
         across.markdown()
     );
     for (d, r) in datasets.iter().zip(reports) {
-        let body = r
-            .replace("\n## ", "\n### ")
-            .replacen("# recsys experiment on", "## Dataset:", 1);
+        let body =
+            r.replace("\n## ", "\n### ")
+                .replacen("# recsys experiment on", "## Dataset:", 1);
         let body = body.replace("![", &format!("![{} ", d)).replace(
             "](experiment.png)",
             &format!("]({}/experiment.png)", folder(d)),

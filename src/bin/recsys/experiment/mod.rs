@@ -135,7 +135,11 @@ pub fn experiment(ctx: &Context, args: &ExperimentArgs) -> Result<Value> {
     }
     let mut folders = std::collections::HashSet::new();
     if let Some(d) = names.iter().find(|d| !folders.insert(datasets::folder(d))) {
-        bail!("{}: two datasets would write into the same folder {}; rename one", d, datasets::folder(d));
+        bail!(
+            "{}: two datasets would write into the same folder {}; rename one",
+            d,
+            datasets::folder(d)
+        );
     }
     ctx.ensure_outputs_free(&["report.md"])?;
     let (mut results, mut tables, mut reports) = (vec![], vec![], vec![]);

@@ -16,10 +16,10 @@ use super::{ExperimentArgs, DEFAULT_SEED};
 use crate::args::ensure_k;
 use crate::print::say_split;
 use recsys::prep::export::csv_field;
+use recsys::prep::f64_values;
 use recsys::prep::prepared::{passing_either, prepare, Prepared};
 use recsys::prep::spec::{Cut, DataSpec, SplitKind, SplitSpec};
 use recsys::prep::split::stratified::stratified_split_by_item;
-use recsys::prep::f64_values;
 use recsys::recommender::checkpoint::{self, Sidecar};
 use recsys::recommender::settings::{grid_points, merged};
 use recsys::recommender::Task;
@@ -151,7 +151,9 @@ impl Plan {
         };
         split.check()?;
         if kind == SplitKind::CornacRatio && args.test_file.is_some() {
-            bail!("--test-file gives the test part; --protocol cornac-ratio makes its own: drop one");
+            bail!(
+                "--test-file gives the test part; --protocol cornac-ratio makes its own: drop one"
+            );
         }
         let entries: Vec<_> = contenders.iter().map(|c| c.entry).collect();
         let grid = args
@@ -220,11 +222,7 @@ impl Plan {
             threshold: (tasks.contains(&Task::Ranking) && !all_ones)
                 .then(|| preset.and_then(|p| p.threshold()).unwrap_or(args.threshold)),
             k,
-            sampled: if ranks {
-                args.sampled
-            } else {
-                0
-            },
+            sampled: if ranks { args.sampled } else { 0 },
             map_rel: preset == Some(Preset::MsrecMl100k),
             grid,
             given_test,

@@ -213,7 +213,12 @@ impl TestSide {
     }
 
     /// The rating errors of `model` on `test`, global and per user.
-    fn rated(&self, model: &dyn Recommender, test: &RatingTest, user_ids: &[i64]) -> Result<Scored> {
+    fn rated(
+        &self,
+        model: &dyn Recommender,
+        test: &RatingTest,
+        user_ids: &[i64],
+    ) -> Result<Scored> {
         let preds = model.predict(&test.users, &test.items)?;
         let m = test.metrics(&preds)?;
         let e = user_errors(&test.users, &preds, &test.targets)?;

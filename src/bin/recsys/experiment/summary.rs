@@ -328,7 +328,11 @@ impl Summary {
                     .into(),
             );
         }
-        if self.rows.iter().any(|r| r.metrics.iter().any(|m| m.mean.is_nan())) {
+        if self
+            .rows
+            .iter()
+            .any(|r| r.metrics.iter().any(|m| m.mean.is_nan()))
+        {
             notes.push(
                 "n/a: a ranking model predicts no rating, so its rating columns stay empty \
                  (Cornac fills them with its ranking scores taken as ratings)"
