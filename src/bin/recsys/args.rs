@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use recsys::data::{ColumnRef, DataPaths, RatingsSource};
-use recsys::prep::spec::{DataSpec, SplitKind, SplitSpec};
+use recsys::prep::spec::{Cut, DataSpec, SplitKind, SplitSpec};
 use recsys::runtime::context::Context;
 use recsys::runtime::device::parse_device;
 
@@ -157,7 +157,9 @@ pub struct SplitArgs {
     /// --time-threshold (unix seconds), else the latest --test-fraction; last-n: each user's
     /// last --last-n interactions (1 = leave-one-out); user: a --test-fraction of the users
     /// with all their interactions (sequence models only); stratified: per user, a random
-    /// --test-fraction (Microsoft Recommenders' rounding); kfold: fold --fold of --folds.
+    /// --test-fraction (Microsoft Recommenders' rounding); kfold: fold --fold of --folds;
+    /// cornac-ratio: Cornac's RatioSplit and its semantics (every rating trains, test ratings
+    /// >= 4 relevant; docs/experiment.md).
     #[arg(
         long = "split",
         value_name = "SPLIT",
@@ -188,6 +190,15 @@ pub struct SplitArgs {
     /// print a validation metric after each epoch (RMSE, or NDCG@k).
     #[arg(long)]
     pub validation_fraction: Option<f64>,
+    /// Ratings that become training interactions: strictly above this, or `none` for every
+    /// rating (default: --threshold). docs/experiment.md, "Two thresholds".
+    #[arg(long, value_name = "T|none")]
+    pub train_threshold: Option<Cut>,
+    /// Test ratings that count as relevant: strictly above this, or `none` (default:
+    /// --threshold). A user's training items above it are excluded from the candidates;
+    /// those below stay candidates.
+    #[arg(long, value_name = "T|none")]
+    pub relevance_threshold: Option<Cut>,
 }
 
 impl SplitArgs {
@@ -202,6 +213,9 @@ impl SplitArgs {
             fold: self.fold,
             test_file: self.test_file.clone(),
             validation_fraction: self.validation_fraction,
+            train_threshold: self.train_threshold,
+            relevance_threshold: self.relevance_threshold,
+            seed: None,
         }
     }
 }

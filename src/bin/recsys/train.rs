@@ -221,6 +221,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     }
     let threshold = (task.is_implicit() && !all_ones).then_some(args.threshold);
     let seed = ctx.manual_seed(DEFAULT_SEED);
+    let split = split.seeded(seed);
     let data = prepare(ratings, given_test, threshold, &split)?;
     say!(
         ctx,
