@@ -117,6 +117,8 @@ pub mod random;
 /// NDCG@10 of the ranking models on ml-100k: ignored tests that print docs/classic.md's tables.
 #[cfg(test)]
 mod ranking_quality;
+/// Compressed sparse rows of the train pairs and the row-parallel loop of the rankers.
+pub mod sparse;
 /// Surprise's `KNNBasic`: user-based k-NN with the MSD similarity.
 pub mod surprise_knn;
 /// The f32 vector kernels of the plain-loop models (ALS, BPR).
