@@ -44,13 +44,11 @@ def run_measured(cmd, env):
     return out.decode(), wall, usage.ru_maxrss * 1024
 
 
-def implicit_child(path, threads, factors):
-    """Child process: load, build the user-item matrix of positives, fit BPR then ALS."""
+def positives(path):
+    """(the user x item CSR matrix of ratings > 3, pandas read_csv seconds)."""
     import numpy as np
     import pandas as pd
     import scipy.sparse as sp
-    from threadpoolctl import threadpool_limits
-    import implicit
 
     t = time.monotonic()
     df = pd.read_csv(path)
@@ -62,6 +60,16 @@ def implicit_child(path, threads, factors):
         (np.ones(len(df), dtype=np.float32), (users, items)),
         shape=(users.max() + 1, items.max() + 1),
     )
+    return matrix, load_s
+
+
+def implicit_child(path, threads, factors):
+    """Child process: load, build the user-item matrix of positives, fit BPR then ALS."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+    import implicit
+
+    matrix, load_s = positives(path)
     out = {"load_s": load_s, "positives": int(matrix.nnz), "version": implicit.__version__}
     with threadpool_limits(limits=threads):
         bpr = implicit.cpu.bpr.BayesianPersonalizedRanking(
@@ -83,21 +91,10 @@ def implicit_classic_child(path, threads, factors, model):
     """Child process: one implicit fit on the file's positives; prints {"fit_s"}."""
     import warnings
     warnings.filterwarnings("ignore")  # implicit's note that it converted COO to CSR
-    import numpy as np
-    import pandas as pd
-    import scipy.sparse as sp
     from threadpoolctl import threadpool_limits
     import implicit
 
-    df = pd.read_csv(path)
-    df = df[df["rating"] > 3]
-    users = df["userId"].astype("category").cat.codes.to_numpy()
-    items = df["movieId"].astype("category").cat.codes.to_numpy()
-    matrix = sp.csr_matrix(
-        (np.ones(len(df), dtype=np.float32), (users, items)),
-        shape=(users.max() + 1, items.max() + 1),
-    )
-    del df
+    matrix, _ = positives(path)
     with threadpool_limits(limits=threads):
         if model == "als":
             m = implicit.cpu.als.AlternatingLeastSquares(

@@ -141,7 +141,7 @@ pub fn par_rows<T: Send>(
     threads: usize,
     work: impl Fn(usize, &mut [T]) + Sync,
 ) {
-    let n_rows = if width == 0 { 0 } else { out.len() / width };
+    let n_rows = out.len().checked_div(width).unwrap_or(0);
     let threads = threads.clamp(1, n_rows.max(1));
     if threads == 1 {
         work(0, out);
