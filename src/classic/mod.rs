@@ -127,6 +127,8 @@ pub mod slope_one;
 pub mod surprise_benchmark;
 /// Surprise's raw ratings, `KFold` folds, inner ids and error measures, replayed.
 pub mod surprise_folds;
+/// Compressed sparse rows of the train pairs and the row-parallel loop of the rankers.
+pub mod sparse;
 /// Surprise's `KNNBasic`: user-based k-NN with the MSD similarity.
 pub mod surprise_knn;
 /// SVD++: Funk-SVD plus the implicit feedback of the rated items.
