@@ -4,7 +4,9 @@
 //! rating too large to train on, a test file that is the data itself).
 
 mod common;
-use common::{assert_one_line_error, recsys_cpu, scratch, small_ratings_csv, train_b as train};
+use common::{
+    assert_one_line_error, recsys_cpu, scratch, small_ratings_csv, stderr, train_b as train,
+};
 
 #[test]
 fn non_finite_and_out_of_range_values_name_file_and_line() {

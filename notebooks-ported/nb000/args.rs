@@ -8,10 +8,10 @@ use super::data::{parse_date, parse_utc_offset};
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// Epochs of training without sampling (the notebook's n_epochs).
-    #[arg(long, default_value_t = 20, value_parser = recsys::runtime::limits::EPOCHS.parser())]
+    #[arg(long, default_value_t = 20, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub epochs: usize,
     /// Epochs of training with sampled negatives (the notebook ran 10; a TODO there says 20).
-    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::EPOCHS.parser())]
+    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub sampled_epochs: usize,
     /// Training batch size.
     #[arg(long, default_value_t = 64, value_parser = recsys::runtime::limits::BATCH.parser_i64())]

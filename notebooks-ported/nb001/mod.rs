@@ -60,7 +60,7 @@ pub struct Args {
     #[arg(long)]
     pub corrected: bool,
     /// Epochs of SGD matrix factorization.
-    #[arg(long, default_value_t = 20, value_parser = recsys::runtime::limits::EPOCHS.parser())]
+    #[arg(long, default_value_t = 20, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub epochs: usize,
     /// Learning rate before the first decay (it is multiplied by --lr-decay before each epoch).
     #[arg(long, default_value_t = 0.05)]

@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, value_parser = crate::args::named::<Representation>(&Representation::NAMES), value_delimiter = ',', default_values_t = [Representation::Cbow, Representation::Gru, Representation::Lstm])]
     pub models: Vec<Representation>,
     /// Epochs of the exercise's next-item models.
-    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::EPOCHS.parser())]
+    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub seq_epochs: usize,
     /// A quick smoke run: 1 epoch for every model (numbers will not match the notebook).
     #[arg(long)]

@@ -97,7 +97,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1e-2)]
     pub lr: f64,
     /// Training epochs.
-    #[arg(long, default_value_t = 30, value_parser = recsys::runtime::limits::EPOCHS.parser())]
+    #[arg(long, default_value_t = 30, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub epochs: usize,
     /// Which ids the negatives are drawn from: `distinct` (0..distinct items of the loader's
     /// data, the literal `num_items`: 637 in faithful mode) or `all-items` (0..1616). See the

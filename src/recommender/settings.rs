@@ -47,6 +47,17 @@ pub const BOUNDS: [(&str, f64, f64); 10] = [
     ("max_len", 2.0, 4096.0),
 ];
 
+/// A number as a person wrote it: `1e18`, `100000`, `-5`, `2.5` (JSON would show `1e+18`).
+fn shown(value: &Value) -> String {
+    match (value.as_i64(), value.as_u64(), value.as_f64()) {
+        (Some(i), _, _) => i.to_string(),
+        (_, Some(u), _) => u.to_string(),
+        (_, _, Some(x)) if x.fract() == 0.0 && x.abs() < 1e16 => format!("{x:.0}"),
+        (_, _, Some(x)) if x.fract() == 0.0 => format!("{x:e}"),
+        _ => crate::data::excerpt(&value.to_string()),
+    }
+}
+
 /// Refuse any count setting of `config` (a JSON object) outside [`BOUNDS`], naming `model`.
 /// A value that is not a number is left to the typed configuration to refuse.
 pub fn check_bounds(model: &str, config: &Value) -> Result<()> {
@@ -66,7 +77,7 @@ pub fn check_bounds(model: &str, config: &Value) -> Result<()> {
                 "{model}: {key} must be {} to {}, got {}",
                 *least as u64,
                 *most as u64,
-                crate::data::excerpt(&value.to_string())
+                shown(value)
             );
         }
     }

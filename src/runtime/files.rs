@@ -82,7 +82,10 @@ pub fn check_output_dir(dir: &Path, flag: &str) -> Result<()> {
                 "{flag} {shown}: {} is a file, not a directory",
                 crate::data::excerpt::path(at)
             ),
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            // not found, or a path through a file: look at the parent
+            Err(e)
+                if e.kind() != ErrorKind::NotFound && e.raw_os_error() != Some(libc::ENOTDIR) =>
+            {
                 bail!("{flag} {shown}: {e}")
             }
             Err(_) => match at.parent() {

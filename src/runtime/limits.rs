@@ -49,6 +49,11 @@ pub const EPOCHS: Count = Count {
     least: 1,
     most: 1_000_000,
 };
+/// A notebook's epoch counts, where 0 runs its data preparation alone.
+pub const EPOCHS_OR_NONE: Count = Count {
+    least: 0,
+    most: 1_000_000,
+};
 /// An embedding width (`--factors`, `--emb-dim`).
 pub const FACTORS: Count = Count {
     least: 1,

@@ -69,6 +69,9 @@ impl Plan {
             None => (args.models.clone(), args.protocol.clone(), args.k),
         };
         ensure_k(k)?;
+        if args.seeds == 0 {
+            bail!("--seeds must be at least 1");
+        }
         recsys::runtime::limits::SEEDS.check("--seeds", args.seeds as u64)?;
         recsys::runtime::limits::SAMPLED.check("--sampled", args.sampled as u64)?;
         let mut contenders = Contender::parse_all(&models, args.set.as_deref().unwrap_or(""))?;
