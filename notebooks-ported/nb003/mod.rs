@@ -94,13 +94,13 @@ pub struct Args {
     #[arg(long, conflicts_with = "mode")]
     pub corrected: bool,
     /// Batch size of both loaders (lost from the notebook's text; chosen here).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = recsys::runtime::limits::BATCH.parser())]
     pub batch_size: usize,
     /// Adam learning rate (lost from the notebook's text; chosen here).
     #[arg(long, default_value_t = 1e-2)]
     pub lr: f64,
     /// Training epochs.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub epochs: usize,
     /// Which ids the negatives are drawn from: `distinct` (0..distinct items of the loader's
     /// data, the literal `num_items`: 637 in faithful mode) or `all-items` (0..1616). See the
@@ -108,13 +108,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "all-items")]
     pub negatives_over: NegativesOver,
     /// Uniform negatives per positive.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::TRAIN_NEGATIVES.parser_i64())]
     pub negatives: i64,
     /// Embedding dimension of both towers.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = recsys::runtime::limits::FACTORS.parser_i64())]
     pub emb_dim: i64,
     /// Length of the recommendation lists (K of the metrics).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::K.parser())]
     pub k: usize,
     /// libtorch intra-op CPU threads (0 keeps libtorch's default). One is the default: the
     /// batches are small, and more threads spin against each other on a busy machine.

@@ -54,13 +54,13 @@ pub enum Modes {
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// Part 1 (dense-matrix MF): SGD epochs.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 250, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub mf_epochs: usize,
     /// Part 2 (RecommenderNet): training epochs.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub epochs: usize,
     /// Part 2: batch size (batches in file order, not shuffled).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = recsys::runtime::limits::BATCH.parser_i64())]
     pub batch_size: i64,
     /// Part 2: which models to train.
     #[arg(long, value_enum, default_value = "both")]

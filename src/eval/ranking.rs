@@ -148,7 +148,7 @@ fn top_k_unseen(row: &[f32], history: &[i64], seen: &mut [bool], k: usize) -> Ve
             *s = true;
         }
     }
-    let mut heap = std::collections::BinaryHeap::with_capacity(k + 1);
+    let mut heap = std::collections::BinaryHeap::with_capacity(k.min(row.len()) + 1);
     for (i, &score) in row.iter().enumerate() {
         if seen[i] {
             continue;

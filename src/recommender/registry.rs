@@ -111,6 +111,7 @@ impl ModelEntry {
             }
         }
         // reading it into the typed configuration checks the types (and a network's values)
+        super::settings::check_bounds(self.name, &config)?;
         (self.check)(&config)?;
         Ok(config)
     }
@@ -167,6 +168,7 @@ macro_rules! classic {
         }
         fn fit(config: &Value, $t: &TrainSet, _input: &mut FitInput) -> Result<Fitted> {
             let $c: $cfg = typed($name, config, &defaults())?;
+            super::settings::ensure_fits($name, config, $t.n_users, $t.n_items)?;
             let model: Box<dyn Recommender> = Box::new($fit?);
             Ok(Fitted {
                 model,

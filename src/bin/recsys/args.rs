@@ -65,7 +65,12 @@ pub const DEFAULT_THREADS: i32 = 1;
 /// any tensor work. Refuses a negative count.
 fn apply_threads(threads: Option<i32>) -> Result<()> {
     let n = match threads {
-        Some(n) if n < 0 => anyhow::bail!("--threads must be 0 (the default) or more, got {n}"),
+        Some(n) if !(0..=recsys::runtime::limits::THREADS.most as i32).contains(&n) => {
+            anyhow::bail!(
+                "--threads must be 0 (the default) to {}, got {n}",
+                recsys::runtime::limits::THREADS.most
+            )
+        }
         Some(0) | None => DEFAULT_THREADS,
         Some(n) => n,
     };
@@ -174,13 +179,13 @@ pub struct SplitArgs {
     #[arg(long)]
     pub time_threshold: Option<i64>,
     /// Per-user split: each user's last N interactions are test (1 = leave-one-out).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::LAST_N.parser())]
     pub last_n: usize,
     /// K-fold split: the number of folds.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = recsys::runtime::limits::FOLDS.parser())]
     pub folds: usize,
     /// K-fold split: the test fold, 0 to --folds - 1.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = recsys::runtime::limits::FOLD.parser())]
     pub fold: usize,
     /// Use this file (same format flags as the data) as test, as is; --split then only says how
     /// validation is carved. Test rows of users or items not in train are reported and dropped.
@@ -232,10 +237,30 @@ where
         .map(|s| s.parse::<T>().expect("clap admits only the listed names"))
 }
 
-/// The list length `-k` every command takes: at least 1.
+/// The list length `-k` every command takes, from a flag or a file: within
+/// [`recsys::runtime::limits::K`] (the flags are read through it too).
 pub fn ensure_k(k: usize) -> Result<()> {
-    if k == 0 {
-        anyhow::bail!("-k must be at least 1, got 0");
+    recsys::runtime::limits::K.check("-k", k as u64)
+}
+
+/// Refuse a `--test-file` that holds the very ratings of the data: every test rating would be
+/// a train rating too, excluded from its own ranking, and the metrics would be 0 for no
+/// reason the output could show.
+pub fn ensure_test_apart(
+    data: &str,
+    ratings: &polars::prelude::DataFrame,
+    test: Option<&polars::prelude::DataFrame>,
+    split: &SplitSpec,
+) -> Result<()> {
+    if let (Some(test), Some(file)) = (test, &split.test_file) {
+        if test.height() > 0 && test.equals(ratings) {
+            anyhow::bail!(
+                "--test-file {}: it holds the same ratings as the data {} (the same file?); \
+                 a test part must be held out of train",
+                recsys::data::excerpt(file),
+                recsys::data::excerpt(data)
+            );
+        }
     }
     Ok(())
 }

@@ -48,6 +48,7 @@ pub fn split(ctx: &Context, args: &SplitCommandArgs) -> Result<Value> {
     let spec = args.ratings.spec();
     let ratings = spec.load(ctx)?;
     let given_test = spec.load_test(ctx, &split)?;
+    crate::args::ensure_test_apart(&spec.data, &ratings, given_test.as_ref(), &split)?;
     let seed = ctx.manual_seed(DEFAULT_SEED);
     let split = split.seeded(seed);
     let data = prepare(ratings, given_test, args.threshold, &split)?;

@@ -78,6 +78,8 @@ impl Plan {
         if args.seeds == 0 {
             bail!("--seeds must be at least 1");
         }
+        recsys::runtime::limits::SEEDS.check("--seeds", args.seeds as u64)?;
+        recsys::runtime::limits::SAMPLED.check("--sampled", args.sampled as u64)?;
         let mut contenders = Contender::parse_all(&models, args.set.as_deref().unwrap_or(""))?;
         if let Some(p) = preset {
             for c in &mut contenders {
@@ -200,6 +202,7 @@ impl Plan {
         }
         let ratings = spec.load(ctx)?;
         let given_test = spec.load_test(ctx, &split)?;
+        crate::args::ensure_test_apart(&spec.data, &ratings, given_test.as_ref(), &split)?;
         let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
         if rates && all_ones {
             bail!(
