@@ -123,12 +123,12 @@ pub mod random;
 mod ranking_quality;
 /// Slope One: the user's mean plus the mean deviation between items.
 pub mod slope_one;
+/// Compressed sparse rows of the train pairs and the row-parallel loop of the rankers.
+pub mod sparse;
 /// Surprise's README table on ml-100k, replayed as its `benchmark.py` computes it.
 pub mod surprise_benchmark;
 /// Surprise's raw ratings, `KFold` folds, inner ids and error measures, replayed.
 pub mod surprise_folds;
-/// Compressed sparse rows of the train pairs and the row-parallel loop of the rankers.
-pub mod sparse;
 /// Surprise's `KNNBasic`: user-based k-NN with the MSD similarity.
 pub mod surprise_knn;
 /// SVD++: Funk-SVD plus the implicit feedback of the rated items.
