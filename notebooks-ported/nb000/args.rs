@@ -45,7 +45,7 @@ pub struct Args {
     pub neumf_layers: usize,
     /// libtorch threads on the CPU. These models are small: one thread is fastest, and more
     /// threads spin against each other when the machine is busy.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::THREADS.parser_i32())]
     pub threads: i32,
 }
 

@@ -58,7 +58,7 @@ pub struct Args {
     /// libtorch CPU threads. These models make many small tensor operations, which run several
     /// times faster on one thread than on several (much more so on a busy machine); 0 keeps
     /// libtorch's default.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::THREADS.parser_i32())]
     pub threads: i32,
 }
 

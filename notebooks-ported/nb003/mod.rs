@@ -118,7 +118,7 @@ pub struct Args {
     pub k: usize,
     /// libtorch intra-op CPU threads (0 keeps libtorch's default). One is the default: the
     /// batches are small, and more threads spin against each other on a busy machine.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::THREADS.parser_i32())]
     pub threads: i32,
 }
 

@@ -75,7 +75,7 @@ pub struct Args {
     /// libtorch intra-op CPU threads for this run (0 keeps libtorch's default). One is the
     /// default because these batches are tiny: on a loaded 2-core machine part 2 ran at 124
     /// steps/s with one thread and 8 steps/s with two.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::THREADS.parser_i32())]
     pub threads: i32,
 }
 

@@ -109,6 +109,15 @@ impl Count {
         move |text| self.read(text).map(|n| n as i64)
     }
 
+    /// A clap value parser reading an `i32` flag (libtorch's thread counts) through
+    /// [`Count::read`].
+    pub fn parser_i32(
+        self,
+    ) -> impl Fn(&str) -> Result<i32, String> + Clone + Send + Sync + 'static {
+        assert!(self.most <= i32::MAX as u64, "a bound that fits an i32");
+        move |text| self.read(text).map(|n| n as i32)
+    }
+
     /// Check a count that did not come through a parser (a config file's), naming `what`.
     pub fn check(&self, what: &str, n: u64) -> anyhow::Result<()> {
         if !(self.least..=self.most).contains(&n) {

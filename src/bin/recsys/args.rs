@@ -38,7 +38,13 @@ pub struct GlobalArgs {
     /// tch operations: kNN similarities, EASE^R's inverse, ALS's solves, BPR's steps).
     /// 0 or absent: 1 thread (see docs/scale.md: on a shared 2-core machine two threads lose
     /// more than they gain). The notebooks and `bench` read the same flag, with their own default.
-    #[arg(long, global = true, env = "RECSYS_THREADS", value_name = "N")]
+    #[arg(
+        long,
+        global = true,
+        env = "RECSYS_THREADS",
+        value_name = "N",
+        value_parser = recsys::runtime::limits::THREADS.parser_i32()
+    )]
     pub threads: Option<i32>,
 }
 
