@@ -76,8 +76,11 @@ pub struct CoClustering {
     n_item_clusters: usize,
 }
 
+/// Each user's (or item's) ratings: (the other side's index, the rating), in train order.
+type Grouped = Vec<Vec<(usize, f64)>>;
+
 /// The ratings of `train` grouped by user and by item, each in train order.
-fn by_user_and_item(train: &TrainSet) -> (Vec<Vec<(usize, f64)>>, Vec<Vec<(usize, f64)>>) {
+fn by_user_and_item(train: &TrainSet) -> (Grouped, Grouped) {
     let mut ur = vec![Vec::new(); train.n_users as usize];
     let mut ir = vec![Vec::new(); train.n_items as usize];
     for row in 0..train.len() {

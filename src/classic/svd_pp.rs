@@ -105,8 +105,10 @@ impl SvdPp {
     pub fn fit(train: &TrainSet, config: &SvdPpConfig) -> Result<SvdPp> {
         let base = GlobalMean::fit(train)?;
         let sane = |x: f64| x.is_finite() && x >= 0.0;
-        if !(sane(config.lr) && sane(config.reg) && sane(config.init_std))
-            || !config.init_mean.is_finite()
+        if !(sane(config.lr)
+            && sane(config.reg)
+            && sane(config.init_std)
+            && config.init_mean.is_finite())
         {
             bail!(
                 "SVD++ needs finite lr, reg, init_std >= 0 and a finite init_mean (got lr {}, \
