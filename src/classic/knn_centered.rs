@@ -149,18 +149,8 @@ impl RatingPredictor for KnnCentered {
 #[cfg(test)]
 mod tests {
     use super::*;
-
     /// User 0 rates (5, 3, -), user 1 (4, 1, 2), user 2 (1, -, 5).
-    fn tiny() -> TrainSet {
-        TrainSet::new(
-            4,
-            3,
-            vec![0, 0, 1, 1, 1, 2, 2],
-            vec![0, 1, 0, 1, 2, 0, 2],
-            vec![5., 3., 4., 1., 2., 1., 5.],
-        )
-        .unwrap()
-    }
+    use crate::classic::surprise_knn::tests::tiny;
 
     #[test]
     fn means_centre_on_each_users_mean() {
