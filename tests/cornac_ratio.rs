@@ -6,7 +6,7 @@
 //! errors with `user_based=True`): MostPop and PMF at the README's settings.
 
 mod common;
-use common::{json_of, ratings, recsys, stderr, write};
+use common::{json_of, ratings, recsys, stderr, summary_mean, write};
 use serde_json::Value;
 
 /// Cornac's columns: MAE, RMSE (both per user), AUC, MAP, NDCG@10, Precision@10, Recall@10.
@@ -28,24 +28,6 @@ const CORNAC_PMF: [f64; 7] = [
     0.08126361655773423,
     0.06386082905686777,
 ];
-
-/// The mean of `column` for `model` in an experiment's `--json`.
-fn cell(v: &Value, model: &str, column: &str) -> Value {
-    let s = &v["summary"];
-    let j = s["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|c| c == column)
-        .unwrap_or_else(|| panic!("no column {column}: {}", s["columns"]));
-    let row = s["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["model"] == model)
-        .unwrap();
-    row["metrics"][j]["mean"].clone()
-}
 
 #[test]
 fn cornac_ratio_replays_cornacs_own_evaluation() {
@@ -85,7 +67,7 @@ fn cornac_ratio_replays_cornacs_own_evaluation() {
     // PMF draws numpy's factors and trains on the rows in Cornac's order: the same fit, the
     // same candidates, the same numbers
     for (c, want) in columns.iter().zip(CORNAC_PMF) {
-        let got = cell(&v, "pmf", c).as_f64().unwrap();
+        let got = summary_mean(&v, "pmf", c).as_f64().unwrap();
         assert!(
             (got - want).abs() < 1e-6,
             "pmf {c}: {got} vs Cornac's {want}"
@@ -96,13 +78,13 @@ fn cornac_ratio_replays_cornacs_own_evaluation() {
     // tie: Cornac orders a tie by numpy's argpartition, recsys by item index, so the top-k
     // columns may differ in the last digits (AUC counts a tie alike in both: as a loss)
     for (c, want) in columns.iter().zip(CORNAC_MOSTPOP).skip(2) {
-        let got = cell(&v, "pop", c).as_f64().unwrap();
+        let got = summary_mean(&v, "pop", c).as_f64().unwrap();
         assert!(
             (got - want).abs() < 1e-3,
             "pop {c}: {got} vs Cornac's {want}"
         );
     }
-    assert!(cell(&v, "bpr", "RMSE").is_null());
+    assert!(summary_mean(&v, "bpr", "RMSE").is_null());
     let report = std::fs::read_to_string(d.path().join("out/report.md")).unwrap();
     assert!(report.contains("Cornac's RatioSplit"), "{report}");
     assert!(report.contains("| 123 | 80000 |"), "{report}");

@@ -3,24 +3,11 @@
 //! the global mean's RMSE), `--grid` choosing from its values, and clear refusals.
 
 mod common;
-use common::{json_of, recsys};
+use common::{json_of, recsys, summary_mean};
 
 /// The mean of `column` for `model` in a `--json` result.
 fn mean(v: &serde_json::Value, model: &str, column: &str) -> f64 {
-    let s = &v["summary"];
-    let j = s["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|c| c == column)
-        .unwrap_or_else(|| panic!("no column {column}"));
-    let row = s["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["model"] == model)
-        .unwrap_or_else(|| panic!("no row {model}"));
-    row["metrics"][j]["mean"].as_f64().unwrap()
+    summary_mean(v, model, column).as_f64().unwrap()
 }
 
 #[test]

@@ -66,6 +66,25 @@ impl GlobalMean {
         estimate.max(self.min).min(self.max)
     }
 
+    /// Surprise's biased baseline `μ + b_u + b_i` for inner ids, a bias left out where its
+    /// user or item is unknown (`None`); summed in that order, as Surprise does.
+    pub fn with_biases(
+        &self,
+        user_bias: &[f64],
+        item_bias: &[f64],
+        u: Option<usize>,
+        i: Option<usize>,
+    ) -> f64 {
+        let mut est = self.mean;
+        if let Some(u) = u {
+            est += user_bias[u];
+        }
+        if let Some(i) = i {
+            est += item_bias[i];
+        }
+        est
+    }
+
     /// Each pair's `estimate(u, i)` (model indices, `None` for a user or item without train
     /// ratings), clipped into the rating scale; the indices checked first.
     pub fn predict_with(

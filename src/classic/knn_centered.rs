@@ -84,16 +84,7 @@ impl KnnCentered {
         let ub = knn.config.user_based;
         let mut est = match &self.centre {
             Centre::Means(_) => mu,
-            Centre::Baseline(b) => {
-                let mut est = mu;
-                if let Some(u) = u {
-                    est += b.user_bias[u];
-                }
-                if let Some(i) = i {
-                    est += b.item_bias[i];
-                }
-                est
-            }
+            Centre::Baseline(b) => knn.base.with_biases(&b.user_bias, &b.item_bias, u, i),
         };
         let (Some(u), Some(i)) = (u, i) else {
             return est;

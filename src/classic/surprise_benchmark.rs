@@ -144,13 +144,7 @@ pub fn run_fold(row: &str, fold: &SurpriseFold, epochs: Option<usize>) -> Result
             let m = FunkSvd::fit(train, &config)?.factors;
             let k = m.n_factors;
             score(fold, |u, i| {
-                let mut est = m.base.mean;
-                if let Some(u) = u {
-                    est += m.user_bias[u];
-                }
-                if let Some(i) = i {
-                    est += m.item_bias[i];
-                }
+                let mut est = m.base.with_biases(&m.user_bias, &m.item_bias, u, i);
                 if let (Some(u), Some(i)) = (u, i) {
                     let q = &m.item_factors[i * k..(i + 1) * k];
                     est += numpy_dot(q, &m.user_factors[u * k..(u + 1) * k]);
@@ -217,14 +211,7 @@ pub fn run_fold(row: &str, fold: &SurpriseFold, epochs: Option<usize>) -> Result
         "Baseline" => {
             let m = BaselineOnly::fit(train, &BaselineConfig::default())?;
             score(fold, |u, i| {
-                let mut est = m.base.mean;
-                if let Some(u) = u {
-                    est += m.user_bias[u];
-                }
-                if let Some(i) = i {
-                    est += m.item_bias[i];
-                }
-                est
+                m.base.with_biases(&m.user_bias, &m.item_bias, u, i)
             })
         }
         other => bail!("no Surprise row {other:?}; the rows: {}", ROWS.join(", ")),

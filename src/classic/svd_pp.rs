@@ -195,13 +195,9 @@ impl SvdPp {
         dot: fn(&[f64], &[f64]) -> f64,
     ) -> f64 {
         let k = self.n_factors;
-        let mut est = self.base.mean;
-        if let Some(u) = u {
-            est += self.user_bias[u];
-        }
-        if let Some(i) = i {
-            est += self.item_bias[i];
-        }
+        let mut est = self
+            .base
+            .with_biases(&self.user_bias, &self.item_bias, u, i);
         if let (Some(u), Some(i)) = (u, i) {
             let items = &self.rated[u];
             let mut sum = vec![0.0; k];

@@ -172,3 +172,22 @@ pub fn assert_flag_refused(out: &Output, needles: &[&str]) {
         assert!(err.contains(n), "{n:?} missing from: {err}");
     }
 }
+
+/// The mean of `column` for `model` in an experiment's `--json` summary (null where the model
+/// has no such number).
+pub fn summary_mean(v: &serde_json::Value, model: &str, column: &str) -> serde_json::Value {
+    let s = &v["summary"];
+    let j = s["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == column)
+        .unwrap_or_else(|| panic!("no column {column}: {}", s["columns"]));
+    let row = s["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["model"] == model)
+        .unwrap_or_else(|| panic!("no row {model}"));
+    row["metrics"][j]["mean"].clone()
+}
