@@ -351,7 +351,7 @@ fn run_cells(out: &Out, args: &Args) -> Result<Report<Details>> {
             &[
                 pandas::Column::ints("user_id", &vec![users[0]; first.len()]),
                 pandas::Column::ints("item_id", &first.iter().map(|p| p.0).collect::<Vec<_>>()),
-                pandas::Column::floats(
+                pandas::Column::object_floats(
                     "rating",
                     &first.iter().map(|p| f64::from(p.1)).collect::<Vec<_>>(),
                 ),
@@ -387,9 +387,9 @@ fn run_cells(out: &Out, args: &Args) -> Result<Report<Details>> {
         pandas::frame(
             &[name.to_string()],
             &[
-                pandas::Column::floats(&format!("NDCG@{k}"), &[m[0]]),
-                pandas::Column::floats(&format!("HitRate@{k}"), &[m[1]]),
-                pandas::Column::floats(&format!("Coverage@{k}"), &[m[2]]),
+                pandas::Column::object_floats(&format!("NDCG@{k}"), &[m[0]]),
+                pandas::Column::object_floats(&format!("HitRate@{k}"), &[m[1]]),
+                pandas::Column::object_floats(&format!("Coverage@{k}"), &[m[2]]),
             ],
         )
     };

@@ -4,7 +4,8 @@
 //! column's header gets one too; strings get a leading space, datetimes none. Floats print with
 //! 6 decimals less the trailing zeros every value shares (`_trim_zeros_float`). Tested against
 //! the venv's pandas in `fixtures` (made by `fixtures/make_pyreprs.py`). Only frames that fit
-//! the width (no `...`).
+//! the width (no `...`). Object columns of floats print as pandas 1.x printed them, the
+//! notebooks' pandas (`Column::object_floats`).
 
 /// One column of a frame: its header and its cells, formatted as pandas formats them.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +44,17 @@ impl Column {
                 .into_iter()
                 .map(|c| if c == "NaN" { c } else { signed(c) })
                 .collect(),
+        }
+    }
+
+    /// Floats in an object column, as the notebooks' pandas 1.x printed them: each value
+    /// `{x: .6g}` on its own (`GenericArrayFormatter`; pandas 2 changed it to 6 decimals), and
+    /// no sign space in the header, the column not being numeric. 003's recommendations and
+    /// metrics frames hold such columns (`explode` and RePlay's result table leave them object).
+    pub fn object_floats(name: &str, values: &[f64]) -> Column {
+        Column {
+            header: name.to_string(),
+            cells: values.iter().map(|&v| super::pyfmt::py_g(v, 6)).collect(),
         }
     }
 

@@ -31,6 +31,40 @@ pub fn py_float(x: f64) -> String {
     }
 }
 
+/// Python's `format(x, " .{precision}g")`: `precision` significant digits, fixed notation for
+/// decimal exponents from -4 to below `precision`, exponent form (`1.5e-05`) otherwise, trailing
+/// zeros dropped, and a space where a plus sign would go. Rounds half to even on the exact
+/// binary value, as Python does.
+pub fn py_g(x: f64, precision: usize) -> String {
+    let p = precision.max(1);
+    let sign = if x.is_sign_negative() && !x.is_nan() { "-" } else { " " };
+    if x.is_nan() {
+        return " nan".into();
+    }
+    if x.is_infinite() {
+        return format!("{sign}inf");
+    }
+    let a = x.abs();
+    let sci = format!("{a:.*e}", p - 1);
+    let (mantissa, exp) = sci.split_once('e').expect("exponent form");
+    let exp: i32 = exp.parse().expect("exponent");
+    let trim = |s: String| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if exp < -4 || exp >= p as i32 {
+        let m = trim(mantissa.to_string());
+        let e = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{m}e{e}{:02}", exp.abs())
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        format!("{sign}{}", trim(format!("{a:.decimals$}")))
+    }
+}
+
 /// `repr(s)` of a Python str: single quotes unless the text has a single quote and no double.
 pub fn py_str(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
