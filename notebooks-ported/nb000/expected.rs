@@ -208,17 +208,20 @@ pub fn checks(args: &Args, o: &Outcome) -> Vec<Check> {
         &o.mf.trained_unsampled,
         &o.mf.trained_sampled,
     ];
-    for (stage, published) in stages.iter().zip(&RECALL_BANDS) {
+    // the compared numbers' names (the twin's too): `Nb000::numbers`
+    let stage_names = ["mf_untrained", "mf_unsampled", "mf_sampled"];
+    for ((stage, published), stage_name) in stages.iter().zip(&RECALL_BANDS).zip(stage_names) {
         for (k, p) in KS.iter().zip(published) {
             let ours = stage.recall_at(*k).unwrap_or(f64::NAN);
-            c.push(if notebook_settings {
+            let check = if notebook_settings {
                 Check::band(p.quantity, p.notebook, ours, p.band, 3)
             } else {
                 Check::info(
                     format!("MF {} ({})", p.quantity, o.mode.name()),
                     format!("{ours:.3}"),
                 )
-            });
+            };
+            c.push(check.metric_of(format!("{stage_name} recall@{k}")));
         }
     }
     let losses = [
@@ -234,30 +237,46 @@ pub fn checks(args: &Args, o: &Outcome) -> Vec<Check> {
         "avg loss after epoch 1 (sampling)".to_string(),
         format!("avg loss after epoch {} (sampling)", args.sampled_epochs),
     ];
-    for ((loss, p), name) in losses.iter().zip(&LOSS_BANDS).zip(&epoch_names) {
+    let (unsampled_last, sampled_last) = (
+        o.mf.unsampled_training.printed.len().saturating_sub(1),
+        o.mf.sampled_training.printed.len().saturating_sub(1),
+    );
+    let series = [
+        ("mf_unsampled", 0),
+        ("mf_unsampled", unsampled_last),
+        ("mf_sampled", 0),
+        ("mf_sampled", sampled_last),
+    ];
+    for (((loss, p), name), (series, epoch)) in
+        losses.iter().zip(&LOSS_BANDS).zip(&epoch_names).zip(series)
+    {
         let ours = loss.copied().unwrap_or(f64::NAN);
-        c.push(if notebook_settings {
+        let check = if notebook_settings {
             Check::band(p.quantity, p.notebook, ours, p.band, 3)
         } else {
             Check::info(
                 format!("MF {name} ({})", o.mode.name()),
                 format!("{ours:.3}"),
             )
-        });
+        };
+        c.push(check.epoch_of(series, epoch));
     }
     if let Some(n) = &o.neumf {
         let stages = [
-            ("untrained", &n.untrained),
-            ("trained (no sampling)", &n.trained_unsampled),
-            ("trained (sampling)", &n.trained_sampled),
+            ("untrained", "untrained", &n.untrained),
+            ("trained (no sampling)", "unsampled", &n.trained_unsampled),
+            ("trained (sampling)", "sampled", &n.trained_sampled),
         ];
-        for (name, m) in stages {
+        for (name, key, m) in stages {
             for k in KS {
                 let v = m.recall_at(k).unwrap_or(f64::NAN);
-                c.push(Check::info(
-                    format!("NeuMF {name} Recall@{k} ({})", o.mode.name()),
-                    format!("{v:.3}"),
-                ));
+                c.push(
+                    Check::info(
+                        format!("NeuMF {name} Recall@{k} ({})", o.mode.name()),
+                        format!("{v:.3}"),
+                    )
+                    .metric_of(format!("neumf_{key} recall@{k}")),
+                );
             }
         }
     }

@@ -185,36 +185,48 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
             validation_mean: va.mean,
         });
         if epoch == 1 {
-            checks.push(Check::band(
-                "epoch 1 train avg loss",
-                0.9314589262782678,
-                tr.shown,
-                TRAIN_1_BAND,
-                3,
-            ));
-            checks.push(Check::band(
-                "epoch 1 validation avg loss",
-                0.9970691628623705,
-                va.shown,
-                VALID_1_BAND,
-                3,
-            ));
+            checks.push(
+                Check::band(
+                    "epoch 1 train avg loss",
+                    0.9314589262782678,
+                    tr.shown,
+                    TRAIN_1_BAND,
+                    3,
+                )
+                .epoch_of("train_shown", 0),
+            );
+            checks.push(
+                Check::band(
+                    "epoch 1 validation avg loss",
+                    0.9970691628623705,
+                    va.shown,
+                    VALID_1_BAND,
+                    3,
+                )
+                .epoch_of("validation_shown", 0),
+            );
         }
         if epoch == args.epochs {
-            checks.push(Check::band(
-                format!("epoch {epoch} train avg loss"),
-                0.76,
-                tr.shown,
-                TRAIN_LAST_BAND,
-                2,
-            ));
-            checks.push(Check::band(
-                format!("epoch {epoch} validation avg loss"),
-                0.89,
-                va.shown,
-                VALID_LAST_BAND,
-                2,
-            ));
+            checks.push(
+                Check::band(
+                    format!("epoch {epoch} train avg loss"),
+                    0.76,
+                    tr.shown,
+                    TRAIN_LAST_BAND,
+                    2,
+                )
+                .epoch_of("train_shown", epoch - 1),
+            );
+            checks.push(
+                Check::band(
+                    format!("epoch {epoch} validation avg loss"),
+                    0.89,
+                    va.shown,
+                    VALID_LAST_BAND,
+                    2,
+                )
+                .epoch_of("validation_shown", epoch - 1),
+            );
         }
     }
     let started = Instant::now();
@@ -228,7 +240,8 @@ pub fn part2(out: &Out, args: &Args, checks: &mut Vec<Check>) -> Result<Part2> {
         py_float(args.learning_rate),
         py_float(args.lr_decay)
     );
-    checks.push(Check::band("test avg loss", 0.911, te.shown, TEST_BAND, 3));
+    checks
+        .push(Check::band("test avg loss", 0.911, te.shown, TEST_BAND, 3).metric_of("test_shown"));
     checks.push(Check::info(
         "test mean squared error (all 15000)",
         py_float(te.mean),

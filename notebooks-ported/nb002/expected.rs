@@ -45,6 +45,7 @@ pub fn lrap_row(quantity: String, lrap: f64, mrr: Option<f64>) -> Check {
         } else {
             Status::Differs { band: None }
         },
+        number: None,
     }
 }
 
@@ -60,6 +61,14 @@ pub fn report(dataset: &Interactions, runs: Vec<SeedRun>) -> Report<Details> {
         (!v.is_empty()).then(|| mean(&v))
     };
     let n = runs.len();
+    // a row of one run names its compared number (`Nb002::numbers`), for the twin's beside it
+    let one_run = |check: Check, name: &str| {
+        if n == 1 {
+            check.metric_of(name)
+        } else {
+            check
+        }
+    };
     let label = |q: &str| {
         if n > 1 {
             format!("{q} (mean of {n} seeds)")
@@ -74,20 +83,26 @@ pub fn report(dataset: &Interactions, runs: Vec<SeedRun>) -> Report<Details> {
             format!("{} / {}", p.n_train, p.n_test),
         ));
         let rmse = avg(&|r| r.part1.as_ref().map(|p| p.rmse)).unwrap_or(f64::NAN);
-        checks.push(Check::band(
-            label("ExplicitFactorizationModel test RMSE"),
-            notebook::RMSE,
-            rmse,
-            bands::RMSE,
-            4,
+        checks.push(one_run(
+            Check::band(
+                label("ExplicitFactorizationModel test RMSE"),
+                notebook::RMSE,
+                rmse,
+                bands::RMSE,
+                4,
+            ),
+            "rmse",
         ));
         let base = avg(&|r| r.part1.as_ref().map(|p| p.baseline_rmse)).unwrap_or(f64::NAN);
-        checks.push(Check::band(
-            label("mean-rating baseline RMSE"),
-            notebook::BASELINE_RMSE,
-            base,
-            bands::BASELINE_RMSE,
-            4,
+        checks.push(one_run(
+            Check::band(
+                label("mean-rating baseline RMSE"),
+                notebook::BASELINE_RMSE,
+                base,
+                bands::BASELINE_RMSE,
+                4,
+            ),
+            "baseline_rmse",
         ));
         let last = |v: &[f64]| v.last().copied().unwrap_or(f64::NAN);
         checks.push(Check::info(
@@ -120,38 +135,50 @@ pub fn report(dataset: &Interactions, runs: Vec<SeedRun>) -> Report<Details> {
             })
         };
         if let Some(m) = mrr("pooling") {
-            checks.push(Check::band(
-                label("pooling MRR"),
-                notebook::POOLING_MRR,
-                m,
-                bands::POOLING_MRR,
-                4,
+            checks.push(one_run(
+                Check::band(
+                    label("pooling MRR"),
+                    notebook::POOLING_MRR,
+                    m,
+                    bands::POOLING_MRR,
+                    4,
+                ),
+                "pooling_mrr",
             ));
         }
         // LRAP is MRR here (one relevant item per sample): setting it against the MRR band
         // again would count one number twice. Its row checks the identity instead: `info`
         // when LRAP equals this run's MRR, DIFFERS when it does not.
         let lrap = avg(&|r| r.part2.as_ref().map(|p| p.lrap_pooling)).unwrap_or(f64::NAN);
-        checks.push(lrap_row(
-            label("pooling LRAP (= MRR; not banded again)"),
-            lrap,
-            mrr("pooling"),
+        checks.push(one_run(
+            lrap_row(
+                label("pooling LRAP (= MRR; not banded again)"),
+                lrap,
+                mrr("pooling"),
+            ),
+            "pooling_lrap",
         ));
         let mp = avg(&|r| r.part2.as_ref().map(|p| p.most_popular)).unwrap_or(f64::NAN);
-        checks.push(Check::band(
-            label("most-popular baseline"),
-            notebook::MOST_POPULAR,
-            mp,
-            bands::MOST_POPULAR,
-            4,
+        checks.push(one_run(
+            Check::band(
+                label("most-popular baseline"),
+                notebook::MOST_POPULAR,
+                mp,
+                bands::MOST_POPULAR,
+                4,
+            ),
+            "most_popular",
         ));
         let sp = avg(&|r| r.part2.as_ref().map(|p| p.softmax_popularity)).unwrap_or(f64::NAN);
-        checks.push(Check::band(
-            label("softmax-popularity baseline"),
-            notebook::SOFTMAX_POPULARITY,
-            sp,
-            bands::SOFTMAX_POPULARITY,
-            4,
+        checks.push(one_run(
+            Check::band(
+                label("softmax-popularity baseline"),
+                notebook::SOFTMAX_POPULARITY,
+                sp,
+                bands::SOFTMAX_POPULARITY,
+                4,
+            ),
+            "softmax_popularity",
         ));
         for name in ["cbow", "gru", "lstm"] {
             if let Some(m) = mrr(name) {

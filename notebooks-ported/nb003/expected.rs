@@ -65,6 +65,8 @@ pub fn report(
         ),
     ];
     let names = ["NDCG@10", "HitRate@10", "Coverage@10"];
+    // the compared numbers' names (`Nb003::numbers`), for the twin's beside each row
+    let keys = ["ndcg", "hit_rate", "coverage"];
     // Bands: mean ± 3 sd over seeds 1-10 at the default settings, for the reading in use
     let spread = match args.negatives_over {
         NegativesOver::AllItems => SPREAD_ALL_ITEMS,
@@ -76,18 +78,21 @@ pub fn report(
         for (j, name) in names.iter().enumerate() {
             if *corrected || !default_settings {
                 let mode = if *corrected { "corrected" } else { "faithful" };
-                checks.push(Check::info(
-                    format!("{name} ({mode})"),
-                    format!("{:.6}", t.metrics[j]),
-                ));
+                checks.push(
+                    Check::info(format!("{name} ({mode})"), format!("{:.6}", t.metrics[j]))
+                        .metric_of(format!("{mode} {}", keys[j])),
+                );
             } else {
-                checks.push(Check::band(
-                    format!("{name} (faithful)"),
-                    PUBLISHED[j],
-                    t.metrics[j],
-                    band(spread[j]),
-                    6,
-                ));
+                checks.push(
+                    Check::band(
+                        format!("{name} (faithful)"),
+                        PUBLISHED[j],
+                        t.metrics[j],
+                        band(spread[j]),
+                        6,
+                    )
+                    .metric_of(format!("faithful {}", keys[j])),
+                );
                 checks.push(Check::info(
                     format!(
                         "{name} (faithful): seeds 1-10, --negatives-over {}",

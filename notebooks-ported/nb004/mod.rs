@@ -179,29 +179,38 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         py_float(mf_fixed_losses[0]),
         py_float(*mf_fixed_losses.last().expect("epochs > 0"))
     );
-    checks.push(Check::band(
-        "part 1: loss at epoch 0",
-        NB_MF_LOSS_0,
-        mf_losses[0],
-        (5.14, 5.46),
-        4,
-    ));
-    if let Some(&l240) = mf_losses.get(240) {
-        checks.push(Check::band(
-            "part 1: loss at epoch 240",
-            NB_MF_LOSS_240,
-            l240,
-            (0.58, 0.63),
+    checks.push(
+        Check::band(
+            "part 1: loss at epoch 0",
+            NB_MF_LOSS_0,
+            mf_losses[0],
+            (5.14, 5.46),
             4,
-        ));
+        )
+        .epoch_of("mf", 0),
+    );
+    if let Some(&l240) = mf_losses.get(240) {
+        checks.push(
+            Check::band(
+                "part 1: loss at epoch 240",
+                NB_MF_LOSS_240,
+                l240,
+                (0.58, 0.63),
+                4,
+            )
+            .epoch_of("mf", 240),
+        );
     }
-    checks.push(Check::band(
-        "part 1: last loss",
-        NB_MF_LOSS_LAST,
-        mf_last,
-        (0.59, 0.645),
-        4,
-    ));
+    checks.push(
+        Check::band(
+            "part 1: last loss",
+            NB_MF_LOSS_LAST,
+            mf_last,
+            (0.59, 0.645),
+            4,
+        )
+        .epoch_of("mf", mf_losses.len().saturating_sub(1)),
+    );
     checks.push(Check::info(
         "part 1 corrected: last loss",
         format!("{:.4}", mf_fixed_losses.last().expect("epochs > 0")),
@@ -264,27 +273,36 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         let eval = recommender_net::evaluate(&net, &batches)?;
         say!(out, "Average loss = {}", py_float(eval.average_loss));
         say!(out, "Accuracy = {}", py_float(eval.accuracy));
-        checks.push(Check::band(
-            "part 2: loss at epoch 0 (last batch)",
-            NB_NET_LOSS_0,
-            run.last_batch[0],
-            (1.08, 1.31),
-            4,
-        ));
-        checks.push(Check::band(
-            "part 2: average loss (train batches)",
-            NB_NET_AVG_LOSS,
-            eval.average_loss,
-            (0.63, 0.81),
-            4,
-        ));
-        checks.push(Check::band(
-            "part 2: accuracy (train batches)",
-            NB_NET_ACCURACY,
-            eval.accuracy,
-            (0.42, 0.49),
-            4,
-        ));
+        checks.push(
+            Check::band(
+                "part 2: loss at epoch 0 (last batch)",
+                NB_NET_LOSS_0,
+                run.last_batch[0],
+                (1.08, 1.31),
+                4,
+            )
+            .epoch_of("faithful", 0),
+        );
+        checks.push(
+            Check::band(
+                "part 2: average loss (train batches)",
+                NB_NET_AVG_LOSS,
+                eval.average_loss,
+                (0.63, 0.81),
+                4,
+            )
+            .metric_of("faithful average_loss"),
+        );
+        checks.push(
+            Check::band(
+                "part 2: accuracy (train batches)",
+                NB_NET_ACCURACY,
+                eval.accuracy,
+                (0.42, 0.49),
+                4,
+            )
+            .metric_of("faithful accuracy"),
+        );
         part2.faithful = Some(Faithful {
             training: run.summary(),
             train_eval: eval,

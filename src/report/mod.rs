@@ -48,6 +48,18 @@ pub struct Check {
     pub this_run: String,
     #[serde(flatten)]
     pub status: Status,
+    /// Which of the run's compared numbers (`recsys compare`'s) this row prints, so that a
+    /// table can set the PyTorch twin's same number beside it; none for counts, shapes and text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<NumberKey>,
+}
+
+/// A compared number: a final metric by name, or epoch `epoch` (0-based) of a loss series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NumberKey {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<usize>,
 }
 
 impl Check {
@@ -68,7 +80,26 @@ impl Check {
             notebook,
             this_run,
             status,
+            number: None,
         }
+    }
+
+    /// This row prints the run's final metric `name`.
+    pub fn metric_of(mut self, name: impl Into<String>) -> Check {
+        self.number = Some(NumberKey {
+            name: name.into(),
+            epoch: None,
+        });
+        self
+    }
+
+    /// This row prints epoch `epoch` (0-based) of the run's loss series `name`.
+    pub fn epoch_of(mut self, name: impl Into<String>, epoch: usize) -> Check {
+        self.number = Some(NumberKey {
+            name: name.into(),
+            epoch: Some(epoch),
+        });
+        self
     }
 
     /// A stochastic quantity: within band when `lo <= value <= hi`, and then marked
@@ -95,6 +126,7 @@ impl Check {
             notebook: format!("{notebook:.decimals$}"),
             this_run: format!("{this_run:.decimals$}"),
             status,
+            number: None,
         }
     }
 
@@ -105,6 +137,7 @@ impl Check {
             notebook: String::new(),
             this_run: this_run.to_string(),
             status: Status::Info,
+            number: None,
         }
     }
 }
@@ -112,7 +145,9 @@ impl Check {
 /// A band's end to `decimals` places, or with all its digits when rounding would move it.
 fn bound(x: f64, decimals: usize) -> String {
     let short = format!("{x:.decimals$}");
-    if short.parse::<f64>() == Ok(x) {
+    // a float sum's last bit (0.008000000000000007) is not a digit the band needs
+    let near = |v: f64| (v - x).abs() <= 1e-12 * x.abs().max(1.0);
+    if short.parse::<f64>().is_ok_and(near) {
         short
     } else {
         format!("{x}")

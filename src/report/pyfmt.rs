@@ -37,7 +37,11 @@ pub fn py_float(x: f64) -> String {
 /// binary value, as Python does.
 pub fn py_g(x: f64, precision: usize) -> String {
     let p = precision.max(1);
-    let sign = if x.is_sign_negative() && !x.is_nan() { "-" } else { " " };
+    let sign = if x.is_sign_negative() && !x.is_nan() {
+        "-"
+    } else {
+        " "
+    };
     if x.is_nan() {
         return " nan".into();
     }

@@ -133,6 +133,12 @@ pub const OUTSIDE_BAND_NOTE: &str = "notebook outside band: this run is inside t
      measured over seeds, but the value the notebook printed is not (its one unseeded draw, or a \
      reading of its code the band does not share; see docs/nbNNN.md)";
 
+/// What the Python column of `--with-python` holds, and what its `-` means.
+pub const PYTHON_COLUMN_NOTE: &str = "Python: the twin's value of the loss or metric the row \
+     prints, printed as the Rust value is; `-` where the row is a count, shape or list (the \
+     port's exact rows: the twin prints them, and reports only its losses and metrics) or the \
+     twin reports no such number";
+
 /// Counts of exact, within-band, notebook-outside-band, differing and info rows.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct Tally {
@@ -208,7 +214,7 @@ pub fn reproduce(
                     .with_context(|| format!("notebook {nb} beside its Python twin"))?;
             let python: Numbers = serde_json::from_value(side["python_numbers"].clone())?;
             let rows: Vec<Vec<String>> =
-                crate::compare::rows_beside_notebook(&report.checks, &ran.numbers, &python, |c| {
+                crate::compare::rows_beside_notebook(&report.checks, &python, |c| {
                     status_text(&c.status)
                 })
                 .into_iter()
@@ -253,8 +259,14 @@ pub fn reproduce(
     let mut json = serde_json::json!({ "notebooks": reports, "summary": tally, "wall_s": wall });
     if with_python {
         let line = twins.line();
-        say!(ctx, "beside the PyTorch twins: {line}");
-        let _ = write!(markdown, "\nBeside the PyTorch twins: {line}\n");
+        say!(
+            ctx,
+            "beside the PyTorch twins: {line}\n{PYTHON_COLUMN_NOTE}"
+        );
+        let _ = write!(
+            markdown,
+            "\nBeside the PyTorch twins: {line}\n\n{PYTHON_COLUMN_NOTE}\n"
+        );
         json["twins"] = serde_json::json!(twins);
     }
     write_atomic(&out_dir.join("report.md"), markdown.as_bytes(), ctx.force)?;

@@ -2,31 +2,13 @@
 //! notebook's value, the Rust port's and the PyTorch twin's side by side, and the status
 //! (notebook against Rust).
 //!
-//! A row's Python value is the twin's value of the same number: the row's Rust value is found
-//! among the port's [`Numbers`] (a loss of an epoch, or a final metric), printed with the
-//! row's own decimals, and the twin's number under the same name and epoch is printed the same
-//! way. Where no number of the port prints as the row does (a count, a printed array), or
-//! several do, the twin reports no such number and the cell is `-`.
+//! A row's Python value is the twin's value of the number the row names ([`Check::number`]: a
+//! final metric, or a loss of one epoch), printed as the row prints the port's. A row that
+//! names none (a count, a shape, a printed list: the port's `exact` rows), or a number the twin
+//! does not report, shows `-`.
 
 use crate::notebooks::registry::Numbers;
 use recsys::report::Check;
-
-/// The port's numbers, flat: (`name`, epoch index or none, value).
-fn flat(numbers: &Numbers) -> Vec<(String, Option<usize>, f64)> {
-    let mut out = Vec::new();
-    for (name, series) in &numbers.epochs {
-        out.extend(
-            series
-                .iter()
-                .enumerate()
-                .map(|(e, &v)| (name.clone(), Some(e), v)),
-        );
-    }
-    for (name, &v) in &numbers.metrics {
-        out.push((name.clone(), None, v));
-    }
-    out
-}
 
 /// `v` printed as `like` is: with its count of decimals, or as Python's `repr` when `like` has
 /// more than 12 (a float printed whole).
@@ -39,30 +21,21 @@ fn printed_like(v: f64, like: &str) -> String {
     }
 }
 
-/// The twin's value of the number the port printed as `this_run`, printed the same way, or `-`.
-pub fn python_value(this_run: &str, rust: &Numbers, python: &Numbers) -> String {
-    let this_run = this_run.trim();
-    if this_run.parse::<f64>().is_err() {
-        return "-".into();
-    }
-    let matches: Vec<_> = flat(rust)
-        .into_iter()
-        .filter(|(_, _, v)| printed_like(*v, this_run) == this_run)
-        .collect();
-    let [(name, epoch, _)] = matches.as_slice() else {
+/// The twin's value of the number `check` names, printed as the check prints the port's, or `-`.
+pub fn python_value(check: &Check, python: &Numbers) -> String {
+    let Some(key) = &check.number else {
         return "-".into();
     };
-    let twin = match epoch {
-        Some(e) => python.epochs.get(name).and_then(|s| s.get(*e)).copied(),
-        None => python.metrics.get(name).copied(),
+    let twin = match key.epoch {
+        Some(e) => python.epochs.get(&key.name).and_then(|s| s.get(e)).copied(),
+        None => python.metrics.get(&key.name).copied(),
     };
-    twin.map_or("-".into(), |v| printed_like(v, this_run))
+    twin.map_or("-".into(), |v| printed_like(v, check.this_run.trim()))
 }
 
 /// The rows `quantity | notebook | Rust | Python | status`, with the status as `status` words it.
 pub fn rows(
     checks: &[Check],
-    rust: &Numbers,
     python: &Numbers,
     status: impl Fn(&Check) -> String,
 ) -> Vec<[String; 5]> {
@@ -73,7 +46,7 @@ pub fn rows(
                 c.quantity.clone(),
                 c.notebook.clone(),
                 c.this_run.clone(),
-                python_value(&c.this_run, rust, python),
+                python_value(c, python),
                 status(c),
             ]
         })
@@ -92,25 +65,25 @@ mod tests {
     }
 
     #[test]
-    fn the_twins_value_of_the_same_number_printed_alike() {
-        let rust = numbers(&[0.94468597, 0.8123, 0.7611], 0.034515);
+    fn the_twins_value_of_the_number_a_row_names() {
         let py = numbers(&[0.94468598, 0.8127, 0.7609], 0.0351);
         // a loss of epoch 2, printed with 4 decimals
-        assert_eq!(python_value("0.8123", &rust, &py), "0.8127");
+        let loss =
+            Check::band("epoch 2 loss", 0.81, 0.8123, (0.7, 0.9), 4).epoch_of("faithful train", 1);
+        assert_eq!(python_value(&loss, &py), "0.8127");
         // a metric, 6 decimals
-        assert_eq!(python_value("0.034515", &rust, &py), "0.035100");
+        let ndcg = Check::band("NDCG", 0.03, 0.034515, (0.0, 0.1), 6).metric_of("faithful ndcg");
+        assert_eq!(python_value(&ndcg, &py), "0.035100");
         // a float printed whole (Python's repr)
-        let whole = numbers(&[0.9446859742522793], 0.1);
-        let whole_py = numbers(&[0.9446859742522794], 0.1);
-        assert_eq!(
-            python_value("0.9446859742522793", &whole, &whole_py),
-            "0.9446859742522794"
-        );
-        // not a number of the port's, or not a number at all
-        assert_eq!(python_value("943", &rust, &py), "-");
-        assert_eq!(python_value("tensor([1, 2])", &rust, &py), "-");
-        // two of the port's numbers print alike: no guess
-        let twice = numbers(&[0.5, 0.5], 0.1);
-        assert_eq!(python_value("0.5", &twice, &py), "-");
+        let whole = Check::info("loss", "0.9446859742522793").epoch_of("faithful train", 0);
+        assert_eq!(python_value(&whole, &py), "0.94468598");
+        // two rows that print alike still find their own numbers
+        let same =
+            Check::band("epoch 3 loss", 0.8, 0.8123, (0.7, 0.9), 4).epoch_of("faithful train", 2);
+        assert_eq!(python_value(&same, &py), "0.7609");
+        // a count, or a number the twin does not report
+        assert_eq!(python_value(&Check::exact("users", 943, 943), &py), "-");
+        let missing = Check::band("x", 0.5, 0.5, (0.0, 1.0), 2).metric_of("absent");
+        assert_eq!(python_value(&missing, &py), "-");
     }
 }
