@@ -15,7 +15,7 @@ use recsys::Context;
 
 /// The numbers a port and its twin are set beside each other on: losses per epoch by series
 /// name, and final metrics by name (sorted by name, as they print).
-#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Numbers {
     pub epochs: BTreeMap<String, Vec<f64>>,
     pub metrics: BTreeMap<String, f64>,

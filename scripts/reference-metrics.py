@@ -182,6 +182,36 @@ def pmf_ml100k():
     print("test ratings kept", len(bm.test_set.uir_tuple[0]))
 
 
+def cornac_ratio():
+    """Cornac's README example on ml-100k in file order: RatioSplit(test_size=0.2,
+    rating_threshold=4.0, seed=123), MF, PMF and BPR at the README's settings, with MostPop
+    beside them, metrics MAE RMSE AUC MAP NDCG@10 P@10 R@10 (rating errors averaged per user,
+    user_based=True, as the README runs it). tests/cornac_ratio.rs holds MostPop's and PMF's rows;
+    docs/experiment.md sets all four beside `recsys experiment --protocol cornac-ratio`."""
+    import cornac
+    from cornac.eval_methods import RatioSplit
+    from cornac.metrics import AUC, MAE, MAP, NDCG, RMSE, Precision, Recall
+
+    rows = [line.split("\t")[:3] for line in (ROOT / "data/ml-100k/u.data").read_text().splitlines()]
+    rows = [(u, i, float(r)) for u, i, r in rows]
+    rs = RatioSplit(data=rows, test_size=0.2, rating_threshold=4.0, seed=123, exclude_unknowns=True)
+    print("train ratings", rs.train_set.num_ratings, "test ratings", rs.test_set.num_ratings)
+    metrics = [MAE(), RMSE(), AUC(), MAP(), NDCG(k=10), Precision(k=10), Recall(k=10)]
+    models = [
+        cornac.models.MostPop(),
+        cornac.models.MF(k=10, max_iter=25, learning_rate=0.01, lambda_reg=0.02, use_bias=True, seed=123),
+        cornac.models.PMF(k=10, max_iter=100, learning_rate=0.001, lambda_reg=0.001, seed=123),
+        cornac.models.BPR(k=10, max_iter=200, learning_rate=0.001, lambda_reg=0.01, seed=123),
+    ]
+    names = [m.name for m in metrics]
+    print("columns", names)
+    for model in models:
+        # one fit per model: evaluate() refits, and a second fit starts from the first's state
+        result, _ = rs.evaluate(model, metrics, user_based=True)
+        values = [result.metric_avg_results[n] for n in names]
+        show(f"cornac-ratio {model.name} user_based=True", values)
+
+
 SECTIONS = {
     "holm": holm,
     "duplicates": duplicates,
@@ -191,6 +221,7 @@ SECTIONS = {
     "user-errors": user_errors,
     "pmf-tiny": pmf_tiny,
     "pmf-ml100k": pmf_ml100k,
+    "cornac-ratio": cornac_ratio,
 }
 
 if __name__ == "__main__":

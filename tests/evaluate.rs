@@ -111,7 +111,7 @@ fn bad_input() {
         "evaluate", "--recs", &f.recs, "--truth", &f.truth, "-k", "0",
     ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("-k must be at least 1"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be a whole number from 1 to"));
     std::fs::write(&f.recs, "user_id,item_id,score\n1,12,0.1\n1,x,0.9\n").unwrap();
     let out = recsys(&["evaluate", "--recs", &f.recs, "--truth", &f.truth]);
     assert!(!out.status.success());

@@ -105,6 +105,36 @@ fn reproduce_003_with_python_sets_the_twin_beside_the_port() {
     );
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("Beside the PyTorch twin (same flags and seed)"));
+    // One table per notebook: notebook | Rust | Python | status, the twin's value of each number
+    // the port reports among its losses and metrics, `-` where the twin reports none.
+    assert_eq!(
+        md.matches("| quantity | notebook | Rust | Python | status |")
+            .count(),
+        1,
+        "{md}"
+    );
+    assert!(
+        !md.contains("| quantity | notebook | this run | status |"),
+        "{md}"
+    );
+    let row: Vec<&str> = md
+        .lines()
+        .find(|l| l.starts_with("| Coverage@10 (faithful) |"))
+        .expect("the Coverage row")
+        .split(" | ")
+        .collect();
+    assert_eq!(row.len(), 5, "{row:?}");
+    let (rust, python) = (
+        row[2].parse::<f64>().unwrap(),
+        row[3].parse::<f64>().unwrap(),
+    );
+    assert!((rust - python).abs() < 1e-6, "{row:?}");
+    assert!(row[4].starts_with("notebook outside band"), "{row:?}");
+    let train_size = md
+        .lines()
+        .find(|l| l.starts_with("| train size |"))
+        .unwrap();
+    assert_eq!(train_size, "| train size | 79999 | 79999 | - | exact |");
     assert!(md.contains("Beside the PyTorch twins: 1 notebook;"));
 }
 

@@ -8,19 +8,19 @@ use super::data::{parse_date, parse_utc_offset};
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// Epochs of training without sampling (the notebook's n_epochs).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub epochs: usize,
     /// Epochs of training with sampled negatives (the notebook ran 10; a TODO there says 20).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub sampled_epochs: usize,
     /// Training batch size.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = recsys::runtime::limits::BATCH.parser_i64())]
     pub batch_size: i64,
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
     /// Embedding size of MF (and predictive factors of NeuMF).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = recsys::runtime::limits::FACTORS.parser_i64())]
     pub factors: i64,
     /// Local time zone of the notebook's machine, ±HH:MM: `datetime.fromtimestamp` converts
     /// to local time, and the notebook's printed dates and counts come out with +01:00.
@@ -41,11 +41,11 @@ pub struct Args {
     #[arg(long)]
     pub no_neumf: bool,
     /// Number of MLP layers in NeuMF (widths halve down to --factors).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = recsys::runtime::limits::LAYERS.parser())]
     pub neumf_layers: usize,
     /// libtorch threads on the CPU. These models are small: one thread is fastest, and more
     /// threads spin against each other when the machine is busy.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::THREADS.parser_i32())]
     pub threads: i32,
 }
 

@@ -250,12 +250,19 @@ fn run_cells(out: &Out, args: &Args, mode: Mode) -> Result<Outcome> {
     let model = make_mf(&vs);
     let mf_unsampled_log = train_fn(out, &model, &vs, args, args.epochs, &unsampled, mode, "MF")?;
     let losses = ctx.write_output_with(&format!("{prefix}loss-per-epoch.png"), |p| {
-        plot::line_chart(
+        // the notebook printed the running mean, the faithful mode's loss: drawn over it
+        let printed: Vec<(usize, f64)> = match mode {
+            Mode::Faithful => (1..).zip(expected::NB_MF_UNSAMPLED_LOSSES).collect(),
+            Mode::Corrected => Vec::new(),
+        };
+        let marks: &[(&str, &[(usize, f64)])] = &[("notebook (printed)", &printed)];
+        plot::line_chart_with_points(
             p,
             "MF without sampling",
             "epoch",
             beyond::loss_name(mode),
             &[("MF without sampling", &mf_unsampled_log.printed)],
+            if printed.is_empty() { &[] } else { marks },
         )
     })?;
     aside!(out, "plot: {}", losses.display());

@@ -60,7 +60,7 @@ pub struct Args {
     #[arg(long)]
     pub corrected: bool,
     /// Epochs of SGD matrix factorization.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub epochs: usize,
     /// Learning rate before the first decay (it is multiplied by --lr-decay before each epoch).
     #[arg(long, default_value_t = 0.05)]
@@ -73,10 +73,10 @@ pub struct Args {
     pub split_seed: i64,
     /// Full training runs (the same epochs and learning-rate schedule) done before the printed
     /// one: the notebook's output comes from a second execution of its training cell.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::RUNS.parser())]
     pub prior_runs: usize,
     /// Movies listed at each end of the first principal component.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::K.parser())]
     pub pca_top: usize,
     /// List only movies with at least this many ratings at the ends of the first component
     /// (0: all movies, as the book does).

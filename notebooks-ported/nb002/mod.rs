@@ -41,7 +41,7 @@ pub use twin::Nb002;
 pub struct Args {
     /// Run the whole notebook for this many seeds (--seed, --seed + 1, ...) and print a table of
     /// mean ± sd; the first seed's run is printed in full.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::SEEDS.parser())]
     pub seeds: usize,
     /// Which part to run: 1 (explicit feedback), 2 (sequences) or both.
     #[arg(long, value_parser = ["1", "2", "both"], default_value = "both")]
@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, value_parser = crate::args::named::<Representation>(&Representation::NAMES), value_delimiter = ',', default_values_t = [Representation::Cbow, Representation::Gru, Representation::Lstm])]
     pub models: Vec<Representation>,
     /// Epochs of the exercise's next-item models.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub seq_epochs: usize,
     /// A quick smoke run: 1 epoch for every model (numbers will not match the notebook).
     #[arg(long)]
@@ -58,7 +58,7 @@ pub struct Args {
     /// libtorch CPU threads. These models make many small tensor operations, which run several
     /// times faster on one thread than on several (much more so on a busy machine); 0 keeps
     /// libtorch's default.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::THREADS.parser_i32())]
     pub threads: i32,
 }
 

@@ -196,7 +196,7 @@ pub fn part1(
             no_wd.1.last().copied().unwrap_or(f64::NAN),
             best(&no_wd.1)
         );
-        let path = out.ctx.write_output_with("nb002_cf_rmse.png", |p| {
+        let path = out.ctx.write_output_with("002-cf-rmse.png", |p| {
             line_chart(
                 p,
                 "CollaborativeFilteringModel: RMSE per epoch",

@@ -10,6 +10,7 @@ use tch::{Kind, Tensor};
 
 use crate::notebooks::transcript::{aside, Out};
 use recsys::models::two_tower::TowerBatch;
+use recsys::report::argpartition::argpartition;
 use recsys::report::{ipython, numpy, pandas, torch};
 use recsys::say;
 
@@ -33,6 +34,10 @@ pub struct ScoreSummary {
     /// top-10 arrays: −0.0253 and 3.8768).
     pub top10_min: f64,
     pub top10_max: f64,
+    /// The first five users' top k (item index, score), in `np.argpartition`'s order: the rows
+    /// the notebook prints, and the order of its recommendations' head.
+    #[serde(skip)]
+    pub top_in_numpy_order: Vec<Vec<(i64, f32)>>,
 }
 
 /// `2000-04-25 23:05:32` for a unix time in seconds (UTC, as `pd.to_datetime(unit='s')`).
@@ -40,12 +45,22 @@ pub fn datetime(unix_s: i64) -> String {
     recsys::data::time::format_utc(unix_s)
 }
 
+/// `help(TimeSplitter)` as the notebook shows it: RePlay's class line and signature, quoted
+/// verbatim (RePlay is not a dependency; the port's splitter is `recsys::prep::split::time`).
+pub const HELP_TIME_SPLITTER: &str =
+    "class TimeSplitter(replay.splitters.base_splitter.Splitter)\n \
+     |  TimeSplitter(time_threshold: Union[datetime.datetime, str, float], query_column: str = \
+     'query_id', drop_cold_users: bool = False, drop_cold_items: bool = False, item_column: str = \
+     'item_id', timestamp_column: str = 'timestamp', session_id_column: Optional[str] = None, \
+     session_id_processing_strategy: str = 'test', time_column_format: str = '%Y-%m-%d %H:%M:%S')";
+
 /// "Let's take a look at a sample from the training set": its first rows, as pandas prints
-/// them.
-pub fn print_train_sample(ctx: &Out, head: &[[i64; 4]]) {
+/// them, with their row labels (the lines of u.data they came from).
+pub fn print_train_sample(ctx: &Out, head: &[[i64; 4]], labels: &[i64]) {
     let col = |k: usize| -> Vec<i64> { head.iter().map(|r| r[k]).collect() };
+    let index: Vec<String> = labels.iter().map(i64::to_string).collect();
     let frame = pandas::frame(
-        &pandas::range_index(head.len()),
+        &index,
         &[
             pandas::Column::ints("user_id", &col(0)),
             pandas::Column::ints("item_id", &col(1)),
@@ -148,8 +163,8 @@ fn flat(m: &[Vec<f32>]) -> (Vec<f64>, Vec<usize>) {
 }
 
 /// Sections 9.3-9.5: the embedding shapes, the score matrix, and the first five users' top-10
-/// ids and scores, unsorted like `np.argpartition`'s output (here: ascending score, so the
-/// largest is last). Returns the figures of [`ScoreSummary`].
+/// ids and scores in `np.argpartition`'s own order (numpy's introselect, reproduced by
+/// [`argpartition`]). Returns the figures of [`ScoreSummary`].
 pub fn print_scores(
     ctx: &Out,
     label: &str,
@@ -207,16 +222,22 @@ pub fn print_scores(
     say!(ctx, "### 9.5 | Get highest scores");
     aside!(
         ctx,
-        "[{label}] the first 5 users' top {k} scores, in ascending order (np.argpartition's \
-         own order is not reproduced)"
+        "[{label}] the first 5 users' top {k} scores, in np.argpartition's order (numpy's \
+         introselect, reproduced)"
     );
     let mut top_ids = Vec::new();
     let mut top_scores = Vec::new();
+    let mut top_in_numpy_order = Vec::new();
     for row in scores.iter().take(5) {
-        let mut best = recsys::eval::metrics::top_k(row, k);
-        best.reverse(); // ascending score, largest last
-        top_ids.push(best.iter().map(|&i| i as i64).collect::<Vec<_>>());
-        top_scores.push(best.iter().map(|&i| row[i]).collect::<Vec<_>>());
+        let k = k.min(row.len());
+        let ids = argpartition(row, row.len() - k);
+        let top: Vec<(i64, f32)> = ids[row.len() - k..]
+            .iter()
+            .map(|&i| (i as i64, row[i]))
+            .collect();
+        top_ids.push(top.iter().map(|p| p.0).collect::<Vec<_>>());
+        top_scores.push(top.iter().map(|p| p.1).collect::<Vec<_>>());
+        top_in_numpy_order.push(top);
     }
     aside!(ctx, "[{label}] their item ids: {top_ids:?}");
     let (v, dims) = flat(&top_scores);
@@ -237,5 +258,6 @@ pub fn print_scores(
             / last.len().max(1) as f64,
         top10_min: fold(f64::INFINITY, f64::min, &flat),
         top10_max: fold(f64::NEG_INFINITY, f64::max, &flat),
+        top_in_numpy_order,
     })
 }

@@ -90,14 +90,17 @@ pub struct Args {
     /// train), or both side by side.
     #[arg(long, value_enum, default_value = "both")]
     pub mode: Mode,
+    /// The corrected mode alone, as `--mode corrected` (the flag the other notebooks take).
+    #[arg(long, conflicts_with = "mode")]
+    pub corrected: bool,
     /// Batch size of both loaders (lost from the notebook's text; chosen here).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = recsys::runtime::limits::BATCH.parser())]
     pub batch_size: usize,
     /// Adam learning rate (lost from the notebook's text; chosen here).
     #[arg(long, default_value_t = 1e-2)]
     pub lr: f64,
     /// Training epochs.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub epochs: usize,
     /// Which ids the negatives are drawn from: `distinct` (0..distinct items of the loader's
     /// data, the literal `num_items`: 637 in faithful mode) or `all-items` (0..1616). See the
@@ -105,17 +108,17 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "all-items")]
     pub negatives_over: NegativesOver,
     /// Uniform negatives per positive.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::TRAIN_NEGATIVES.parser_i64())]
     pub negatives: i64,
     /// Embedding dimension of both towers.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = recsys::runtime::limits::FACTORS.parser_i64())]
     pub emb_dim: i64,
     /// Length of the recommendation lists (K of the metrics).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = recsys::runtime::limits::K.parser())]
     pub k: usize,
     /// libtorch intra-op CPU threads (0 keeps libtorch's default). One is the default: the
     /// batches are small, and more threads spin against each other on a busy machine.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::THREADS.parser_i32())]
     pub threads: i32,
 }
 
@@ -123,7 +126,6 @@ pub struct Args {
 pub struct Trained {
     pub train_losses: Vec<f64>,
     pub test_losses: Vec<f64>,
-    pub recs: Vec<Vec<(i64, f32)>>,
     pub metrics: [f64; 3],
     /// The negatives' ids of the training loader lie in `0..negative_range`.
     pub negative_range: i64,
@@ -239,7 +241,6 @@ pub fn train_and_recommend(
     Ok(Trained {
         train_losses,
         test_losses,
-        recs,
         metrics,
         negative_range: train_range,
         scores,
@@ -251,6 +252,14 @@ pub fn train_and_recommend(
 /// Run the port.
 pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let out = Out::new(ctx);
+    let args = &Args {
+        mode: if args.corrected {
+            Mode::Corrected
+        } else {
+            args.mode
+        },
+        ..args.clone()
+    };
     let mut report = run_cells(&out, args)?;
     report.details.transcript = out.finish();
     Ok(report)
@@ -279,6 +288,12 @@ fn run_cells(out: &Out, args: &Args) -> Result<Report<Details>> {
     say!(out, "Number of unique users {}", s.unique_users);
     say!(out, "Number of unique items {}", s.unique_items);
     say!(out, "## 3 | Splitting Dataset in time");
+    say!(out, "{}", cells::HELP_TIME_SPLITTER);
+    aside!(
+        out,
+        "help(TimeSplitter): RePlay's docstring, quoted as the notebook shows it (RePlay is not \
+         a dependency; the port splits with recsys::prep::split::time)"
+    );
     say!(out, "train size {}", s.train);
     say!(out, "test size {}", s.test);
     aside!(
@@ -295,7 +310,7 @@ fn run_cells(out: &Out, args: &Args) -> Result<Report<Details>> {
         s.test_filtered_users,
         s.test_filtered_items
     );
-    cells::print_train_sample(out, &study.train_head);
+    cells::print_train_sample(out, &study.train_head, &study.train_head_labels);
     let modes: Vec<bool> = match args.mode {
         Mode::Faithful => vec![false],
         Mode::Corrected => vec![true],
@@ -319,13 +334,17 @@ fn run_cells(out: &Out, args: &Args) -> Result<Report<Details>> {
     }
 
     // 9.6 | Recommendations Matrix: the head of the first test user's list, in the order of the
-    // top-k array above (ascending score)
+    // top-k array above (np.argpartition's)
     let users = test_users(&study);
     say!(out, "## 9.6 | Recommendations Matrix");
     for (corrected, t) in &runs {
         let name = if *corrected { "corrected" } else { "faithful" };
-        let mut first: Vec<(i64, f32)> = t.recs[0].clone();
-        first.reverse();
+        let mut first: Vec<(i64, f32)> = t
+            .scores
+            .top_in_numpy_order
+            .first()
+            .cloned()
+            .unwrap_or_default();
         first.truncate(5);
         let frame = pandas::frame(
             &pandas::range_index(first.len()),

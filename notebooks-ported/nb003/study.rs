@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 
+use polars::prelude::Column;
 use recsys::data::Dataset;
 use recsys::eval::metrics::{coverage_at_k, hit_rate_at_k, mean_over_users, ndcg_at_k};
 use recsys::prep::filters::{low_rating_filter, min_count_filter};
@@ -27,7 +28,13 @@ pub struct Study {
     /// The first rows of the train split in time order, as the notebook's sample of it shows
     /// them: encoded user, encoded item, rating, unix timestamp.
     pub train_head: Vec<[i64; 4]>,
+    /// Their row labels: each row's line in u.data (0-based), the index pandas keeps through
+    /// the filters and the split and prints beside the sample.
+    pub train_head_labels: Vec<i64>,
 }
+
+/// The column holding pandas' row labels (the line of u.data).
+const ROW_LABEL: &str = "row_label";
 
 /// Row and id counts of the preprocessing steps.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -61,7 +68,10 @@ fn distinct(values: impl IntoIterator<Item = i64>) -> usize {
 /// users/items in test, LowRatingFilter(4) on test, label encoders fitted on train.
 pub fn prepare(ctx: &Context) -> Result<Study> {
     // 1 | Load Dataset
-    let ratings = Dataset::Ml100k.ratings(&ctx.data)?;
+    let mut ratings = Dataset::Ml100k.ratings(&ctx.data)?;
+    // pandas' index: the line of u.data, kept by every filter
+    let lines: Vec<i64> = (0..ratings.height() as i64).collect();
+    ratings.with_column(Column::new(ROW_LABEL.into(), lines))?;
     // 2 | Preprocessing (u.user and u.item list every user and item, so the notebook's
     // synchronisation with the feature tables removes nothing)
     let data = min_count_filter(&ratings, "user_id", 20)?;
@@ -99,6 +109,7 @@ pub fn prepare(ctx: &Context) -> Result<Study> {
         .cast(&polars::prelude::DataType::Int64)?;
     let ratings: Vec<i64> = rating.i64()?.into_no_null_iter().collect();
     let times: Vec<i64> = i64_values(&head, "timestamp")?.collect();
+    let train_head_labels: Vec<i64> = i64_values(&head, ROW_LABEL)?.collect();
     let train_head = encode(&head)?
         .into_iter()
         .zip(ratings.into_iter().zip(times))
@@ -111,6 +122,7 @@ pub fn prepare(ctx: &Context) -> Result<Study> {
         items,
         sizes,
         train_head,
+        train_head_labels,
     })
 }
 

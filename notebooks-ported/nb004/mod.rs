@@ -37,7 +37,7 @@ use recsys::report::{Check, Report};
 use recsys::runtime::device::device_name;
 use recsys::{report::plot, say, Context};
 
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 
 /// Which part-2 models to train.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,24 +54,28 @@ pub enum Modes {
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// Part 1 (dense-matrix MF): SGD epochs.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 250, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub mf_epochs: usize,
     /// Part 2 (RecommenderNet): training epochs.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = recsys::runtime::limits::EPOCHS_OR_NONE.parser())]
     pub epochs: usize,
     /// Part 2: batch size (batches in file order, not shuffled).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = recsys::runtime::limits::BATCH.parser_i64())]
     pub batch_size: i64,
     /// Part 2: which models to train.
     #[arg(long, value_enum, default_value = "both")]
     pub mode: Modes,
+    /// Part 2's corrected mode alone, as `--mode corrected` (the flag the other notebooks take;
+    /// part 1's corrected run is always printed among the port's notes).
+    #[arg(long, conflicts_with = "mode")]
+    pub corrected: bool,
     /// Part 2, corrected mode: fraction of the ratings held out for evaluation.
     #[arg(long, default_value_t = 0.2)]
     pub holdout: f64,
     /// libtorch intra-op CPU threads for this run (0 keeps libtorch's default). One is the
     /// default because these batches are tiny: on a loaded 2-core machine part 2 ran at 124
     /// steps/s with one thread and 8 steps/s with two.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::THREADS.parser_i32())]
     pub threads: i32,
 }
 
@@ -83,8 +87,21 @@ pub use twin::Nb004;
 /// Default seed (the notebook draws unseeded).
 const DEFAULT_SEED: u64 = 0;
 
+/// The notebook's printed `(epoch, loss)` pairs on the plots' axis (epochs counted from 1).
+fn printed_points(printed: &[(usize, f64)]) -> Vec<(usize, f64)> {
+    printed.iter().map(|&(e, v)| (e + 1, v)).collect()
+}
+
 /// Run the port.
 pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
+    let args = &Args {
+        mode: if args.corrected {
+            Modes::Corrected
+        } else {
+            args.mode
+        },
+        ..args.clone()
+    };
     anyhow::ensure!(
         args.mf_epochs > 0 && args.epochs > 0,
         "--mf-epochs and --epochs must be > 0"
@@ -96,7 +113,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     if args.threads > 0 {
         tch::set_num_threads(args.threads);
     }
-    say!(
+    aside!(
         out,
         "notebook 004 on {}, seed {seed}, {} CPU thread(s)",
         device_name(device),
@@ -128,7 +145,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     };
 
     // n_factors = 50, epochs = 250, logging_rate = 10; SGD lr 0.01, no zero_grad.
-    say!(out, "(faithful: the notebook never calls zero_grad, so each SGD step uses the sum of all gradients so far)");
+    aside!(out, "(faithful: the notebook never calls zero_grad, so each SGD step uses the sum of all gradients so far)");
     let t = Instant::now();
     tch::manual_seed(seed as i64);
     let mut mf = DenseMf::new(50, n_users, n_movies, 0.01, device)?;
@@ -156,7 +173,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
                 .double_value(&[])
         })
         .collect();
-    say!(
+    aside!(
         out,
         "[corrected: zero_grad every epoch] Loss at epoch 0 = {}, Last Loss = {}",
         py_float(mf_fixed_losses[0]),
@@ -189,8 +206,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         "part 1 corrected: last loss",
         format!("{:.4}", mf_fixed_losses.last().expect("epochs > 0")),
     ));
-    let curve = ctx.write_output_with("nb004_dense_mf_loss.png", |p| {
-        plot::line_chart(
+    let curve = ctx.write_output_with("004-dense-mf-loss.png", |p| {
+        plot::line_chart_with_points(
             p,
             "Dense-matrix MF: masked MSE per epoch (SGD lr 0.01)",
             "epoch",
@@ -199,16 +216,17 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
                 ("faithful (gradients accumulate)", &mf_losses),
                 ("corrected (zero_grad)", &mf_fixed_losses),
             ],
+            &[("notebook (printed)", &printed_points(&NB_MF_LOSSES))],
         )
     })?;
-    say!(out, "loss curve: {}", curve.display());
+    aside!(out, "loss curve: {}", curve.display());
 
     // #### Save the ratings: rescale to [1, 5], to_csv("answer_ratings.csv")
     say!(out, "\n#### Save the ratings:");
     let estimated = tch::no_grad(|| dense_mf::rescale_min_max(&mf.estimate(), 1.0, 5.0));
     let csv = dense_mf::labelled_matrix_csv(&estimated)?;
     let answer = ctx.write_output("answer_ratings.csv", csv.as_bytes())?;
-    say!(
+    aside!(
         out,
         "wrote {} ({n_users} × {n_movies}, ratings rescaled to [1, 5])",
         answer.display()
@@ -229,7 +247,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
     let mut faithful_eval = None;
     let mut corrected_eval = None;
     if args.mode != Modes::Corrected {
-        say!(out, "(faithful: the hidden layers sit in a plain list, so they are never trained and keep dropout on in eval)");
+        aside!(out, "(faithful: the hidden layers sit in a plain list, so they are never trained and keep dropout on in eval)");
         let batches = RatingBatches::new(&users, &movies, &rates, args.batch_size, device)?;
         tch::manual_seed(seed as i64);
         let net = RecommenderNet::new(
@@ -274,6 +292,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
         faithful_eval = Some(eval);
     }
     if args.mode != Modes::Faithful {
+        // The corrected mode is the port's own: after the notebook's flow.
+        out.aside_block(|| -> Result<()> {
         tch::manual_seed(seed as i64);
         let (train_rows, test_rows) =
             recommender_net::holdout_rows(users.len() as i64, args.holdout)?;
@@ -324,25 +344,30 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
             holdout_eval: test_eval,
         });
         corrected_eval = Some((train_eval, test_eval));
+        Ok(())
+        })?;
     }
 
     let series: Vec<(&str, &[f64])> = curves.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-    let net_curve = ctx.write_output_with("nb004_recommender_net_loss.png", |p| {
-        plot::line_chart(
+    let net_curve = ctx.write_output_with("004-recommender-net-loss.png", |p| {
+        plot::line_chart_with_points(
             p,
             "RecommenderNet: MSE of the last batch per epoch",
             "epoch",
             "loss",
             &series,
+            &[("notebook (printed)", &printed_points(&NB_NET_LOSSES))],
         )
     })?;
-    say!(out, "loss curve: {}", net_curve.display());
+    aside!(out, "loss curve: {}", net_curve.display());
 
     // Both modes side by side, next to the published numbers.
     let (ct, ch) = corrected_eval
         .map(|(t, h)| (Some(t), h))
         .unwrap_or((None, None));
-    expected::print_beside_notebook(&out, faithful_eval.as_ref(), ct.as_ref(), ch.as_ref());
+    out.aside_block(|| {
+        expected::print_beside_notebook(&out, faithful_eval.as_ref(), ct.as_ref(), ch.as_ref())
+    });
 
     let mut report = Report {
         notebook: "004".into(),
@@ -362,6 +387,6 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Report<Details>> {
             transcript: Vec::new(),
         },
     };
-    report.details.transcript = out.lines();
+    report.details.transcript = out.finish();
     Ok(report)
 }

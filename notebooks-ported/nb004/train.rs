@@ -9,7 +9,7 @@ use recsys::report::pyfmt::py_float;
 use recsys::train::schedule::{PlateauMode, ReduceLrOnPlateau};
 use recsys::{runtime::progress, say};
 
-use crate::notebooks::transcript::Out;
+use crate::notebooks::transcript::{aside, Out};
 
 use super::outcome::Training;
 
@@ -85,7 +85,7 @@ pub fn train_recommender_net(
         "{prefix}Last Loss = {}",
         py_float(*run.last_batch.last().expect("epochs > 0"))
     );
-    say!(
+    aside!(
         out,
         "{prefix}({epochs} epochs × {} batches in {:.1} s, {:.0} steps/s, final lr {:.2e})",
         batches.len(),

@@ -17,7 +17,7 @@ a seeded run prints the same counts and (up to float rounding) the same losses a
           then CBOW, GRU, LSTM with cross-entropy (each after torch.manual_seed(seed + 1000 k)).
 
 The notebook draws no plot; its exercise asks for the train and test RMSE curves, which the
-port draws as nb002_cf_rmse.png. `--plots DIR` writes the same curves as DIR/nb002_cf_rmse.json
+port draws as 002-cf-rmse.png. `--plots DIR` writes the same curves as DIR/002-cf-rmse.json
 (title, axis labels, epochs, one list per line of the port's chart) for any plotting tool: the
 project's Python has no matplotlib.
 
@@ -155,7 +155,7 @@ def part1(df, seed, out):
         out["losses"][f"cf_wd{wd}"] = [c[0] for c in curve]
         rmse[wd] = curve
     (wd, no_wd) = rmse[1e-3], rmse[0.0]
-    save_plot_data("nb002_cf_rmse", "CollaborativeFilteringModel: RMSE per epoch", "epoch", "RMSE", {
+    save_plot_data("002-cf-rmse", "CollaborativeFilteringModel: RMSE per epoch", "epoch", "RMSE", {
         "train, weight decay 1e-3": [c[1] for c in wd],
         "test, weight decay 1e-3": [c[2] for c in wd],
         "train, no weight decay": [c[1] for c in no_wd],

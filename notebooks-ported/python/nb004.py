@@ -10,8 +10,8 @@ torch.optim.Adam updates its first moment with lerp_, libtorch's C++ Adam (tch, 
 with mul_/add_: ulp differences that training amplifies. `--adam libtorch` uses the C++ formula
 and then matches the Rust port number for number (checked: seed 0, 1 epoch, last-batch loss
 1.1778125762939453 in both); the default `--adam torch` is stock PyTorch.
-The notebook draws no plot; the port draws its two loss curves (nb004_dense_mf_loss.png,
-nb004_recommender_net_loss.png). `--plots DIR` writes the same curves as JSON beside them
+The notebook draws no plot; the port draws its two loss curves (004-dense-mf-loss.png,
+004-recommender-net-loss.png). `--plots DIR` writes the same curves as JSON beside them
 (title, axis labels, epochs, one list per line of the port's chart) for any plotting tool: the
 project's Python has no matplotlib.
 Usage: python nb004.py [--seed 0] [--epochs 100] [--mf-epochs 250] [--mode both] [--json]
@@ -185,7 +185,7 @@ def main():
     say(args, f"Last Loss = {mf[-1]}")
     mf_fixed, _ = dense_mf(ratings, exist, args.mf_epochs, args.seed, zero_grad=True)
     say(args, f"[corrected] Loss at epoch 0 = {mf_fixed[0]}, Last Loss = {mf_fixed[-1]}")
-    save_plot_data(args, "nb004_dense_mf_loss", "Dense-matrix MF: masked MSE per epoch (SGD lr 0.01)",
+    save_plot_data(args, "004-dense-mf-loss", "Dense-matrix MF: masked MSE per epoch (SGD lr 0.01)",
                    "epoch", "loss", {"faithful (gradients accumulate)": mf, "corrected (zero_grad)": mf_fixed})
     if args.csv:
         est = est.numpy()
@@ -223,7 +223,7 @@ def main():
         out["corrected"] = {"losses": losses, "train_eval": ev, "holdout_eval": hv, "wall_s": wall}
         epochs = epochs or losses
     curves = {f"{mode} (last batch)": out[mode]["losses"] for mode in ("faithful", "corrected") if mode in out}
-    save_plot_data(args, "nb004_recommender_net_loss", "RecommenderNet: MSE of the last batch per epoch",
+    save_plot_data(args, "004-recommender-net-loss", "RecommenderNet: MSE of the last batch per epoch",
                    "epoch", "loss", curves)
     if args.json:
         print(json.dumps({"epochs": epochs, "metrics": out, "wall_s": time.time() - t0}))

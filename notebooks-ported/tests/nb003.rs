@@ -131,6 +131,7 @@ fn a_short_training_run_lowers_the_loss() {
 fn args(mode: Mode, negatives_over: NegativesOver, epochs: usize) -> Args {
     Args {
         mode,
+        corrected: false,
         batch_size: 256,
         lr: 1e-2,
         epochs,
@@ -218,22 +219,35 @@ fn the_port_prints_the_notebooks_cells_in_order() {
             .position(|c| c.starts_with(start))
             .unwrap_or_else(|| panic!("no cell starting {start:?} in {cells:#?}"))
     };
-    // Sections 1-4: the sizes the notebook prints, verbatim
+    // Sections 1-4: the sizes the notebook prints and help(TimeSplitter), verbatim
     let head = [
         "## 1 | Load Dataset",
         "## 2 | Preprocessing",
         "Number of unique users 943",
         "Number of unique items 1682",
         "## 3 | Splitting Dataset in time",
+        "class TimeSplitter(replay.splitters.base_splitter.Splitter)\n |  \
+         TimeSplitter(time_threshold: Union[datetime.datetime, str, float], query_column: str = \
+         'query_id', drop_cold_users: bool = False, drop_cold_items: bool = False, item_column: \
+         str = 'item_id', timestamp_column: str = 'timestamp', session_id_column: Optional[str] \
+         = None, session_id_processing_strategy: str = 'test', time_column_format: str = \
+         '%Y-%m-%d %H:%M:%S')",
         "train size 79999",
         "test size 20001",
         "## 4 | Rating Filter",
     ];
     assert_eq!(&cells[..head.len()], head);
-    // the training sample, a pandas frame
-    let sample: Vec<&str> = cells[head.len()].lines().collect();
-    assert_eq!(sample[0], "   user_id  item_id  rating           timestamp");
-    assert_eq!(sample.len(), 6);
+    // the training sample, a pandas frame with the rows' labels (their lines in u.data), as
+    // the venv's pandas prints these rows
+    assert_eq!(
+        cells[head.len()],
+        "       user_id  item_id  rating           timestamp\n\
+         214        207      254       4 1997-09-20 03:05:10\n\
+         83965      207      285       4 1997-09-20 03:05:27\n\
+         43027      207      297       4 1997-09-20 03:05:54\n\
+         21396      207      184       4 1997-09-20 03:06:21\n\
+         82655      207      172       4 1997-09-20 03:07:23"
+    );
     // the demo batch: IPython's dict of tensors
     let batch = &cells[find("{'user_ids': tensor([[")];
     assert!(batch.contains("]], dtype=torch.int32),\n 'item_ids': tensor([["));
@@ -262,19 +276,29 @@ fn the_port_prints_the_notebooks_cells_in_order() {
     let m: Vec<&str> = cells[find("[[")].lines().collect();
     assert!(m.iter().all(|l| l.len() <= 75), "{m:#?}");
     assert!(m.contains(&" ...") && m[0].starts_with("[[") && m.last().unwrap().ends_with("]]"));
-    // the top 10: numpy's repr of a float32 array, ascending within each row
+    // the top 10: numpy's repr of a float32 array, in np.argpartition's order
     let top = &cells[find("array([[")];
     assert!(top.ends_with("dtype=float32)"), "{top}");
-    // the recommendations head and the metrics, pandas frames
+    let order = &report.details.modes["faithful"].scores.top_in_numpy_order;
+    assert_eq!(order.len(), 5);
+    let values: Vec<f64> = order.iter().flatten().map(|p| f64::from(p.1)).collect();
+    let numpy = recsys::report::numpy::array_repr(
+        &values,
+        &[5, order[0].len()],
+        recsys::report::numpy::Dtype::Float32,
+    );
+    assert_eq!(top, &numpy);
+    // the recommendations head: the first user's first five of that order, then the metrics
     let recs = cells
         .iter()
         .rposition(|c| c.starts_with("   user_id  item_id"))
         .unwrap();
     let recs: Vec<&str> = cells[recs].lines().collect();
     assert!(recs[0].ends_with(" rating") && recs.len() == 6, "{recs:#?}");
-    assert!(recs[1..]
-        .iter()
-        .all(|r| r.split_whitespace().nth(1) == Some("2")));
+    for (line, (item, _)) in recs[1..].iter().zip(&order[0]) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!((f[1], f[2]), ("2", item.to_string().as_str()), "{line}");
+    }
     let metrics = cells.last().unwrap();
     assert!(
         metrics.starts_with("             NDCG@10  HitRate@10  Coverage@10\ndssm_model  0."),

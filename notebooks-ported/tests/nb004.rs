@@ -69,6 +69,7 @@ fn short_run_writes_outputs_and_refuses_to_overwrite() {
         epochs: 1,
         batch_size: 1024,
         mode: Modes::Both,
+        corrected: false,
         holdout: 0.2,
         threads: 1,
     };
@@ -104,7 +105,7 @@ fn short_run_writes_outputs_and_refuses_to_overwrite() {
         (lo - 1.0).abs() < 1e-6 && (hi - 5.0).abs() < 1e-5,
         "{lo} {hi}"
     );
-    assert!(dir.path().join("nb004_dense_mf_loss.png").exists());
+    assert!(dir.path().join("004-dense-mf-loss.png").exists());
     let d = &report.details;
     assert_eq!(d.part1.faithful_losses.len(), 12);
     let corrected = d.part2.corrected.as_ref().unwrap();
@@ -125,6 +126,7 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         epochs: 2,
         batch_size: 1024,
         mode: Modes::Faithful,
+        corrected: false,
         holdout: 0.2,
         threads: 1,
     };
@@ -170,4 +172,35 @@ fn the_port_prints_the_notebooks_cells_in_order() {
         let value = lines[k].split(" = ").nth(1).unwrap();
         assert!(value.parse::<f64>().is_ok(), "{}", lines[k]);
     }
+    // The whole transcript before the port's asides: the notebook's lines verbatim, its
+    // stochastic values (Python floats) masked as <float>; nothing of the port's between them.
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("---- beyond the notebook"))
+        .expect("asides");
+    let masked: Vec<String> = lines[..end - 1]
+        .iter()
+        .map(|l| match l.split_once(" = ") {
+            Some((head, value)) if value.parse::<f64>().is_ok() => format!("{head} = <float>"),
+            _ => l.clone(),
+        })
+        .collect();
+    let mut expected = vec!["", "## Matrix Factorization"];
+    expected.extend(crate::notebooks::nb004::expected::NB_FIRST_ROWS.lines());
+    expected.extend([
+        "Loss at epoch 0 = <float>",
+        "Loss at epoch 10 = <float>",
+        "Loss at epoch 20 = <float>",
+        "Last Loss = <float>",
+        "",
+        "#### Save the ratings:",
+        "",
+        "## How to make it nonlinear and Deeper?",
+        "Loss at epoch 0 = <float>",
+        "Loss at epoch 1 = <float>",
+        "Last Loss = <float>",
+        "Average loss = <float>",
+        "Accuracy = <float>",
+    ]);
+    assert_eq!(masked, expected);
 }

@@ -60,3 +60,17 @@ fn notebook_subcommands_come_from_the_registry() {
     assert!(Cli::try_parse_from(["recsys", "003", "--nonsense"]).is_err());
     assert!(Cli::try_parse_from(["recsys", "009"]).is_err());
 }
+
+/// The README's "`--corrected` fixes them": every notebook with a corrected mode takes the
+/// one flag (003 and 004 as the alias of `--mode corrected`); 002, a homework with no bug to
+/// fix, has none and refuses it.
+#[test]
+fn corrected_is_one_flag_across_the_notebooks() {
+    for id in ["000", "001", "003", "004"] {
+        let cli = Cli::try_parse_from(["recsys", id, "--corrected"])
+            .unwrap_or_else(|e| panic!("notebook {id}: {e}"));
+        assert!(cli.notebook.matches.get_flag("corrected"), "{id}");
+    }
+    assert!(Cli::try_parse_from(["recsys", "003", "--corrected", "--mode", "faithful"]).is_err());
+    assert!(Cli::try_parse_from(["recsys", "002", "--corrected"]).is_err());
+}

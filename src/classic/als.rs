@@ -8,17 +8,18 @@
 //! touches only the user's own items. The systems are solved by conjugate gradient, as
 //! implicit does, warm-started from the current factors, in a plain Rust loop over the rows (a
 //! CG step costs `O(nnz_u f + f²)`); `cg_steps ≥ factors` solves them exactly, up to rounding.
+//! The rows of a half step are independent, so they are split over `--threads` threads
+//! ([`crate::classic::sparse::par_rows`]), with the same result at any thread count.
 //!
 //! The loop calls no libtorch operation: between two of libtorch's parallel (OpenMP) operations
 //! its idle worker threads spin, and on a busy machine they took the Rust loop's CPU, making the
 //! fit 4x slower (docs/classic.md).
 
-use std::collections::BTreeMap;
-
 use anyhow::{bail, Result};
 use tch::Tensor;
 
 use crate::classic::dense::select_rows;
+use crate::classic::sparse::{par_rows, threads, Csr};
 use crate::classic::vector::{axpy, dot, mat_vec};
 use crate::classic::{Ranker, TrainSet};
 
@@ -82,46 +83,24 @@ impl Config {
     }
 }
 
-/// One side of the train pairs, for solving that side's factors, in compressed rows: the
-/// columns (the fixed side) of row `r` are `cols[start[r]..start[r + 1]]`, each with `α r_ui`.
+/// One side of the train pairs, for solving that side's factors: row `r`'s columns (the fixed
+/// side) are `pairs.row(r)`, each with `c − 1 = α r_ui`.
 struct Side {
-    start: Vec<usize>,
-    cols: Vec<usize>,
-    /// `c − 1 = α r` per pair.
-    extra_confidence: Vec<f32>,
+    pairs: Csr,
 }
 
 impl Side {
-    fn new(n_rows: i64, pairs: &BTreeMap<(i64, i64), f32>, transpose: bool, alpha: f64) -> Side {
-        let mut rows: Vec<(usize, usize, f32)> = pairs
-            .iter()
-            .map(|(&(u, i), &v)| {
-                let (r, c) = if transpose { (i, u) } else { (u, i) };
-                (r as usize, c as usize, (f64::from(v) * alpha) as f32)
-            })
-            .collect();
-        rows.sort_by_key(|&(r, c, _)| (r, c));
-        let mut start = vec![0; n_rows as usize + 1];
-        for &(r, _, _) in &rows {
-            start[r + 1] += 1;
+    /// `by_user` with its values times α (the user side), or its transpose (the item side).
+    fn new(by_user: &Csr, transpose: bool, alpha: f64) -> Side {
+        let mut pairs = if transpose {
+            by_user.transpose()
+        } else {
+            by_user.clone()
+        };
+        for v in &mut pairs.values {
+            *v = (f64::from(*v) * alpha) as f32;
         }
-        for r in 0..n_rows as usize {
-            start[r + 1] += start[r];
-        }
-        Side {
-            start,
-            cols: rows.iter().map(|&(_, c, _)| c).collect(),
-            extra_confidence: rows.iter().map(|&(_, _, w)| w).collect(),
-        }
-    }
-
-    /// The distinct train pairs with their summed values.
-    fn pairs(train: &TrainSet) -> BTreeMap<(i64, i64), f32> {
-        let mut pairs = BTreeMap::new();
-        for ((&u, &i), &v) in train.users.iter().zip(&train.items).zip(&train.values) {
-            *pairs.entry((u, i)).or_insert(0.0) += v;
-        }
-        pairs
+        Side { pairs }
     }
 }
 
@@ -145,42 +124,40 @@ fn gram(y: &[f32], f: usize, reg: f64) -> Vec<f32> {
 /// `least_squares_cg`).
 fn solve_side(x: &mut [f32], y: &[f32], f: usize, side: &Side, reg: f64, cg_steps: usize) {
     let gram = gram(y, f, reg);
-    let row = |i: usize| &y[i * f..(i + 1) * f];
-    let (mut r, mut p, mut ap) = (vec![0f32; f], vec![0f32; f], vec![0f32; f]);
-    for (u, xu) in x.chunks_exact_mut(f).enumerate() {
-        let pairs = side.start[u]..side.start[u + 1];
-        let items = || {
-            side.cols[pairs.clone()]
-                .iter()
-                .zip(&side.extra_confidence[pairs.clone()])
-        };
-        // r = b − A x, with b = Σ c y_i and A x = (YᵀY + λI) x + Σ (c − 1)(y_i·x) y_i
-        mat_vec(&gram, xu, &mut r);
-        r.iter_mut().for_each(|v| *v = -*v);
-        for (&i, &w) in items() {
-            axpy(1.0 + w - w * dot(row(i), xu), row(i), &mut r);
-        }
-        p.copy_from_slice(&r);
-        let mut rs = dot(&r, &r);
-        for _ in 0..cg_steps {
-            if rs < 1e-20 {
-                break;
-            }
-            mat_vec(&gram, &p, &mut ap);
+    let row = |i: u32| &y[i as usize * f..(i as usize + 1) * f];
+    par_rows(x, f, threads(), |first, block| {
+        let (mut r, mut p, mut ap) = (vec![0f32; f], vec![0f32; f], vec![0f32; f]);
+        for (offset, xu) in block.chunks_exact_mut(f).enumerate() {
+            let (cols, extra) = side.pairs.row(first + offset);
+            let items = || cols.iter().zip(extra);
+            // r = b − A x, with b = Σ c y_i and A x = (YᵀY + λI) x + Σ (c − 1)(y_i·x) y_i
+            mat_vec(&gram, xu, &mut r);
+            r.iter_mut().for_each(|v| *v = -*v);
             for (&i, &w) in items() {
-                axpy(w * dot(row(i), &p), row(i), &mut ap);
+                axpy(1.0 + w - w * dot(row(i), xu), row(i), &mut r);
             }
-            let step = rs / dot(&p, &ap);
-            axpy(step, &p, xu);
-            axpy(-step, &ap, &mut r);
-            let rs_new = dot(&r, &r);
-            let beta = rs_new / rs;
-            p.iter_mut()
-                .zip(&r)
-                .for_each(|(pk, rk)| *pk = rk + beta * *pk);
-            rs = rs_new;
+            p.copy_from_slice(&r);
+            let mut rs = dot(&r, &r);
+            for _ in 0..cg_steps {
+                if rs < 1e-20 {
+                    break;
+                }
+                mat_vec(&gram, &p, &mut ap);
+                for (&i, &w) in items() {
+                    axpy(w * dot(row(i), &p), row(i), &mut ap);
+                }
+                let step = rs / dot(&p, &ap);
+                axpy(step, &p, xu);
+                axpy(-step, &ap, &mut r);
+                let rs_new = dot(&r, &r);
+                let beta = rs_new / rs;
+                p.iter_mut()
+                    .zip(&r)
+                    .for_each(|(pk, rk)| *pk = rk + beta * *pk);
+                rs = rs_new;
+            }
         }
-    }
+    });
 }
 
 /// A fitted implicit-ALS model: scores are `x_u · y_i`.
@@ -198,9 +175,9 @@ impl Als {
     /// merged, their values summed.
     pub fn fit(train: &TrainSet, config: &Config) -> Result<Als> {
         config.check()?;
-        let pairs = Side::pairs(train);
-        let users = Side::new(train.n_users, &pairs, false, config.alpha);
-        let items = Side::new(train.n_items, &pairs, true, config.alpha);
+        let by_user = Csr::of_users(train, false);
+        let users = Side::new(&by_user, false, config.alpha);
+        let items = Side::new(&by_user, true, config.alpha);
         let f = config.factors;
         let init = |n| Tensor::rand([n, f as i64], tch::kind::FLOAT_CPU) * 0.01;
         let (x, y) = (init(train.n_users), init(train.n_items));
@@ -291,13 +268,13 @@ mod tests {
     #[test]
     fn a_half_step_is_the_dense_normal_equation_solve() {
         let (alpha, reg) = (2.0, 0.1);
-        let pairs = Side::pairs(&train());
+        let by_user = Csr::of_users(&train(), false);
         let r = Tensor::from_slice(&R.concat()).view([6, 5]);
         tch::manual_seed(3);
         let y = Tensor::rand([5, 3], tch::kind::FLOAT_CPU);
         let x = Tensor::rand([6, 3], tch::kind::FLOAT_CPU);
         // users given items, then items given users; 3 CG steps solve a 3 x 3 system
-        let users = Side::new(6, &pairs, false, alpha);
+        let users = Side::new(&by_user, false, alpha);
         let got = solve_tensor(
             &Tensor::zeros([6, 3], tch::kind::FLOAT_CPU),
             &y,
@@ -309,7 +286,7 @@ mod tests {
         let want = dense_solve(&r, &y, alpha, reg);
         let diff = f64::try_from((got.to_kind(Kind::Double) - &want).abs().max()).unwrap();
         assert!(diff < 1e-4, "users: {got} vs {want}");
-        let items = Side::new(5, &pairs, true, alpha);
+        let items = Side::new(&by_user, true, alpha);
         let got = solve_tensor(&y, &x, &items, reg, 3).unwrap();
         let want = dense_solve(&r.tr(), &x, alpha, reg);
         let diff = f64::try_from((got.to_kind(Kind::Double) - &want).abs().max()).unwrap();
@@ -339,6 +316,14 @@ mod tests {
         tch::manual_seed(5);
         let b = Als::fit(&train(), &config).unwrap();
         assert!(a.user_factors.equal(&b.user_factors));
+        // the rows of a half step are independent: two threads give the same bits
+        let threads = tch::get_num_threads();
+        tch::set_num_threads(2);
+        tch::manual_seed(5);
+        let two = Als::fit(&train(), &config).unwrap();
+        tch::set_num_threads(threads);
+        assert!(a.user_factors.equal(&two.user_factors));
+        assert!(a.item_factors.equal(&two.item_factors));
         assert_eq!(a.scores(&[0, 5]).unwrap().size(), [2, 5]);
         assert!(a.scores(&[6]).is_err());
         let bad = Config {

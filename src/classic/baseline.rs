@@ -66,6 +66,26 @@ impl GlobalMean {
         estimate.max(self.min).min(self.max)
     }
 
+    /// Each pair's `estimate(u, i)` (model indices, `None` for a user or item without train
+    /// ratings), clipped into the rating scale; the indices checked first.
+    pub fn predict_with(
+        &self,
+        users: &[i64],
+        items: &[i64],
+        estimate: impl Fn(Option<usize>, Option<usize>) -> f64,
+    ) -> Result<Vec<f64>> {
+        self.check(users, items)?;
+        Ok(users
+            .iter()
+            .zip(items)
+            .map(|(&u, &i)| {
+                let u = self.knows_user(u).then_some(u as usize);
+                let i = self.knows_item(i).then_some(i as usize);
+                self.clip(estimate(u, i))
+            })
+            .collect())
+    }
+
     /// Check that `users` and `items` pair up and lie inside the model's index ranges; the
     /// error names the first index outside.
     pub fn check(&self, users: &[i64], items: &[i64]) -> Result<()> {

@@ -10,14 +10,21 @@ use crate::classic::TrainSet;
 /// The most memory the dense matrices of one classic model may take: 4 GB.
 pub const MAX_DENSE_BYTES: f64 = 4e9;
 
-/// Fails with one line naming `what` and its size when dense `rows × cols` matrices taking
-/// `bytes_per_entry` bytes per entry in all (e.g. 12 for three f32 copies) would exceed
-/// [`MAX_DENSE_BYTES`].
+/// Fails with one line naming `what`, its size and the largest size that fits when dense
+/// `rows × cols` matrices taking `bytes_per_entry` bytes per entry in all (e.g. 12 for three
+/// f32 copies) would exceed [`MAX_DENSE_BYTES`]. Checked before anything is allocated.
 pub fn check_dense_size(what: &str, rows: i64, cols: i64, bytes_per_entry: i64) -> Result<()> {
     let bytes = rows as f64 * cols as f64 * bytes_per_entry as f64;
     if bytes > MAX_DENSE_BYTES {
+        let fits = if rows == cols {
+            let n = (MAX_DENSE_BYTES / bytes_per_entry as f64).sqrt().floor();
+            format!("at most {n} x {n} fit (keep fewer items or users, e.g. the most popular)")
+        } else {
+            let n = (MAX_DENSE_BYTES / (cols as f64 * bytes_per_entry as f64)).floor();
+            format!("at most {n} x {cols} fit (keep fewer rows, e.g. a sample of the users)")
+        };
         bail!(
-            "{what}: dense {rows} x {cols} matrices of {:.1} GB in all, over the 4 GB cap",
+            "{what}: dense {rows} x {cols} matrices of {:.1} GB in all, over the 4 GB cap; {fits}",
             bytes / 1e9
         );
     }

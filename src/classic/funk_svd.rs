@@ -10,7 +10,8 @@
 //!
 //! A plain loop over `f64` vectors, like Surprise's Cython. The factors start from
 //! `normal(init_mean, init_std)` and the visiting order is drawn each epoch, both from
-//! libtorch's generator, so `tch::manual_seed` makes a fit reproducible. Surprise does not
+//! libtorch's generator, so `tch::manual_seed` makes a fit reproducible; with `numpy_seed`
+//! the factors come from numpy's `RandomState(numpy_seed)` instead, as Surprise draws them. Surprise does not
 //! shuffle: it visits the ratings user by user (its `all_ratings()`), in the same order every
 //! epoch. [`SgdOrder::ByUser`] is that order and the default (it is also 1.5–2.4x faster, the
 //! rows of a user being adjacent in memory); [`SgdOrder::Shuffled`] draws a fresh permutation
@@ -20,7 +21,9 @@ use anyhow::{bail, Result};
 use tch::{Device, Kind, Tensor};
 
 use super::baseline::GlobalMean;
+use super::svd_pp::normal_init;
 use super::{RatingPredictor, TrainSet};
+use crate::rng::numpy::RandomState;
 
 /// The order in which one epoch visits the train ratings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -57,6 +60,11 @@ pub struct FunkSvdConfig {
     pub biased: bool,
     /// Visiting order; default [`SgdOrder::ByUser`], Surprise's.
     pub order: SgdOrder,
+    /// Draw the factors from numpy's `RandomState(numpy_seed)`, users then items, as
+    /// Surprise's `SVD(random_state=numpy_seed)` does, instead of libtorch's generator. With
+    /// [`SgdOrder::ByUser`] the fit is then Surprise's to the last bit.
+    #[serde(default)]
+    pub numpy_seed: Option<u32>,
 }
 
 impl Default for FunkSvdConfig {
@@ -70,6 +78,7 @@ impl Default for FunkSvdConfig {
             init_std: 0.1,
             biased: true,
             order: SgdOrder::ByUser,
+            numpy_seed: None,
         }
     }
 }
@@ -114,12 +123,6 @@ pub fn by_user_order(train: &TrainSet) -> Vec<usize> {
     rows
 }
 
-/// `n` draws from `normal(mean, std)` by libtorch's generator, as `f64`.
-fn normal_draws(n: usize, mean: f64, std: f64) -> Result<Vec<f64>> {
-    let t = Tensor::randn([n as i64], (Kind::Double, Device::Cpu)) * std + mean;
-    Ok(Vec::<f64>::try_from(&t)?)
-}
-
 impl FunkSvd {
     /// Fit by SGD: factors drawn (users, then items), then `n_epochs` passes in `config.order`.
     pub fn fit(train: &TrainSet, config: &FunkSvdConfig) -> Result<FunkSvd> {
@@ -138,9 +141,11 @@ impl FunkSvd {
         }
         let k = config.n_factors;
         let (n_users, n_items) = (train.n_users as usize, train.n_items as usize);
+        let mut numpy = config.numpy_seed.map(RandomState::new);
+        let (mean, std) = (config.init_mean, config.init_std);
         let mut model = Factorization {
-            user_factors: normal_draws(n_users * k, config.init_mean, config.init_std)?,
-            item_factors: normal_draws(n_items * k, config.init_mean, config.init_std)?,
+            user_factors: normal_init(numpy.as_mut(), n_users * k, mean, std)?,
+            item_factors: normal_init(numpy.as_mut(), n_items * k, mean, std)?,
             user_bias: vec![0.0; n_users],
             item_bias: vec![0.0; n_items],
             biased: config.biased,
@@ -266,6 +271,7 @@ mod tests {
             init_std: 0.0,
             biased: true,
             order: SgdOrder::ByUser,
+            numpy_seed: None,
         };
         let m = FunkSvd::fit(&train, &config).unwrap();
         // Row 1: dot 0.5, e = 5 − 3.5 = 1.5; b_u = b_i0 = 0.1·1.5 = 0.15;

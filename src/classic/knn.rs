@@ -6,14 +6,15 @@
 //! is `a·b / (|a| |b| + shrink)`, a vector's similarity to itself is 0, and each item (user)
 //! keeps only its `k` most similar neighbours. Item-kNN scores item `j` for user `u` by the sum,
 //! over the user's items `i`, of `x_ui` times the similarity of `j` among `i`'s neighbours;
-//! user-kNN by the sum, over `u`'s neighbours `v`, of their similarity times `x_vj`. Both are
-//! one dense matrix product, so the similarity matrix must fit under
-//! [`crate::classic::dense::MAX_DENSE_BYTES`].
+//! user-kNN by the sum, over `u`'s neighbours `v`, of their similarity times `x_vj`. The
+//! similarities are computed sparse ([`cosine_top_k`]); scoring is one dense matrix product,
+//! so the similarity matrix must fit under [`crate::classic::dense::MAX_DENSE_BYTES`].
 
 use anyhow::{bail, Result};
 use tch::{Kind, Tensor};
 
 use crate::classic::dense::{check_dense_size, interaction_matrix, select_rows};
+use crate::classic::sparse::{par_rows, threads, Csr};
 use crate::classic::{Ranker, TrainSet};
 
 /// Settings of both kNN rankers.
@@ -61,20 +62,63 @@ impl Config {
     }
 }
 
-/// The shrunk cosine similarities between the rows of `m` (`[n, d]` f32), self-similarity 0,
-/// each row keeping its `k` largest entries (the others 0).
-pub fn cosine_top_k(m: &Tensor, k: usize, shrink: f64) -> Tensor {
-    let dots = m.matmul(&m.tr());
-    let norms = dots.diag(0).sqrt();
-    // a vector without interactions has norm 0, and with shrink 0 its similarities 0 / 0
-    let denominator = (norms.unsqueeze(1) * norms.unsqueeze(0) + shrink).clamp_min(1e-12);
-    let sim = (dots / denominator).fill_diagonal_(0.0, false);
-    let n = sim.size()[1];
-    if k as i64 >= n {
-        return sim;
-    }
-    let (values, indices) = sim.topk(k as i64, 1, true, false);
-    sim.zeros_like().scatter(1, &indices, &values)
+/// The shrunk cosine similarities between the rows of `m` (`[n, d]`), self-similarity 0, each
+/// row keeping its `k` largest entries (the others 0), as a dense `[n, n]` f32 tensor; `mt` is
+/// `m`'s transpose.
+///
+/// Sparse: row `a`'s dot products come from walking `a`'s columns and, for each, that
+/// column's rows (`Σ_d m_ad m_bd`, only over the stored entries), `O(Σ_d nnz_d²)` in all
+/// rather than the dense product's `O(n² d)`; the `k` largest are kept by a partial selection
+/// (value descending, then the lower index), not a sort. Similarities that are not positive
+/// (possible only with negative values) are dropped, as pairs without common entries are.
+pub fn cosine_top_k(m: &Csr, mt: &Csr, k: usize, shrink: f64) -> Tensor {
+    let n = m.n_rows;
+    let norms: Vec<f32> = (0..n)
+        .map(|r| m.row(r).1.iter().map(|v| v * v).sum::<f32>().sqrt())
+        .collect();
+    let shrink = shrink as f32;
+    let mut sim = vec![0f32; n * n];
+    par_rows(&mut sim, n, threads(), |first, block| {
+        let mut dots = vec![0f32; n];
+        let mut seen = vec![false; n];
+        let (mut touched, mut kept) = (Vec::new(), Vec::<(f32, u32)>::new());
+        for (offset, out) in block.chunks_exact_mut(n).enumerate() {
+            let a = first + offset;
+            let (ds, vs) = m.row(a);
+            for (&d, &v) in ds.iter().zip(vs) {
+                let (bs, ws) = mt.row(d as usize);
+                for (&b, &w) in bs.iter().zip(ws) {
+                    let b = b as usize;
+                    if !seen[b] {
+                        seen[b] = true;
+                        touched.push(b);
+                    }
+                    dots[b] += v * w;
+                }
+            }
+            kept.clear();
+            for &b in &touched {
+                // a vector without interactions has norm 0: with shrink 0, 0 / 1e-12
+                let s = dots[b] / (norms[a] * norms[b] + shrink).max(1e-12);
+                if b != a && s > 0.0 {
+                    kept.push((s, b as u32));
+                }
+                dots[b] = 0.0;
+                seen[b] = false;
+            }
+            touched.clear();
+            if kept.len() > k {
+                let order =
+                    |x: &(f32, u32), y: &(f32, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
+                kept.select_nth_unstable_by(k - 1, order);
+                kept.truncate(k);
+            }
+            for &(s, b) in &kept {
+                out[b as usize] = s;
+            }
+        }
+    });
+    Tensor::from_slice(&sim).view([n as i64, n as i64])
 }
 
 /// Item-kNN: the user's items vote for their neighbours.
@@ -98,7 +142,8 @@ impl ItemKnn {
             12,
         )?;
         let x = interaction_matrix(train, config.binary)?;
-        let sim = cosine_top_k(&x.tr(), config.k, config.shrink);
+        let by_user = Csr::of_users(train, config.binary);
+        let sim = cosine_top_k(&by_user.transpose(), &by_user, config.k, config.shrink);
         Ok(ItemKnn { x, sim })
     }
 }
@@ -130,7 +175,8 @@ impl UserKnn {
             12,
         )?;
         let x = interaction_matrix(train, config.binary)?;
-        let sim = cosine_top_k(&x, config.k, config.shrink);
+        let by_user = Csr::of_users(train, config.binary);
+        let sim = cosine_top_k(&by_user, &by_user.transpose(), config.k, config.shrink);
         Ok(UserKnn { x, sim })
     }
 }
@@ -251,6 +297,63 @@ mod tests {
                 [s12, s12, s12, 0.0],
             ],
         );
+    }
+
+    /// The dense definition: `m mᵀ` over the norms' product plus shrink, diagonal 0.
+    fn dense_cosine(m: &Tensor, shrink: f64) -> Tensor {
+        let dots = m.matmul(&m.tr());
+        let norms = dots.diag(0).sqrt();
+        let denominator = (norms.unsqueeze(1) * norms.unsqueeze(0) + shrink).clamp_min(1e-12);
+        (dots / denominator).fill_diagonal_(0.0, false)
+    }
+
+    /// `got` keeps, in each row, `k` entries of the dense similarities `full` (or all the
+    /// positive ones), and they are its `k` largest: the same values as the dense top `k`,
+    /// whichever of equal values were kept.
+    fn assert_top_k_of(got: &Tensor, full: &Tensor, k: i64, what: &str) {
+        let kept = got.ne(0.0);
+        let diff = f64::try_from((got - full * &kept).abs().max()).unwrap();
+        assert!(
+            diff < 1e-6,
+            "{what}: kept values differ from the dense ones by {diff}"
+        );
+        let k = k.min(full.size()[1]);
+        let (want, _) = full.topk(k, 1, true, true);
+        let (have, _) = got.topk(k, 1, true, true);
+        let diff = f64::try_from((want.clamp_min(0.0) - have).abs().max()).unwrap();
+        assert!(diff < 1e-6, "{what}: not the {k} largest ({diff})");
+    }
+
+    #[test]
+    fn sparse_similarities_are_the_dense_definition_at_any_thread_count() {
+        // 30 users x 25 items, a third of the cells set with values 1..5
+        tch::manual_seed(7);
+        let cells = Vec::<f32>::try_from(Tensor::rand([30 * 25], tch::kind::FLOAT_CPU)).unwrap();
+        let (mut users, mut items, mut values) = (vec![], vec![], vec![]);
+        for (c, &r) in cells.iter().enumerate() {
+            if r < 0.35 {
+                users.push(c as i64 / 25);
+                items.push(c as i64 % 25);
+                values.push(1.0 + (r * 1000.0).floor() % 5.0);
+            }
+        }
+        let train = TrainSet::new(30, 25, users, items, values).unwrap();
+        let threads = tch::get_num_threads();
+        for binary in [false, true] {
+            let x = interaction_matrix(&train, binary).unwrap();
+            let m = Csr::of_users(&train, binary);
+            for (k, n_threads) in [(4, 1), (4, 2), (24, 3)] {
+                tch::set_num_threads(n_threads);
+                let what = format!("k {k}, binary {binary}, {n_threads} threads");
+                let got = cosine_top_k(&m.transpose(), &m, k, 2.0);
+                assert_top_k_of(&got, &dense_cosine(&x.tr(), 2.0), k as i64, &what);
+                let got = cosine_top_k(&m, &m.transpose(), k, 2.0);
+                assert_top_k_of(&got, &dense_cosine(&x, 2.0), k as i64, &what);
+                let again = cosine_top_k(&m, &m.transpose(), k, 2.0);
+                assert!(got.equal(&again), "{what}: not reproducible");
+            }
+        }
+        tch::set_num_threads(threads);
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub mod als;
 pub mod baseline;
 /// BPR-MF trained by SGD on sampled triples.
 pub mod bpr;
+/// Surprise's `CoClustering`: user and item clusters and their mean ratings.
+pub mod co_clustering;
 /// What the ranking models share: the dense interaction matrix, its memory cap, user checks.
 pub mod dense;
 /// EASE^R, the closed-form item-item model.
@@ -104,6 +106,8 @@ pub mod ease;
 pub mod funk_svd;
 /// Item-kNN and user-kNN with shrunk cosine similarity.
 pub mod knn;
+/// Surprise's `KNNWithMeans` and `KNNBaseline`: k-NN over deviations from means or baselines.
+pub mod knn_centered;
 /// Surprise's `NMF`: non-negative factorization by multiplicative updates.
 pub mod nmf;
 /// Surprise's `NormalPredictor`: random ratings from the train distribution.
@@ -117,7 +121,17 @@ pub mod random;
 /// NDCG@10 of the ranking models on ml-100k: ignored tests that print docs/classic.md's tables.
 #[cfg(test)]
 mod ranking_quality;
+/// Slope One: the user's mean plus the mean deviation between items.
+pub mod slope_one;
+/// Compressed sparse rows of the train pairs and the row-parallel loop of the rankers.
+pub mod sparse;
+/// Surprise's README table on ml-100k, replayed as its `benchmark.py` computes it.
+pub mod surprise_benchmark;
+/// Surprise's raw ratings, `KFold` folds, inner ids and error measures, replayed.
+pub mod surprise_folds;
 /// Surprise's `KNNBasic`: user-based k-NN with the MSD similarity.
 pub mod surprise_knn;
+/// SVD++: Funk-SVD plus the implicit feedback of the rated items.
+pub mod svd_pp;
 /// The f32 vector kernels of the plain-loop models (ALS, BPR).
 pub mod vector;

@@ -12,7 +12,8 @@
 //! The factors stay non-negative. With `biased`, `r̂_ui = μ + b_u + b_i + q_iᵀ p_u` and the
 //! biases take one SGD step per rating (in Surprise's user-by-user order) as they go. Unbiased,
 //! an unknown user or item gets the global mean. Clipped into the rating scale. The initial
-//! factors come from libtorch's generator (users, then items).
+//! factors come from libtorch's generator (users, then items), or from numpy's
+//! `RandomState(numpy_seed)` as Surprise's `NMF(random_state=numpy_seed)` draws them.
 
 use anyhow::{bail, Result};
 use tch::{Device, Kind, Tensor};
@@ -20,6 +21,7 @@ use tch::{Device, Kind, Tensor};
 use super::baseline::GlobalMean;
 use super::funk_svd::{by_user_order, Factorization};
 use super::{RatingPredictor, TrainSet};
+use crate::rng::numpy::RandomState;
 
 /// Settings of [`Nmf`]; the defaults are Surprise's `NMF()`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -49,6 +51,10 @@ pub struct NmfConfig {
     pub init_low: f64,
     /// Upper end of the factors' uniform initialization; Surprise: 1.
     pub init_high: f64,
+    /// Draw the factors from numpy's `RandomState(numpy_seed)`, users then items, as
+    /// Surprise's `NMF(random_state=numpy_seed)` does, instead of libtorch's generator.
+    #[serde(default)]
+    pub numpy_seed: Option<u32>,
 }
 
 impl Default for NmfConfig {
@@ -65,6 +71,7 @@ impl Default for NmfConfig {
             lr_bi: 0.005,
             init_low: 0.0,
             init_high: 1.0,
+            numpy_seed: None,
         }
     }
 }
@@ -76,8 +83,16 @@ pub struct Nmf {
     pub factors: Factorization,
 }
 
-/// `n` draws from `uniform(low, high)` by libtorch's generator, as `f64`.
-fn uniform_draws(n: usize, low: f64, high: f64) -> Result<Vec<f64>> {
+/// `n` draws from `uniform(low, high)`: numpy's `RandomState` when given, else libtorch's.
+fn uniform_draws(
+    numpy: Option<&mut RandomState>,
+    n: usize,
+    low: f64,
+    high: f64,
+) -> Result<Vec<f64>> {
+    if let Some(rs) = numpy {
+        return Ok(rs.uniform_n(low, high, n));
+    }
     let t = Tensor::rand([n as i64], (Kind::Double, Device::Cpu)) * (high - low) + low;
     Ok(Vec::<f64>::try_from(&t)?)
 }
@@ -119,9 +134,10 @@ impl Nmf {
         }
         let k = config.n_factors;
         let (n_users, n_items) = (train.n_users as usize, train.n_items as usize);
+        let mut numpy = config.numpy_seed.map(RandomState::new);
         let mut m = Factorization {
-            user_factors: uniform_draws(n_users * k, config.init_low, config.init_high)?,
-            item_factors: uniform_draws(n_items * k, config.init_low, config.init_high)?,
+            user_factors: uniform_draws(numpy.as_mut(), n_users * k, low, high)?,
+            item_factors: uniform_draws(numpy.as_mut(), n_items * k, low, high)?,
             user_bias: vec![0.0; n_users],
             item_bias: vec![0.0; n_items],
             biased: config.biased,

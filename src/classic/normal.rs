@@ -1,13 +1,17 @@
 //! Surprise 1.1's `NormalPredictor` (its "Random" row): each prediction a fresh draw from
 //! `normal(μ, σ)`, with μ and σ the train ratings' mean and maximum-likelihood standard
 //! deviation (divided by n, not n − 1), clipped into the rating scale. The draws come from
-//! libtorch's generator, so `tch::manual_seed` makes them reproducible.
+//! libtorch's generator, so `tch::manual_seed` makes them reproducible, or, through
+//! [`NormalPredictor::predict_numpy`], from a numpy `RandomState` as Surprise draws them (from
+//! numpy's global generator, one `np.random.normal(μ, σ)` per prediction).
 
 use anyhow::Result;
 use tch::{Device, Kind, Tensor};
 
 use super::baseline::GlobalMean;
+use super::funk_svd::by_user_order;
 use super::{RatingPredictor, TrainSet};
+use crate::rng::numpy::RandomState;
 
 /// A fitted `NormalPredictor`.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,16 +23,27 @@ pub struct NormalPredictor {
 }
 
 impl NormalPredictor {
-    /// The train mean and standard deviation. Nothing to configure.
+    /// The train mean and standard deviation. Nothing to configure. The squares are summed
+    /// one at a time in Surprise's order (user by user, see [`by_user_order`]).
     pub fn fit(train: &TrainSet) -> Result<NormalPredictor> {
         let base = GlobalMean::fit(train)?;
-        let ss: f64 = train
-            .values
-            .iter()
-            .map(|&r| (f64::from(r) - base.mean).powi(2))
-            .sum();
+        let mut ss = 0.0;
+        for row in by_user_order(train) {
+            let d = f64::from(train.values[row]) - base.mean;
+            ss += d * d;
+        }
         let sd = (ss / train.len() as f64).sqrt();
         Ok(NormalPredictor { base, sd })
+    }
+}
+
+impl NormalPredictor {
+    /// `n` predictions drawn as Surprise's `NormalPredictor.estimate` draws them,
+    /// `rs.normal(μ, σ)` one at a time, each clipped into the rating scale.
+    pub fn predict_numpy(&self, rs: &mut RandomState, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|_| self.base.clip(rs.normal(self.base.mean, self.sd)))
+            .collect()
     }
 }
 

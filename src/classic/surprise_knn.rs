@@ -112,7 +112,7 @@ impl KnnBasic {
 
     /// The weighted average of the `k` nearest raters, or `None` (Surprise's
     /// `PredictionImpossible`) with fewer than `min_k` of them.
-    fn estimate(&self, u: i64, i: i64) -> Option<f64> {
+    pub fn estimate(&self, u: i64, i: i64) -> Option<f64> {
         if !(self.base.knows_user(u) && self.base.knows_item(i)) {
             return None;
         }
@@ -153,12 +153,12 @@ impl RatingPredictor for KnnBasic {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Users 0, 1, 2 and items 0, 1, 2:
     /// user 0 rates (5, 3, -), user 1 (4, 1, 2), user 2 (1, -, 5).
-    fn tiny() -> TrainSet {
+    pub(crate) fn tiny() -> TrainSet {
         TrainSet::new(
             4,
             3,

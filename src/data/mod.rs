@@ -4,6 +4,7 @@
 
 pub mod checksum;
 pub mod download;
+pub mod excerpt;
 pub mod fingerprint;
 pub mod interactions;
 pub mod movielens;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use polars::prelude::*;
 
+pub use excerpt::{excerpt, quoted};
 pub use source::Source;
 pub use table::{ColumnRef, RatingsFormat, RATINGS_COLUMNS};
 pub use time::format_utc;
@@ -175,7 +177,12 @@ impl RatingsSource {
     pub fn load(&self, paths: &DataPaths) -> Result<DataFrame> {
         match self {
             RatingsSource::Known(d) => d.ratings(paths),
-            RatingsSource::File { path, format } => read_ratings_file(path, format),
+            RatingsSource::File { path, format } => {
+                let df = read_ratings_file(path, format)?;
+                let source = excerpt::path(path);
+                table::check_rating_range(&df, format.has_header, &source)?;
+                Ok(df)
+            }
         }
     }
 }

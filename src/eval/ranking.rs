@@ -149,7 +149,7 @@ fn top_k_unseen(row: &[f32], history: &[i64], seen: &mut [bool], k: usize) -> Ve
             *s = true;
         }
     }
-    let mut heap = std::collections::BinaryHeap::with_capacity(k + 1);
+    let mut heap = std::collections::BinaryHeap::with_capacity(k.min(row.len()) + 1);
     // Once the heap is full, the worst kept score: an item scoring no more is worse than every
     // kept one (lower, or equal with a higher index, the row being read in index order), and is
     // passed over with one comparison, as nearly every item of a long row is.

@@ -26,7 +26,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use crate::data::table::{key_values, ITEM_KEY, USER_KEY};
-use crate::data::{read_ratings_file, ColumnRef, RatingsFormat};
+use crate::data::{quoted, read_ratings_file, ColumnRef, RatingsFormat};
 use crate::eval::metrics::{Lists, Truth};
 use crate::prep::{f64_values, i64_values};
 
@@ -229,9 +229,11 @@ pub fn ensure_ids_alike(files: &[(&str, &Path)]) -> Result<()> {
                 [(flag2, p2, &k2[column].1), (flag, p, &k[column].1)]
             };
             bail!(
-                "{a} {} has string {c}s ({ka:?}) but {b} {} integer ones ({kb:?}); write the ids alike in both",
+                "{a} {} has string {c}s ({}) but {b} {} integer ones ({}); write the ids alike in both",
                 pa.display(),
-                pb.display()
+                quoted(ka),
+                pb.display(),
+                quoted(kb)
             );
         }
     }
@@ -277,10 +279,11 @@ fn check_finite(path: &Path, text: &str, name: &str, col: usize) -> Result<()> {
         };
         if field.parse::<f64>().is_ok_and(|v| !v.is_finite()) {
             bail!(
-                "{} line {}: {name} {field:?} is not a finite number; \
+                "{} line {}: {name} {} is not a finite number; \
                  a list can only be ordered by finite values",
                 path.display(),
-                i + 1
+                i + 1,
+                quoted(field)
             );
         }
     }

@@ -55,7 +55,10 @@ impl IdNames {
         match &self.users {
             Some(d) => Ok(d.code(text)),
             None => text.parse().map(Some).map_err(|_| {
-                anyhow::anyhow!("{what}: user {text:?} is not an integer id (the data's are)")
+                anyhow::anyhow!(
+                    "{what}: user {} is not an integer id (the data's are)",
+                    crate::data::quoted(text)
+                )
             }),
         }
     }

@@ -6,19 +6,23 @@
 //! String ids (`u196`) arrive encoded by the table reader; [`IdNames`] holds their
 //! dictionaries, so every output prints the original strings.
 
+use std::collections::HashMap;
+
 use anyhow::{bail, Result};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::fingerprint::{fingerprint_table, Fingerprint};
+use crate::prep::by_user::histories;
 pub use crate::prep::names::{share_ids, IdNames};
-use crate::prep::spec::{SplitKind, SplitSpec};
+use crate::prep::spec::{Cut, SplitKind, SplitSpec};
 use crate::prep::split::kfold::kfold_split_indices;
 use crate::prep::split::random::{draw_hash_seed, random_split_indices, user_in_test};
+use crate::prep::split::ratio::cornac_ratio_split;
 use crate::prep::split::stratified::{split_by_rows, stratified_split};
 use crate::prep::split::time::{last_n_split, time_split_at, TimeSplitter};
 use crate::prep::split::validation::carve_validation;
-use crate::prep::{binarize, i64_values, keep_known, IdMap};
+use crate::prep::{f64_values, i64_values, keep_known, IdMap};
 
 /// Ratings, binarized when implicit, split, with the model's id maps (fitted on train).
 pub struct Prepared {
@@ -35,9 +39,35 @@ pub struct Prepared {
     pub names: Option<IdNames>,
     /// Rows of a given test file dropped for a user or item not in train.
     pub dropped_test: usize,
+    /// What trains: the ratings `train` keeps ([`SplitSpec::cuts`]).
+    pub train_cut: Cut,
+    /// What is relevant: a test user's relevant items are the test ratings passing it, and the
+    /// user's candidates exclude the training interactions passing it.
+    pub relevance: Cut,
 }
 
 impl Prepared {
+    /// Each user of `train` with the train items (original ids, in time order) that the ranked
+    /// candidates exclude: those passing the relevance threshold. Every user of `train` is
+    /// there, with an empty list when none of theirs passes (Cornac ranks such a user too).
+    pub fn excluded(&self, train: &DataFrame) -> Result<HashMap<i64, Vec<i64>>> {
+        let mut seen = histories(&self.relevant(train)?)?;
+        for u in i64_values(train, "user_id")? {
+            seen.entry(u).or_default();
+        }
+        Ok(seen)
+    }
+
+    /// The rows of `df` (a test part, or a train part for the candidates' exclusion) whose
+    /// rating passes the relevance threshold.
+    pub fn relevant(&self, df: &DataFrame) -> Result<DataFrame> {
+        if self.relevance == self.train_cut {
+            // one threshold for both: every kept row passes it
+            return Ok(df.clone());
+        }
+        self.relevance.filter(df)
+    }
+
     /// The original ids, as text (integer ids print as themselves).
     pub fn names(&self) -> IdNames {
         self.names.clone().unwrap_or_default()
@@ -60,20 +90,36 @@ fn mask_split(df: &DataFrame, is_test: Vec<bool>) -> Result<(DataFrame, DataFram
     Ok((df.filter(&!&mask)?, df.filter(&mask)?))
 }
 
-fn binarized(df: &DataFrame, threshold: Option<f64>) -> Result<DataFrame> {
-    match threshold {
-        Some(t) => {
-            let b = binarize(df, t)?;
-            if b.height() == 0 {
-                bail!("no rating is above the implicit threshold {t}; lower --threshold");
-            }
-            Ok(b)
-        }
-        None => Ok(df.clone()),
+/// The rows that pass `train` or `relevance` (what either side of the split can use): with one
+/// threshold for both, the ratings above it (`--threshold`'s binarization).
+pub fn passing_either(df: &DataFrame, train: Cut, relevance: Cut) -> Result<DataFrame> {
+    if train == relevance {
+        return train.filter(df);
     }
+    if train == Cut::All || relevance == Cut::All {
+        return Ok(df.clone());
+    }
+    let mask: BooleanChunked = f64_values(df, "rating")?
+        .map(|r| train.keeps(r) || relevance.keeps(r))
+        .collect();
+    Ok(df.filter(&mask)?)
 }
 
-/// Binarize (implicit, `threshold`) and split `ratings`, or use `given_test` (`--test-file`) as
+/// [`passing_either`], refusing thresholds that leave no rating.
+fn kept(df: &DataFrame, train: Cut, relevance: Cut) -> Result<DataFrame> {
+    let out = passing_either(df, train, relevance)?;
+    if out.height() == 0 {
+        bail!(
+            "no rating passes the thresholds ({} train, {} relevant); lower them",
+            train.describe(),
+            relevance.describe()
+        );
+    }
+    Ok(out)
+}
+
+/// Binarize (implicit, `threshold`; or the split's own train and relevance thresholds,
+/// [`SplitSpec::cuts`]) and split `ratings`, or use `given_test` (`--test-file`) as
 /// test with its rows of users or items unknown to train dropped; then carve validation from
 /// train when asked. Random draws (the random permutation or the hash seed) come first after the
 /// caller seeds libtorch, so a seed reproduces the split.
@@ -92,7 +138,8 @@ pub fn prepare(
         None => (ratings, None),
     };
     let fp_ratings = fingerprint_table(&ratings)?;
-    let df = binarized(&ratings, threshold)?;
+    let (train_cut, relevance) = split.cuts(threshold);
+    let df = kept(&ratings, train_cut, relevance)?;
     let ratings = match &given_test {
         Some(t) => {
             let mut both = ratings;
@@ -105,10 +152,7 @@ pub fn prepare(
     let mut dropped_test = 0;
     let (train, test) = match (&given_test, split.kind) {
         (Some(t), _) => {
-            let t = match threshold {
-                Some(th) => binarize(t, th)?,
-                None => t.clone(),
-            };
+            let t = passing_either(t, train_cut, relevance)?;
             let known = keep_known(&t, &df)?;
             dropped_test = t.height() - known.height();
             (df, known)
@@ -118,6 +162,12 @@ pub fn prepare(
             split_by_rows(&df, &test_rows)?
         }
         (None, SplitKind::Stratified) => stratified_split(&df, split.test_fraction)?,
+        (None, SplitKind::CornacRatio) => {
+            let Some(seed) = split.seed else {
+                bail!("the cornac-ratio split draws from numpy's RandomState and needs its seed");
+            };
+            cornac_ratio_split(&df, split.test_fraction, seed)?
+        }
         (None, SplitKind::Kfold) => {
             let (_, test_rows) = kfold_split_indices(df.height(), split.folds, split.fold)?;
             split_by_rows(&df, &test_rows)?
@@ -149,6 +199,11 @@ pub fn prepare(
             test.height()
         );
     }
+    let train = if train_cut == relevance {
+        train
+    } else {
+        train_cut.filter(&train)?
+    };
     let (train, validation) = match split.validation_fraction {
         Some(f) => {
             let (train, validation) = carve_validation(&train, split.validation_kind(), f)?;
@@ -182,5 +237,7 @@ pub fn prepare(
         fingerprints,
         names,
         dropped_test,
+        train_cut,
+        relevance,
     })
 }

@@ -145,12 +145,24 @@ pub enum SplitKind {
     Stratified,
     /// K-fold cross-validation: fold --fold of --folds (0-based) of a seeded permutation is test.
     Kfold,
+    /// Cornac's `RatioSplit` and its semantics: numpy's `RandomState(seed).permutation` of every
+    /// rating, the last `ceil(test_fraction · n)` as test; training takes every train rating;
+    /// test ratings at or above --relevance-threshold (4 by default) are relevant; a user's train
+    /// items rated below it stay candidates (see [`SplitSpec::cuts`]).
+    CornacRatio,
 }
 
 impl SplitKind {
     /// Every split, by its command-line name.
-    pub const NAMES: [&'static str; 6] =
-        ["random", "time", "last-n", "user", "stratified", "kfold"];
+    pub const NAMES: [&'static str; 7] = [
+        "random",
+        "time",
+        "last-n",
+        "user",
+        "stratified",
+        "kfold",
+        "cornac-ratio",
+    ];
 
     /// The command-line name.
     pub fn name(self) -> &'static str {
@@ -161,6 +173,7 @@ impl SplitKind {
             SplitKind::User => "user",
             SplitKind::Stratified => "stratified",
             SplitKind::Kfold => "kfold",
+            SplitKind::CornacRatio => "cornac-ratio",
         }
     }
 }
@@ -175,6 +188,7 @@ impl std::str::FromStr for SplitKind {
             "user" => SplitKind::User,
             "stratified" => SplitKind::Stratified,
             "kfold" => SplitKind::Kfold,
+            "cornac-ratio" => SplitKind::CornacRatio,
             other => bail!(
                 "unknown split {other:?}; choose one of {}",
                 SplitKind::NAMES.join(", ")
@@ -202,7 +216,76 @@ pub struct SplitSpec {
     /// The share of train carved out for validation, by the same kind of split as the test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_fraction: Option<f64>,
+    /// `--train-threshold`: which ratings become training interactions (absent: `--threshold`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_threshold: Option<Cut>,
+    /// `--relevance-threshold`: which test ratings are relevant (absent: `--threshold`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance_threshold: Option<Cut>,
+    /// The split's own seed, for the splits that draw outside libtorch (cornac-ratio: numpy's
+    /// `RandomState(seed)`); the other splits draw from libtorch's seeded generator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
+
+/// Which ratings pass a threshold: every one, those strictly above a value (recsys'
+/// `--threshold`), or those at or above it (Cornac's `rating_threshold`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cut {
+    All,
+    Above(f64),
+    AtLeast(f64),
+}
+
+impl Cut {
+    /// Whether a rating passes.
+    pub fn keeps(self, rating: f64) -> bool {
+        match self {
+            Cut::All => true,
+            Cut::Above(t) => rating > t,
+            Cut::AtLeast(t) => rating >= t,
+        }
+    }
+
+    /// How it reads in output: `every rating`, `ratings > 3`, `ratings >= 4`.
+    pub fn describe(self) -> String {
+        match self {
+            Cut::All => "every rating".into(),
+            Cut::Above(t) => format!("ratings > {t}"),
+            Cut::AtLeast(t) => format!("ratings >= {t}"),
+        }
+    }
+
+    /// The rows of `df` whose rating passes (the table itself for [`Cut::All`]).
+    pub fn filter(self, df: &DataFrame) -> Result<DataFrame> {
+        let rating = col("rating");
+        let keep = match self {
+            Cut::All => return Ok(df.clone()),
+            Cut::Above(t) => rating.gt(lit(t)),
+            Cut::AtLeast(t) => rating.gt_eq(lit(t)),
+        };
+        Ok(df.clone().lazy().filter(keep).collect()?)
+    }
+}
+
+impl std::str::FromStr for Cut {
+    type Err = anyhow::Error;
+    /// A threshold flag's value: `none` (every rating) or a finite number (ratings strictly
+    /// above it; `cornac-ratio` reads it as Cornac's `>=`).
+    fn from_str(value: &str) -> Result<Cut> {
+        if matches!(value, "none" | "all") {
+            return Ok(Cut::All);
+        }
+        match value.parse::<f64>() {
+            Ok(t) if t.is_finite() => Ok(Cut::Above(t)),
+            _ => bail!("{value:?}: expected a number or \"none\" (every rating)"),
+        }
+    }
+}
+
+/// Cornac's `RatioSplit(rating_threshold=4.0)`: test ratings >= 4 are relevant.
+pub const CORNAC_RELEVANCE: f64 = 4.0;
 
 fn default_folds() -> usize {
     5
@@ -229,7 +312,53 @@ impl SplitSpec {
             fold: 0,
             test_file: None,
             validation_fraction: None,
+            train_threshold: None,
+            relevance_threshold: None,
+            seed: None,
         }
+    }
+
+    /// This split with the run's seed recorded when it draws outside libtorch (cornac-ratio);
+    /// the other splits are returned as they are.
+    pub fn seeded(mut self, seed: u64) -> SplitSpec {
+        if self.kind == SplitKind::CornacRatio {
+            self.seed = Some(seed);
+        }
+        self
+    }
+
+    /// What trains and what is relevant, given the run's `--threshold` (`None`: every rating,
+    /// the rating models' runs).
+    ///
+    /// - By default both are `--threshold`: ratings strictly above it are the training
+    ///   interactions and the relevant test items; the rest is dropped before the split.
+    /// - `--train-threshold` / `--relevance-threshold` set either apart. The split is then drawn
+    ///   over the ratings that pass either one; train keeps those passing the train threshold,
+    ///   and a test user's relevant items are the test ratings passing the relevance threshold.
+    ///   A user's candidates exclude the training interactions that pass the relevance
+    ///   threshold; the ones below it (trained on, but not relevant) stay candidates and count
+    ///   as misses when recommended, and so do the test ratings below it.
+    /// - `cornac-ratio` is Cornac's `RatioSplit` semantics: train on every train rating, test
+    ///   ratings >= 4 relevant ([`CORNAC_RELEVANCE`]), both thresholds compared by `>=`.
+    pub fn cuts(&self, threshold: Option<f64>) -> (Cut, Cut) {
+        if self.kind == SplitKind::CornacRatio {
+            let at_least = |c: Cut| match c {
+                Cut::Above(t) => Cut::AtLeast(t),
+                other => other,
+            };
+            return (
+                at_least(self.train_threshold.unwrap_or(Cut::All)),
+                at_least(
+                    self.relevance_threshold
+                        .unwrap_or(Cut::AtLeast(CORNAC_RELEVANCE)),
+                ),
+            );
+        }
+        let base = threshold.map(Cut::Above).unwrap_or(Cut::All);
+        (
+            self.train_threshold.unwrap_or(base),
+            self.relevance_threshold.unwrap_or(base),
+        )
     }
 
     /// Check the parameters before any data is read: one clear error naming the flag.
@@ -271,6 +400,7 @@ impl SplitSpec {
         match (&self.test_file, self.kind) {
             (Some(f), _) => format!("test file {f}"),
             (None, SplitKind::Kfold) => format!("Kfold (fold {} of {})", self.fold, self.folds),
+            (None, SplitKind::CornacRatio) => "Cornac RatioSplit".into(),
             (None, kind) => format!("{kind:?}"),
         }
     }
@@ -278,11 +408,41 @@ impl SplitSpec {
     /// How validation is carved from train for this split.
     pub fn validation_kind(&self) -> ValidationSplit {
         match self.kind {
-            SplitKind::Random | SplitKind::Kfold => ValidationSplit::Random,
+            SplitKind::Random | SplitKind::Kfold | SplitKind::CornacRatio => {
+                ValidationSplit::Random
+            }
             SplitKind::Time => ValidationSplit::Time,
             SplitKind::LastN => ValidationSplit::LastN(self.last_n),
             SplitKind::User => ValidationSplit::User,
             SplitKind::Stratified => ValidationSplit::Stratified,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_follow_threshold_unless_set_apart() {
+        let mut s = SplitSpec::new(SplitKind::Random, 0.2);
+        assert_eq!(s.cuts(Some(3.0)), (Cut::Above(3.0), Cut::Above(3.0)));
+        assert_eq!(s.cuts(None), (Cut::All, Cut::All));
+        s.train_threshold = Some("none".parse().unwrap());
+        assert_eq!(s.cuts(Some(3.0)), (Cut::All, Cut::Above(3.0)));
+        // Cornac's semantics: every rating trains, ratings >= 4 are relevant; a given number
+        // is compared as Cornac compares it
+        let mut c = SplitSpec::new(SplitKind::CornacRatio, 0.2);
+        assert_eq!(c.cuts(Some(3.0)), (Cut::All, Cut::AtLeast(4.0)));
+        c.relevance_threshold = Some("3.5".parse().unwrap());
+        assert_eq!(c.cuts(Some(3.0)), (Cut::All, Cut::AtLeast(3.5)));
+        assert!(Cut::AtLeast(4.0).keeps(4.0) && !Cut::Above(4.0).keeps(4.0));
+        assert!("lots".parse::<Cut>().is_err() && "inf".parse::<Cut>().is_err());
+        assert_eq!(c.clone().seeded(7).seed, Some(7));
+        assert_eq!(
+            s.seeded(7).seed,
+            None,
+            "the other splits draw from libtorch"
+        );
     }
 }

@@ -16,6 +16,7 @@ use tch::Tensor;
 
 use super::registry;
 use super::{Recommender, Sizes, Task};
+use crate::data::excerpt::{message, quoted};
 use crate::prep::prepared::{prepare, Fingerprints, IdNames, Prepared};
 use crate::prep::spec::{DataSpec, SplitSpec};
 use crate::prep::IdMap;
@@ -317,8 +318,9 @@ pub fn read_sidecar(dir: &Path) -> Result<Sidecar> {
     }
     let sidecar: Sidecar = serde_json::from_str(&text).map_err(|e| {
         anyhow!(
-            "corrupt checkpoint: {} is not a valid model sidecar ({e})",
-            path.display()
+            "corrupt checkpoint: {} is not a valid model sidecar ({})",
+            path.display(),
+            message(&e)
         )
     })?;
     if matches!(sidecar.format.as_str(), "recsys-model/1" | "recsys-model/2") {
@@ -330,11 +332,14 @@ pub fn read_sidecar(dir: &Path) -> Result<Sidecar> {
     }
     if sidecar.format != FORMAT {
         bail!(
-            "corrupt checkpoint: {} has format {:?}, expected {FORMAT:?}",
+            "corrupt checkpoint: {} has format {}, expected {FORMAT:?}",
             path.display(),
-            sidecar.format
+            quoted(&sidecar.format)
         );
     }
+    // a size declared in the sidecar is bounded before anything is built from it
+    crate::recommender::settings::check_bounds(&sidecar.model, &sidecar.config)
+        .map_err(|e| anyhow!("corrupt checkpoint: {}: {e}", path.display()))?;
     if sidecar.users.len() as i64 != sidecar.sizes.n_users
         || sidecar.items.len() as i64 != sidecar.sizes.n_items
     {
@@ -387,8 +392,13 @@ pub fn load(ctx: &Context, dir: &Path, data: Option<&str>) -> Result<Loaded> {
             saved.train
         );
     }
-    let entry = registry::find(&sidecar.model)
-        .map_err(|e| anyhow!("corrupt checkpoint: {}: {e}", dir.join(SIDECAR).display()))?;
+    let entry = registry::find(&sidecar.model).map_err(|e| {
+        anyhow!(
+            "corrupt checkpoint: {}: {}",
+            dir.join(SIDECAR).display(),
+            message(&e)
+        )
+    })?;
     let weights = dir.join(WEIGHTS);
     if !weights.exists() {
         bail!("corrupt checkpoint: {} is missing", weights.display());
@@ -402,7 +412,13 @@ pub fn load(ctx: &Context, dir: &Path, data: Option<&str>) -> Result<Loaded> {
     })?;
     let model = entry
         .load(&sidecar.config, sidecar.sizes, state, ctx.device)
-        .map_err(|e| anyhow!("corrupt checkpoint {}: {e:#}", dir.display()))?;
+        .map_err(|e| {
+            anyhow!(
+                "corrupt checkpoint {}: {}",
+                dir.display(),
+                message(&format!("{e:#}"))
+            )
+        })?;
     Ok(Loaded {
         model,
         sidecar: Sidecar {

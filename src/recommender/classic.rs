@@ -187,6 +187,9 @@ rating_model!(Pmf, "pmf", |m| m.base,
     state: |m| m.parts().into_iter().map(|(n, t)| (n.to_string(), t)).collect());
 rating_model!(KnnBasic, "knn-basic", |m| m.base, similarity: |_m, _i| Ok(None),
     state: |m| knn_basic_state(m));
+// The models of Surprise's table beyond its first five, in their own file.
+mod surprise_models;
+pub use surprise_models::{co_clustering_of, knn_centered_of, slope_one_of, svd_pp_of};
 
 /// The global mean's state: mean, min and max, and the train counts per user and item.
 fn base_state(b: &GlobalMean) -> State {

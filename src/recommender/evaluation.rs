@@ -39,8 +39,8 @@ pub fn ranking_cases(
         seen.vstack_mut(v)?;
     }
     Ok(held_out_users(
-        &histories(&seen)?,
-        &item_sets(held_out)?,
+        &data.excluded(&seen)?,
+        &item_sets(&data.relevant(held_out)?)?,
         &data.users,
         &data.items,
     ))
@@ -176,8 +176,8 @@ impl ValidationCheck {
             next_item_users(&histories(validation)?, &data.users, &data.items)
         } else {
             held_out_users(
-                &histories(&data.train)?,
-                &item_sets(validation)?,
+                &data.excluded(&data.train)?,
+                &item_sets(&data.relevant(validation)?)?,
                 &data.users,
                 &data.items,
             )

@@ -12,11 +12,12 @@ use serde_json::Value;
 use tch::Device;
 
 use super::classic::{base_of, factorization_of, knn_basic_of, take, State};
+use super::classic::{co_clustering_of, knn_centered_of, slope_one_of, svd_pp_of};
 use super::network::{NetKind, Network, NetworkConfig};
 use super::settings::merged;
 use super::{Recommender, Sizes, Task, TrainSet};
 use crate::classic::{als, baseline, bpr, ease, funk_svd, knn, nmf, normal, popularity, random};
-use crate::classic::{pmf, surprise_knn};
+use crate::classic::{co_clustering, knn_centered, pmf, slope_one, surprise_knn, svd_pp};
 use crate::train::pairs::{fit_network, EpochEnd};
 
 /// What runs after each epoch of a network: printing, validation, or an error that stops it.
@@ -110,6 +111,7 @@ impl ModelEntry {
             }
         }
         // reading it into the typed configuration checks the types (and a network's values)
+        super::settings::check_bounds(self.name, &config)?;
         (self.check)(&config)?;
         Ok(config)
     }
@@ -166,6 +168,7 @@ macro_rules! classic {
         }
         fn fit(config: &Value, $t: &TrainSet, _input: &mut FitInput) -> Result<Fitted> {
             let $c: $cfg = typed($name, config, &defaults())?;
+            super::settings::ensure_fits($name, config, $t.n_users, $t.n_items)?;
             let model: Box<dyn Recommender> = Box::new($fit?);
             Ok(Fitted {
                 model,
@@ -350,6 +353,21 @@ pub fn models() -> &'static [ModelEntry] {
             classic!("pmf", Task::Rating, "probabilistic MF (Salakhutdinov & Mnih 2008), Cornac's PMF", pmf::PmfConfig, pmf::PmfConfig::default(),
                 fit: |c, t| pmf::Pmf::fit(t, &c),
                 load: |c, _s, st| pmf::Pmf::from_parts(c, &st)),
+            classic!("svd-pp", Task::Rating, "Surprise's SVDpp: SVD plus the implicit feedback of the rated items (Koren 2008)", svd_pp::SvdPpConfig, svd_pp::SvdPpConfig::default(),
+                fit: |c, t| svd_pp::SvdPp::fit(t, &c),
+                load: |_c, _s, st| svd_pp_of(&st)),
+            classic!("slope-one", Task::Rating, "Surprise's SlopeOne (Lemire & Maclachlan 2005)", popularity::Config, popularity::Config {},
+                fit: |_c, t| slope_one::SlopeOne::fit(t),
+                load: |_c, _s, st| slope_one_of(&st)),
+            classic!("knn-means", Task::Rating, "Surprise's KNNWithMeans, centered k-NN (user-based, MSD)", surprise_knn::KnnBasicConfig, surprise_knn::KnnBasicConfig::default(),
+                fit: |c, t| knn_centered::KnnCentered::fit_means(t, &c),
+                load: |c, _s, st| knn_centered_of(&st, c, true)),
+            classic!("knn-baseline", Task::Rating, "Surprise's KNNBaseline, k-NN on baseline deviations (user-based, MSD)", surprise_knn::KnnBasicConfig, surprise_knn::KnnBasicConfig::default(),
+                fit: |c, t| knn_centered::KnnCentered::fit_baseline(t, &c, &baseline::BaselineConfig::default()),
+                load: |c, _s, st| knn_centered_of(&st, c, false)),
+            classic!("co-clustering", Task::Rating, "Surprise's CoClustering (George & Merugu 2005)", co_clustering::CoClusteringConfig, co_clustering::CoClusteringConfig::default(),
+                fit: |c, t| co_clustering::CoClustering::fit(t, &c),
+                load: |_c, _s, st| co_clustering_of(&st)),
             network!(NetKind::Bilinear, Task::Rating, "Spotlight's bilinear net with biases (notebook 002)"),
             network!(NetKind::Mlp, Task::Rating, "RecommenderNet, a deep MLP on two embeddings (notebook 004)"),
             network!(NetKind::Pooling, Task::NextItem, "next item from the mean of the history's embeddings (notebook 002)"),

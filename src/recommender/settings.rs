@@ -29,6 +29,96 @@ pub const ALIASES: [(&str, &str); 9] = [
     ("lambda_reg", "regularization"),
 ];
 
+/// The bounds of every count setting, by its one name: `(key, least, most)`. A value outside
+/// them is refused with one line naming the model, the setting and its bounds, before anything
+/// is sized from it (the models allocate `factors`-wide rows, keep `epochs` losses, and so on).
+/// Applied wherever a configuration is resolved (`--set`, `--grid`, a flag such as `--epochs`,
+/// an experiment's config, a checkpoint's sidecar), to classic models and networks alike.
+pub const BOUNDS: [(&str, f64, f64); 10] = [
+    ("factors", 1.0, 65536.0),
+    ("epochs", 1.0, 1e6),
+    ("cg_steps", 1.0, 65536.0),
+    ("neighbors", 1.0, 1e6),
+    ("min_k", 0.0, 1e6),
+    ("min_support", 0.0, 1e9),
+    ("negatives", 1.0, 1000.0),
+    ("batch", 1.0, 16_777_216.0),
+    ("layers", 1.0, 8.0),
+    ("max_len", 2.0, 4096.0),
+];
+
+/// A number as a person wrote it: `1e18`, `100000`, `-5`, `2.5` (JSON would show `1e+18`).
+fn shown(value: &Value) -> String {
+    match (value.as_i64(), value.as_u64(), value.as_f64()) {
+        (Some(i), _, _) => i.to_string(),
+        (_, Some(u), _) => u.to_string(),
+        (_, _, Some(x)) if x.fract() == 0.0 && x.abs() < 1e16 => format!("{x:.0}"),
+        (_, _, Some(x)) if x.fract() == 0.0 => format!("{x:e}"),
+        _ => crate::data::excerpt(&value.to_string()),
+    }
+}
+
+/// Refuse any count setting of `config` (a JSON object) outside [`BOUNDS`], naming `model`.
+/// A value that is not a number is left to the typed configuration to refuse.
+pub fn check_bounds(model: &str, config: &Value) -> Result<()> {
+    let Value::Object(map) = config else {
+        return Ok(());
+    };
+    for (given, value) in map {
+        let key = canonical(given);
+        let Some((_, least, most)) = BOUNDS.iter().find(|(k, _, _)| *k == key) else {
+            continue;
+        };
+        let Some(x) = value.as_f64() else {
+            continue;
+        };
+        if !(*least..=*most).contains(&x) {
+            bail!(
+                "{model}: {key} must be {} to {}, got {}",
+                *least as u64,
+                *most as u64,
+                shown(value)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Refuse, with the size named, a model whose `factors` rows for `n_users` users and `n_items`
+/// items would not fit in this machine's memory (in f64, with room for the copies, gradients
+/// and caches the classic fits keep beside them), before any of it is allocated.
+///
+/// The neighbourhood models and EASE^R keep a similarity matrix of every pair of items (or
+/// users): it is sized the same way, so a catalogue too large for them is one line too.
+pub fn ensure_fits(model: &str, config: &Value, n_users: i64, n_items: i64) -> Result<()> {
+    use crate::runtime::memory::{self as mem, tensor_bytes};
+    let (n_users, n_items) = (n_users.max(0) as u64, n_items.max(0) as u64);
+    if let Some(f) = config.get("factors").and_then(Value::as_u64) {
+        mem::ensure_fits(
+            &format!("the {model} model with {f} factors"),
+            tensor_bytes(&[n_users + n_items, f, 4], 8),
+            "lower factors",
+        )?;
+    }
+    let user_based = config.get("user_based").and_then(Value::as_bool);
+    let square = match (model, user_based) {
+        ("ease" | "item-knn", _) | ("knn-basic", Some(false)) => Some(("items", n_items)),
+        ("user-knn" | "knn-basic", _) => Some(("users", n_users)),
+        _ => None,
+    };
+    if let Some((what, n)) = square {
+        // knn-basic keeps three f64 matrices (differences, counts, similarities); the others
+        // one f32 matrix and a copy (or one f64)
+        let per_pair = if model == "knn-basic" { 24 } else { 8 };
+        mem::ensure_fits(
+            &format!("the {model} model's {n} x {n} {what} similarities"),
+            tensor_bytes(&[n, n], per_pair),
+            "use a factor model on data this large",
+        )?;
+    }
+    Ok(())
+}
+
 /// The one name of a setting spelled `key`.
 pub fn canonical(key: &str) -> &str {
     ALIASES

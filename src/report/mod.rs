@@ -1,5 +1,7 @@
 //! What a notebook port reports: its numbers set against the notebook's, and details for JSON.
 
+/// `np.argpartition`'s own order (numpy's introselect).
+pub mod argpartition;
 #[cfg(test)]
 mod fixtures;
 /// IPython's own output around a cell's: `%%time`'s lines, its layout of dicts and tuples.

@@ -9,6 +9,7 @@
 //! in Rust or in PyTorch with the same seed, is unchanged.
 //!
 //! - [`Mt19937`]: the engine, word for word `at::mt19937` (also behind [`pyrandom`]).
+//! - [`numpy`]: numpy's legacy `RandomState` (Surprise's folds and draws) on the same engine.
 //! - [`dropout`]: `Tensor::dropout` with its mask drawn that way, bit for bit libtorch's.
 //!
 //! The bridge to libtorch's generator ([`with_default_cpu_mt`], a small C++ file) and the masks
@@ -19,6 +20,7 @@ mod dropout;
 // Without `fast`, parts of the engine serve only the bridge.
 #[cfg_attr(not(feature = "fast"), allow(dead_code))]
 mod mt19937;
+pub mod numpy;
 pub mod pyrandom;
 
 #[cfg(feature = "fast")]

@@ -78,9 +78,11 @@ impl Context {
         Ok(path)
     }
 
-    /// Refuse, before any long work, output files that exist already (unless `--force`): the
-    /// check [`Context::write_output`] makes when it writes, made up front for each of `names`.
+    /// Refuse, before any long work, an output directory that cannot be written and output
+    /// files that exist already (unless `--force`): the checks [`Context::write_output`] makes
+    /// when it writes, made up front for each of `names`.
     pub fn ensure_outputs_free(&self, names: &[&str]) -> Result<()> {
+        files::check_output_dir(&self.out_dir, "--out")?;
         names
             .iter()
             .try_for_each(|name| check_writable(&self.out_dir.join(name), self.force))

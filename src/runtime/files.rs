@@ -68,6 +68,48 @@ pub fn check_replaceable(path: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// Refuse, before any work, an output directory that cannot be made or written: `dir` itself
+/// or its nearest existing ancestor must be a directory this process may write into (a file
+/// in the way, a read-only folder, a path through a file are one line naming `flag`).
+pub fn check_output_dir(dir: &Path, flag: &str) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let shown = crate::data::excerpt::path(dir);
+    let mut at = dir;
+    loop {
+        match std::fs::metadata(at) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => bail!(
+                "{flag} {shown}: {} is a file, not a directory",
+                crate::data::excerpt::path(at)
+            ),
+            // not found, or a path through a file: look at the parent
+            Err(e)
+                if e.kind() != ErrorKind::NotFound && e.raw_os_error() != Some(libc::ENOTDIR) =>
+            {
+                bail!("{flag} {shown}: {e}")
+            }
+            Err(_) => match at.parent() {
+                Some(p) if !p.as_os_str().is_empty() => at = p,
+                _ => {
+                    at = Path::new(".");
+                    break;
+                }
+            },
+        }
+    }
+    let c = std::ffi::CString::new(at.as_os_str().as_bytes())
+        .map_err(|_| anyhow::anyhow!("{flag} {shown}: the path holds a NUL byte"))?;
+    // SAFETY: `c` is a valid NUL-terminated path; access(2) only reads it.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        let e = std::io::Error::last_os_error();
+        bail!(
+            "{flag} {shown}: cannot write into {} ({e})",
+            crate::data::excerpt::path(at)
+        );
+    }
+    Ok(())
+}
+
 /// Move the finished temporary `tmp` to `path` (same directory). With `force` an existing
 /// regular file is replaced (checked again just before the rename); without it the move fails
 /// if anything appeared at `path`, atomically (see the module documentation). `tmp` is left for

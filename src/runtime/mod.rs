@@ -8,6 +8,8 @@ pub mod context;
 pub mod device;
 /// What `--force` may replace, no-clobber publishing, fresh output directories.
 pub mod files;
+/// The bounds of every count flag, checked as it is read.
+pub mod limits;
 /// Sizes before allocations: memory and disk space.
 pub mod memory;
 /// indicatif progress bars on stderr.

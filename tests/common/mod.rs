@@ -97,3 +97,78 @@ pub fn assert_one_line_error(out: &Output, needles: &[&str]) {
         assert!(err.contains(n), "{n:?} missing from: {err}");
     }
 }
+
+/// Run the built `recsys` in `dir` on the CPU with seed 1 and `--out out`, then `args`
+/// (RECSYS_DEVICE and RUST_BACKTRACE unset).
+pub fn recsys_cpu(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_recsys"))
+        .current_dir(dir)
+        .args(["--device", "cpu", "--seed", "1", "--out", "out"])
+        .args(args)
+        .env_remove("RECSYS_DEVICE")
+        .env_remove("RUST_BACKTRACE")
+        .env("RECSYS_PROGRESS_SECS", "0")
+        .output()
+        .expect("recsys runs")
+}
+
+/// Names in `dir` (sorted).
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// No `.tmp-*` or `.old-*` anywhere under `dir`.
+pub fn assert_no_temporaries(dir: &Path) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let n = e.file_name().to_string_lossy().into_owned();
+        assert!(
+            !n.starts_with(".tmp-") && !n.starts_with(".old-"),
+            "left behind: {}",
+            e.path().display()
+        );
+        if e.path().is_dir() {
+            assert_no_temporaries(&e.path());
+        }
+    }
+}
+
+/// A scratch directory holding `B.csv` ([`small_ratings_csv`]).
+pub fn scratch() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("B.csv");
+    std::fs::write(&b, small_ratings_csv()).unwrap();
+    (dir, b)
+}
+
+/// `train B.csv --epochs 1 --dim 4` and `extra`, through [`recsys_cpu`].
+pub fn train_b(dir: &Path, extra: &[&str]) -> Output {
+    let args: Vec<&str> = ["train", "B.csv", "--epochs", "1", "--dim", "4"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect();
+    recsys_cpu(dir, &args)
+}
+
+/// A refused flag value as clap reports it through recsys: status 2, one line naming the flag
+/// and every one of `needles`, no panic and no allocator abort.
+pub fn assert_flag_refused(out: &Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "status; stderr: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line on stderr, got: {err}");
+    assert!(lines[0].starts_with("error: invalid value"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("memory allocation"),
+        "{err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "{n:?} missing from: {err}");
+    }
+}

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use recsys::data::{ColumnRef, DataPaths, RatingsSource};
-use recsys::prep::spec::{DataSpec, SplitKind, SplitSpec};
+use recsys::prep::spec::{Cut, DataSpec, SplitKind, SplitSpec};
 use recsys::runtime::context::Context;
 use recsys::runtime::device::parse_device;
 
@@ -38,7 +38,13 @@ pub struct GlobalArgs {
     /// tch operations: kNN similarities, EASE^R's inverse, ALS's solves, BPR's steps).
     /// 0 or absent: 1 thread (see docs/scale.md: on a shared 2-core machine two threads lose
     /// more than they gain). The notebooks and `bench` read the same flag, with their own default.
-    #[arg(long, global = true, env = "RECSYS_THREADS", value_name = "N")]
+    #[arg(
+        long,
+        global = true,
+        env = "RECSYS_THREADS",
+        value_name = "N",
+        value_parser = recsys::runtime::limits::THREADS.parser_i32()
+    )]
     pub threads: Option<i32>,
 }
 
@@ -65,7 +71,12 @@ pub const DEFAULT_THREADS: i32 = 1;
 /// any tensor work. Refuses a negative count.
 fn apply_threads(threads: Option<i32>) -> Result<()> {
     let n = match threads {
-        Some(n) if n < 0 => anyhow::bail!("--threads must be 0 (the default) or more, got {n}"),
+        Some(n) if !(0..=recsys::runtime::limits::THREADS.most as i32).contains(&n) => {
+            anyhow::bail!(
+                "--threads must be 0 (the default) to {}, got {n}",
+                recsys::runtime::limits::THREADS.most
+            )
+        }
         Some(0) | None => DEFAULT_THREADS,
         Some(n) => n,
     };
@@ -157,7 +168,9 @@ pub struct SplitArgs {
     /// --time-threshold (unix seconds), else the latest --test-fraction; last-n: each user's
     /// last --last-n interactions (1 = leave-one-out); user: a --test-fraction of the users
     /// with all their interactions (sequence models only); stratified: per user, a random
-    /// --test-fraction (Microsoft Recommenders' rounding); kfold: fold --fold of --folds.
+    /// --test-fraction (Microsoft Recommenders' rounding); kfold: fold --fold of --folds;
+    /// cornac-ratio: Cornac's RatioSplit and its semantics (every rating trains, test ratings
+    /// >= 4 relevant; docs/experiment.md).
     #[arg(
         long = "split",
         value_name = "SPLIT",
@@ -172,13 +185,13 @@ pub struct SplitArgs {
     #[arg(long)]
     pub time_threshold: Option<i64>,
     /// Per-user split: each user's last N interactions are test (1 = leave-one-out).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = recsys::runtime::limits::LAST_N.parser())]
     pub last_n: usize,
     /// K-fold split: the number of folds.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = recsys::runtime::limits::FOLDS.parser())]
     pub folds: usize,
     /// K-fold split: the test fold, 0 to --folds - 1.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = recsys::runtime::limits::FOLD.parser())]
     pub fold: usize,
     /// Use this file (same format flags as the data) as test, as is; --split then only says how
     /// validation is carved. Test rows of users or items not in train are reported and dropped.
@@ -188,6 +201,15 @@ pub struct SplitArgs {
     /// print a validation metric after each epoch (RMSE, or NDCG@k).
     #[arg(long)]
     pub validation_fraction: Option<f64>,
+    /// Ratings that become training interactions: strictly above this, or `none` for every
+    /// rating (default: --threshold). docs/experiment.md, "Two thresholds".
+    #[arg(long, value_name = "T|none")]
+    pub train_threshold: Option<Cut>,
+    /// Test ratings that count as relevant: strictly above this, or `none` (default:
+    /// --threshold). A user's training items above it are excluded from the candidates;
+    /// those below stay candidates.
+    #[arg(long, value_name = "T|none")]
+    pub relevance_threshold: Option<Cut>,
 }
 
 impl SplitArgs {
@@ -202,6 +224,9 @@ impl SplitArgs {
             fold: self.fold,
             test_file: self.test_file.clone(),
             validation_fraction: self.validation_fraction,
+            train_threshold: self.train_threshold,
+            relevance_threshold: self.relevance_threshold,
+            seed: None,
         }
     }
 }
@@ -218,10 +243,30 @@ where
         .map(|s| s.parse::<T>().expect("clap admits only the listed names"))
 }
 
-/// The list length `-k` every command takes: at least 1.
+/// The list length `-k` every command takes, from a flag or a file: within
+/// [`recsys::runtime::limits::K`] (the flags are read through it too).
 pub fn ensure_k(k: usize) -> Result<()> {
-    if k == 0 {
-        anyhow::bail!("-k must be at least 1, got 0");
+    recsys::runtime::limits::K.check("-k", k as u64)
+}
+
+/// Refuse a `--test-file` that holds the very ratings of the data: every test rating would be
+/// a train rating too, excluded from its own ranking, and the metrics would be 0 for no
+/// reason the output could show.
+pub fn ensure_test_apart(
+    data: &str,
+    ratings: &polars::prelude::DataFrame,
+    test: Option<&polars::prelude::DataFrame>,
+    split: &SplitSpec,
+) -> Result<()> {
+    if let (Some(test), Some(file)) = (test, &split.test_file) {
+        if test.height() > 0 && test.equals(ratings) {
+            anyhow::bail!(
+                "--test-file {}: it holds the same ratings as the data {} (the same file?); \
+                 a test part must be held out of train",
+                recsys::data::excerpt(file),
+                recsys::data::excerpt(data)
+            );
+        }
     }
     Ok(())
 }

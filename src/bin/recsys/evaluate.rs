@@ -11,6 +11,7 @@ use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
 use crate::args::ensure_k;
+use crate::print::metric;
 use recsys::eval::metrics::{MapDenominator, RankingMetrics};
 use recsys::eval::protocol::RatingTest;
 use recsys::prep::export::csv_field;
@@ -62,7 +63,7 @@ fn print_metrics(
     let line = |name: &str, f: &dyn Fn(&RankingMetrics) -> f64| {
         let vals: String = columns
             .iter()
-            .map(|(_, m)| format!("{:>10.4}", f(m)))
+            .map(|(_, m)| format!("{:>10}", metric(f(m))))
             .collect();
         say!(ctx, "{:<14}{vals}", format!("{name}@{k}"));
     };
@@ -73,7 +74,7 @@ fn print_metrics(
     line("MRR", &|m| m.mrr);
     let maps: String = columns
         .iter()
-        .map(|(_, m)| format!("{:>10.4}", map.of(m)))
+        .map(|(_, m)| format!("{:>10}", metric(map.of(m))))
         .collect();
     say!(ctx, "{:<14}{maps}  ({})", format!("MAP@{k}"), map.label());
     line("Coverage", &|m| m.coverage.unwrap_or(f64::NAN));
@@ -93,8 +94,8 @@ pub fn print_evaluation(ctx: &Context, e: &Evaluation, k: usize, map: MapDenomin
                 "protocol: rating prediction on the {} test ratings whose user and item the model knows (of {test_rows})",
                 test.len()
             );
-            say!(ctx, "RMSE  {:.4}", metrics.rmse);
-            say!(ctx, "MAE   {:.4}", metrics.mae);
+            say!(ctx, "RMSE  {}", metric(metrics.rmse));
+            say!(ctx, "MAE   {}", metric(metrics.mae));
         }
         Evaluation::Ranking {
             cases,
@@ -165,7 +166,7 @@ pub struct EvaluateArgs {
     #[arg(long, requires = "model")]
     pub data: Option<String>,
     /// With --model: negatives per test user of the sampled protocol (0: full ranking only).
-    #[arg(long, visible_alias = "negatives", default_value_t = 100)]
+    #[arg(long, visible_alias = "negatives", default_value_t = 100, value_parser = recsys::runtime::limits::SAMPLED.parser())]
     pub sampled: usize,
     /// Recommendations: user_id,item_id[,rating|score|rank].
     #[arg(long, requires = "truth")]
@@ -182,7 +183,7 @@ pub struct EvaluateArgs {
     #[arg(long, requires = "train")]
     pub known_only: bool,
     /// Cut-off of the lists.
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10, value_parser = recsys::runtime::limits::K.parser())]
     pub k: usize,
     /// What MAP@k divides by: min-k-rel (RePlay's: min(k, |rel|)) or rel (ranx's: |rel|).
     #[arg(long, default_value = "min-k-rel")]

@@ -174,7 +174,9 @@ fn main() {
     }
     let cli = parse_cli();
     if let Err(e) = run(cli) {
-        eprintln!("error: {e:#}");
+        // one line, and a bounded one: whatever an error quotes, it never floods the terminal
+        let text = format!("{e:#}");
+        eprintln!("error: {}", recsys::data::excerpt::clipped(&text, 2000));
         std::process::exit(1);
     }
 }
@@ -187,8 +189,30 @@ fn parse_cli() -> Cli {
     let command = Cli::command()
         .mut_subcommand("train", |c| c.after_long_help(models.clone()))
         .mut_subcommand("experiment", |c| c.after_long_help(models.clone()));
-    let matches = command.get_matches();
+    let matches = command.try_get_matches().unwrap_or_else(|e| one_line(e));
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// A flag whose value is refused (`-k 0`, `--seeds 1e18`) is one line naming the flag, the
+/// value and its bounds, with clap's usage status (2); help, version and other usage errors
+/// print as clap prints them.
+fn one_line(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::ValueValidation) {
+        use clap::error::ContextKind;
+        let arg = e.get(ContextKind::InvalidArg).map(ToString::to_string);
+        let value = e.get(ContextKind::InvalidValue).map(ToString::to_string);
+        let why = std::error::Error::source(&e).map(ToString::to_string);
+        match (arg, value, why) {
+            (Some(arg), Some(value), Some(why)) => eprintln!(
+                "error: invalid value {} for {arg}: {why}",
+                recsys::data::quoted(&value)
+            ),
+            _ => eprintln!("error: {}", recsys::data::excerpt(&e.to_string())),
+        }
+        std::process::exit(2);
+    }
+    e.exit()
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -83,7 +83,7 @@ fn print_items(ctx: &Context, items: &[Value], score_name: &str) {
     for (r, it) in items.iter().enumerate() {
         let score = it["score"]
             .as_f64()
-            .map_or("-".to_string(), |s| format!("{s:.4}"));
+            .map_or("-".to_string(), crate::print::metric);
         say!(
             ctx,
             "{:>4} {:>8} {:>10}  {}",
@@ -271,12 +271,14 @@ pub fn similar(
     if wanted.is_empty() {
         bail!("--item is empty: give an item id, or words from its title");
     }
+    // what the errors quote of it: a short excerpt
+    let quoted = recsys::data::quoted(wanted);
     let names = loaded.data.names();
     let by_string = names.items.is_some();
     let target = match names.item_code(wanted).map(Ok).unwrap_or_else(|| wanted.parse::<i64>()) {
         // string ids: the id given, or else a title search (never a number read as a code)
         Ok(id) if by_string && names.item_code(wanted).is_none() => bail!(
-            "--item {wanted}: no item with id {wanted:?} in this data (its ids are strings; {id} is not one of them)"
+            "--item {quoted}: no item with id {quoted} in this data (its ids are strings; {id} is not one of them)"
         ),
         // a number is an id, never a title search: "1995" must not quietly match "(1995)"
         Ok(id) if sc.items.index(id).is_some() => id,
@@ -300,17 +302,17 @@ pub fn similar(
             match known.first() {
                 Some(&i) => {
                     if known.len() > 1 {
-                        say!(ctx, "{} known items match {wanted:?}; using the first, {i}", known.len());
+                        say!(ctx, "{} known items match {quoted}; using the first, {i}", known.len());
                     }
                     i
                 }
                 None if !matches.is_empty() => bail!(
-                    "item {wanted:?} matches {} title(s) ({}), but the model never saw them in training",
+                    "item {quoted} matches {} title(s) ({}), but the model never saw them in training",
                     matches.len(),
                     titles[&matches[0]]
                 ),
                 None => bail!(
-                    "item {wanted:?} is not known to the model: no title of its items contains it"
+                    "item {quoted} is not known to the model: no title of its items contains it"
                 ),
             }
         }
@@ -377,7 +379,7 @@ pub struct RecommendArgs {
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// How many items.
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10, value_parser = recsys::runtime::limits::K.parser())]
     pub k: usize,
     /// Items left out of the lists: train (the user's train and validation items, as the
     /// full-ranking protocol; test items can be recommended), seen (every item the user rated
@@ -402,7 +404,7 @@ pub struct SimilarArgs {
     #[arg(long)]
     pub item: String,
     /// How many items.
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10, value_parser = recsys::runtime::limits::K.parser())]
     pub k: usize,
     /// Read the ratings from here instead of the model's source (same data, checked).
     #[arg(long)]

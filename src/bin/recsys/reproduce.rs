@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::notebooks::registry::{Entry, Ran};
+use crate::notebooks::registry::{Entry, Numbers, Ran};
 use recsys::report::{Check, Status};
 use recsys::runtime::context::{write_atomic, Context};
 use recsys::say;
@@ -52,40 +52,33 @@ fn one_line(text: &str, max: Option<usize>) -> String {
     }
 }
 
-/// A markdown table of checks, with every value in full.
-pub fn checks_table(checks: &[Check]) -> String {
-    let mut out = String::from("| quantity | notebook | this run | status |\n|---|---|---|---|\n");
-    for c in checks {
-        let cell = |t: &str| one_line(t, None).replace('|', "\\|");
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            cell(&c.quantity),
-            cell(&c.notebook),
-            cell(&c.this_run),
-            status_text(&c.status)
-        );
+/// A markdown table, every value in full.
+fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        header.join(" | "),
+        "---|".repeat(header.len())
+    );
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|t| one_line(t, None).replace('|', "\\|"))
+            .collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     out
 }
 
-/// An aligned plain-text table of checks for the terminal; long values are shortened (the
-/// markdown report and the JSON keep them whole).
-pub fn checks_text(checks: &[Check]) -> String {
+/// An aligned plain-text table for the terminal; long values are shortened (the markdown
+/// report and the JSON keep them whole).
+fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
     const WIDE: usize = 44;
-    let rows: Vec<[String; 4]> = checks
+    let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|c| {
-            [
-                one_line(&c.quantity, Some(WIDE)),
-                one_line(&c.notebook, Some(WIDE)),
-                one_line(&c.this_run, Some(WIDE)),
-                status_text(&c.status),
-            ]
-        })
+        .map(|r| r.iter().map(|c| one_line(c, Some(WIDE))).collect())
         .collect();
-    let header = ["quantity", "notebook", "this run", "status"].map(String::from);
-    let mut widths = header.clone().map(|h| h.chars().count());
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -95,12 +88,43 @@ pub fn checks_text(checks: &[Check]) -> String {
     for row in std::iter::once(&header).chain(&rows) {
         let line: Vec<String> = row
             .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:<w$}"))
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     out
+}
+
+/// The columns of a reproduction table.
+const HEADER: [&str; 4] = ["quantity", "notebook", "this run", "status"];
+
+/// The columns of `--with-python`'s one table.
+const HEADER_WITH_PYTHON: [&str; 5] = ["quantity", "notebook", "Rust", "Python", "status"];
+
+/// The rows of checks: quantity, notebook, this run, status.
+fn check_rows(checks: &[Check]) -> Vec<Vec<String>> {
+    checks
+        .iter()
+        .map(|c| {
+            vec![
+                c.quantity.clone(),
+                c.notebook.clone(),
+                c.this_run.clone(),
+                status_text(&c.status),
+            ]
+        })
+        .collect()
+}
+
+/// A markdown table of checks, with every value in full.
+pub fn checks_table(checks: &[Check]) -> String {
+    markdown_table(&HEADER, &check_rows(checks))
+}
+
+/// An aligned plain-text table of checks for the terminal.
+pub fn checks_text(checks: &[Check]) -> String {
+    text_table(&HEADER, &check_rows(checks))
 }
 
 /// What a `notebook outside band` row means, in one line (printed under the summary when
@@ -174,23 +198,47 @@ pub fn reproduce(
         let ran = run_notebook(&nb_ctx, entry).with_context(|| format!("notebook {nb}"))?;
         let report = &ran.report;
         let secs = t.elapsed().as_secs_f64();
-        let table = checks_table(&report.checks);
-        say!(
-            ctx,
-            "\nnotebook {nb}: the notebook's numbers beside this run ({secs:.1} s)\n{}",
-            checks_text(&report.checks)
-        );
-        let _ = write!(markdown, "## Notebook {nb} ({secs:.1} s)\n\n{table}\n");
         tally.add(&report.checks);
         let mut row = serde_json::json!({ "report": report, "wall_s": secs });
         if with_python {
-            say!(ctx, "\nnotebook {nb} beside its PyTorch twin:");
+            // One table: the notebook's value, the port's and the twin's, and the status.
             let plan = crate::compare::plan(nb, &reproduce_args(entry))?;
-            let side = crate::compare::beside_twin(ctx, entry, ctx.seed, &plan, &ran.numbers, secs)
-                .with_context(|| format!("notebook {nb} beside its Python twin"))?;
-            let _ = writeln!(markdown, "{}", twin_summary(&side));
+            let side =
+                crate::compare::beside_twin(ctx, entry, ctx.seed, &plan, &ran.numbers, secs, false)
+                    .with_context(|| format!("notebook {nb} beside its Python twin"))?;
+            let python: Numbers = serde_json::from_value(side["python_numbers"].clone())?;
+            let rows: Vec<Vec<String>> =
+                crate::compare::rows_beside_notebook(&report.checks, &ran.numbers, &python, |c| {
+                    status_text(&c.status)
+                })
+                .into_iter()
+                .map(Vec::from)
+                .collect();
+            let twin = twin_summary(&side);
+            say!(
+                ctx,
+                "\nnotebook {nb}: the notebook, the Rust port ({secs:.1} s) and its PyTorch twin \
+                 (same flags and seed)\n{}{twin}",
+                text_table(&HEADER_WITH_PYTHON, &rows)
+            );
+            let _ = write!(
+                markdown,
+                "## Notebook {nb} ({secs:.1} s)\n\n{}\n{twin}\n",
+                markdown_table(&HEADER_WITH_PYTHON, &rows)
+            );
             twins.add(&side);
             row["python"] = side;
+        } else {
+            say!(
+                ctx,
+                "\nnotebook {nb}: the notebook's numbers beside this run ({secs:.1} s)\n{}",
+                checks_text(&report.checks)
+            );
+            let _ = write!(
+                markdown,
+                "## Notebook {nb} ({secs:.1} s)\n\n{}\n",
+                checks_table(&report.checks)
+            );
         }
         reports.push(row);
     }

@@ -10,6 +10,7 @@ use crate::args::{RatingsArgs, SplitArgs};
 use crate::print::say_split;
 use recsys::prep::export::ratings_csv;
 use recsys::prep::prepared::prepare;
+use recsys::prep::spec::Cut;
 use recsys::runtime::context::Context;
 use recsys::say;
 
@@ -22,7 +23,9 @@ pub struct SplitCommandArgs {
     pub split: SplitArgs,
     /// Keep only ratings strictly above this before splitting, as the ranking models' runs do
     /// (`train` and `experiment` with a ranking model use 3 by default); without it the
-    /// ratings are split whole, as the rating models' runs do.
+    /// ratings are split whole, as the rating models' runs do. --train-threshold and
+    /// --relevance-threshold set the two jobs apart (train.csv then holds the training
+    /// interactions, test.csv every test rating either threshold keeps).
     #[arg(long)]
     pub threshold: Option<f64>,
 }
@@ -45,7 +48,9 @@ pub fn split(ctx: &Context, args: &SplitCommandArgs) -> Result<Value> {
     let spec = args.ratings.spec();
     let ratings = spec.load(ctx)?;
     let given_test = spec.load_test(ctx, &split)?;
+    crate::args::ensure_test_apart(&spec.data, &ratings, given_test.as_ref(), &split)?;
     let seed = ctx.manual_seed(DEFAULT_SEED);
+    let split = split.seeded(seed);
     let data = prepare(ratings, given_test, args.threshold, &split)?;
     say!(
         ctx,
@@ -53,8 +58,18 @@ pub fn split(ctx: &Context, args: &SplitCommandArgs) -> Result<Value> {
         spec.data,
         data.fingerprints.ratings
     );
-    if let Some(t) = args.threshold {
-        say!(ctx, "implicit  ratings > {t} kept");
+    let (train_cut, relevance) = split.cuts(args.threshold);
+    if train_cut == relevance {
+        if train_cut != Cut::All {
+            say!(ctx, "implicit  {} kept", train_cut.describe());
+        }
+    } else {
+        say!(
+            ctx,
+            "train     {}; relevant in test: {} (test.csv keeps every test rating either threshold keeps)",
+            train_cut.describe(),
+            relevance.describe()
+        );
     }
     say_split(ctx, &split, &data);
     let names = data.names();
@@ -73,6 +88,8 @@ pub fn split(ctx: &Context, args: &SplitCommandArgs) -> Result<Value> {
         "split": split,
         "seed": seed,
         "threshold": args.threshold,
+        "train_threshold": train_cut,
+        "relevance_threshold": relevance,
         "fingerprints": data.fingerprints,
         "files": written,
     }))

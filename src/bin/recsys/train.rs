@@ -44,7 +44,7 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub network: NetworkFlags,
     /// Cut-off of the ranking metrics printed after training.
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10, value_parser = recsys::runtime::limits::K.parser())]
     pub k: usize,
     /// Save the model into this directory (model.safetensors + model.json).
     #[arg(long)]
@@ -211,6 +211,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     let spec = args.ratings.spec();
     let ratings = during(&format!("loading {}", spec.data), || spec.load(ctx))?;
     let given_test = spec.load_test(ctx, &split)?;
+    crate::args::ensure_test_apart(&spec.data, &ratings, given_test.as_ref(), &split)?;
     let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
     if task == Task::Rating && all_ones {
         bail!(
@@ -221,6 +222,7 @@ pub fn train(ctx: &Context, args: &TrainArgs) -> Result<Value> {
     }
     let threshold = (task.is_implicit() && !all_ones).then_some(args.threshold);
     let seed = ctx.manual_seed(DEFAULT_SEED);
+    let split = split.seeded(seed);
     let data = prepare(ratings, given_test, threshold, &split)?;
     say!(
         ctx,

@@ -15,6 +15,8 @@ use std::io::Cursor;
 use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;
 
+use crate::data::excerpt::{excerpt, quoted};
+
 /// The canonical ratings columns, in order.
 pub const RATINGS_COLUMNS: [&str; 4] = ["user_id", "item_id", "rating", "timestamp"];
 
@@ -103,22 +105,59 @@ enum Kind {
     Key,
 }
 
-/// The fields of the first data line of `text`, if any.
-fn first_row(text: &str, fmt: &RatingsFormat) -> Option<Vec<String>> {
+/// The largest rating magnitude read: beyond it a model's squared errors overflow 32-bit
+/// floats (a training that "diverges" for no fault of its learning rate).
+pub const MAX_RATING: f64 = 1e9;
+
+/// The UTF-8 byte-order mark some editors put before the first header name.
+const BOM: char = '\u{feff}';
+
+/// The first data line of `text`, if any: its 1-based line number and its fields.
+fn first_row(text: &str, fmt: &RatingsFormat) -> Option<(usize, Vec<String>)> {
     text.lines()
+        .enumerate()
         .skip(usize::from(fmt.has_header))
-        .find(|l| !l.trim().is_empty())
-        .map(|l| split_line(l.trim_end_matches('\r'), fmt.separator))
+        .find(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, split_line(l.trim_end_matches('\r'), fmt.separator)))
 }
 
 /// Mark the user and item columns whose first value is not an integer as string ids.
-fn mark_keys(cols: &mut [(&'static str, usize, Kind)], first: Option<&[String]>) {
+///
+/// Ids are integers (within ±9223372036854775807) or text that is not a number (string ids,
+/// `u196`). A first id written as a number that is not such an integer (`196.0`, `1e3`,
+/// `9223372036854775808`) is refused, naming the value, its line and column, rather than
+/// silently making every id of the column a string.
+fn mark_keys(
+    cols: &mut [(&'static str, usize, Kind)],
+    first: Option<&(usize, Vec<String>)>,
+    source: &str,
+) -> Result<()> {
+    let Some((line, fields)) = first else {
+        return Ok(());
+    };
     for c in cols.iter_mut().take(2) {
-        let value = first.and_then(|f| f.get(c.1)).map(|v| v.trim());
-        if value.is_some_and(|v| !v.is_empty() && v.parse::<i64>().is_err()) {
-            c.2 = Kind::Key;
+        let Some(v) = fields.get(c.1).map(|v| v.trim()) else {
+            continue;
+        };
+        if v.is_empty() || v.parse::<i64>().is_ok() {
+            continue;
         }
+        let numeric = v
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
+        if numeric && v.parse::<f64>().is_ok() {
+            bail!(
+                "{source} line {line}: {} {} (column {}) is a number but not an integer id \
+                 within ±9223372036854775807; write ids as integers (196), or as text that is \
+                 not a number for string ids (u196)",
+                c.0,
+                quoted(v),
+                c.1
+            );
+        }
+        c.2 = Kind::Key;
     }
+    Ok(())
 }
 
 /// The canonical columns with their source positions, resolved against the header.
@@ -132,12 +171,16 @@ fn resolve_columns(
             ColumnRef::Index(i) => Ok(*i),
             ColumnRef::Name(n) => {
                 let header = header.ok_or_else(|| {
-                    anyhow!("{source}: column '{n}' named for {what}, but the file has no header")
+                    anyhow!(
+                        "{source}: column '{}' named for {what}, but the file has no header",
+                        excerpt(n)
+                    )
                 })?;
                 header.iter().position(|h| h == n).ok_or_else(|| {
                     anyhow!(
-                        "{source} line 1: no column '{n}' for {what}; the header has {}",
-                        header.join(", ")
+                        "{source} line 1: no column '{}' for {what}; the header has {}",
+                        excerpt(n),
+                        excerpt(&header.join(", "))
                     )
                 })
             }
@@ -210,7 +253,9 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
         Ok(c) => c,
         Err(e) => return Some(e.to_string()),
     };
-    mark_keys(&mut cols, first_row(text, fmt).as_deref());
+    if let Err(e) = mark_keys(&mut cols, first_row(text, fmt).as_ref(), source) {
+        return Some(e.to_string());
+    }
     let expected = fmt.n_fields.or(header.as_ref().map(Vec::len));
     let needed = cols.iter().map(|c| c.1 + 1).max().unwrap_or(0);
     let last_content = text.trim_end().lines().count();
@@ -230,8 +275,9 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
         match expected {
             Some(n) if fields.len() != n => {
                 return Some(format!(
-                    "{source} line {lineno}: expected {n} fields, found {} (truncated or malformed line: {line:?})",
-                    fields.len()
+                    "{source} line {lineno}: expected {n} fields, found {} (truncated or malformed line: {})",
+                    fields.len(),
+                    quoted(line)
                 ))
             }
             _ if fields.len() < needed => {
@@ -245,8 +291,8 @@ pub fn locate_bad_line(text: &str, fmt: &RatingsFormat, source: &str) -> Option<
         for &(name, idx, kind) in &cols {
             if let Some(problem) = check_value(fields[idx].as_str(), kind) {
                 return Some(format!(
-                    "{source} line {lineno}: {name} {:?} {problem}",
-                    fields[idx]
+                    "{source} line {lineno}: {name} {} {problem}",
+                    quoted(&fields[idx])
                 ));
             }
         }
@@ -275,8 +321,33 @@ fn check_value(value: &str, kind: Kind) -> Option<&'static str> {
     }
 }
 
+/// Refuse a ratings table (read from `source`, with a header line or not) holding a rating
+/// beyond ±[`MAX_RATING`], naming it and its line: a model would train on it until its loss
+/// overflowed, and the fault is the data's, not the learning rate's. (Lists of scores read by
+/// `evaluate --recs` are not ratings and are not bounded.)
+pub fn check_rating_range(df: &DataFrame, has_header: bool, source: &str) -> Result<()> {
+    let ratings = df.column("rating")?.f64()?;
+    let too_large = ratings
+        .into_no_null_iter()
+        .enumerate()
+        .find(|(_, r)| r.abs() > MAX_RATING);
+    if let Some((row, r)) = too_large {
+        // blank lines are refused before the end of a file, so row i is line i + 1 (+ header)
+        bail!(
+            "{source} line {}: rating {r:e} is too large: ratings must lie within ±1e9 \
+             (a model's squared errors would overflow)",
+            row + 1 + usize::from(has_header)
+        );
+    }
+    Ok(())
+}
+
 /// Parse ratings text into the canonical DataFrame. `source` names the file in errors.
-pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<DataFrame> {
+pub fn parse_ratings(mut text: String, fmt: &RatingsFormat, source: &str) -> Result<DataFrame> {
+    // a UTF-8 byte-order mark (as spreadsheet programs write) is not part of the first name
+    if text.starts_with(BOM) {
+        text.drain(..BOM.len_utf8());
+    }
     let has_rows = text
         .lines()
         .skip(usize::from(fmt.has_header))
@@ -287,7 +358,7 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
     let fail = |polars_msg: String| -> anyhow::Error {
         match locate_bad_line(&text, fmt, source) {
             Some(msg) => anyhow!(msg),
-            None => anyhow!("{source}: {polars_msg}"),
+            None => anyhow!("{source}: {}", excerpt(&polars_msg)),
         }
     };
     let header = if fmt.has_header {
@@ -302,7 +373,7 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
         None
     };
     let mut cols = resolve_columns(fmt, header.as_deref(), source)?;
-    mark_keys(&mut cols, first_row(&text, fmt).as_deref());
+    mark_keys(&mut cols, first_row(&text, fmt).as_ref(), source)?;
     // Every column is read as text and cast strictly, so a stray value fails instead of becoming
     // null or changing the column's type.
     let raw = CsvReadOptions::default()
@@ -355,6 +426,7 @@ pub fn parse_ratings(text: String, fmt: &RatingsFormat, source: &str) -> Result<
     {
         return Err(fail("a rating is not a finite number".into()));
     }
+
     let keys: Vec<&str> = cols
         .iter()
         .filter(|c| c.2 == Kind::Key)

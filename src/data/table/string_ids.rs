@@ -67,8 +67,9 @@ impl StringIds {
         let codes: Vec<i64> = key_values(df, key_column)?
             .iter()
             .map(|k| {
-                self.code(k)
-                    .ok_or_else(|| anyhow!("id {k:?} is not in the dictionary"))
+                self.code(k).ok_or_else(|| {
+                    anyhow!("id {} is not in the dictionary", crate::data::quoted(k))
+                })
             })
             .collect::<Result<_>>()?;
         let mut out = df.clone();

@@ -4,6 +4,8 @@
 pub mod kfold;
 /// Random splits: by interaction, and by user (Spotlight's user-based split).
 pub mod random;
+/// Cornac's `RatioSplit`: numpy's seeded permutation, the last ceil(fraction · n) as test.
+pub mod ratio;
 /// The per-user stratified ratio split (Microsoft Recommenders' `python_stratified_split`).
 pub mod stratified;
 /// Time-based splits: a global threshold, a fraction of the timeline, per-user last-n.

@@ -54,7 +54,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_values_t = BENCHED.map(String::from))]
     pub notebooks: Vec<String>,
     /// Epochs of each loop on each side.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = recsys::runtime::limits::EPOCHS.parser())]
     pub epochs: usize,
     /// Torch CPU threads, the same on both sides.
     #[arg(long, default_value_t = 1)]

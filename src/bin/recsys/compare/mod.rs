@@ -7,6 +7,7 @@
 //! [`Numbers`]: the port's from its typed outcome, the twin's from its `--json` output parsed
 //! into the twin's own type. The processes are in [`process`], the table in [`table`].
 
+mod beside_notebook;
 mod flags;
 mod process;
 mod table;
@@ -21,6 +22,7 @@ use recsys::say;
 
 use crate::notebooks::registry::{self, Entry, Numbers};
 
+pub use beside_notebook::rows as rows_beside_notebook;
 pub use flags::{plan, Plan};
 pub use process::{ensure_python, python, run_python_json, run_python_json_env, twin_path};
 pub use table::side_by_side;
@@ -66,12 +68,13 @@ pub fn compare(ctx: &Context, notebook: &str, flags: &[String]) -> Result<Value>
     let rust_s = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&out_dir);
     let ran = ran.with_context(|| format!("the Rust port of notebook {notebook}"))?;
-    beside_twin(ctx, entry, seed, &plan, &ran.numbers, rust_s)
+    beside_twin(ctx, entry, seed, &plan, &ran.numbers, rust_s, true)
 }
 
 /// Run the twin as `plan` says, with `--seed seed` (none: the twin's own default, which is the
 /// port's), and set it beside the port's numbers `rust` (a run that took `rust_s` seconds):
-/// prints the losses and metrics side by side and the wall times, and returns them.
+/// prints the losses and metrics side by side (when `show_tables`) and the wall times, and
+/// returns them, with the twin's numbers as `python_numbers`.
 pub fn beside_twin(
     ctx: &Context,
     entry: &dyn Entry,
@@ -79,6 +82,7 @@ pub fn beside_twin(
     plan: &Plan,
     rust: &Numbers,
     rust_s: f64,
+    show_tables: bool,
 ) -> Result<Value> {
     let notebook = entry.id();
     let mut py_runs = Vec::new();
@@ -101,7 +105,8 @@ pub fn beside_twin(
         py_runs.push((run.label.clone(), v));
     }
     let py = entry.twin_numbers(&py_runs)?;
-    let mut result = side_by_side(ctx, rust, &py)?;
+    let mut result = side_by_side(ctx, rust, &py, show_tables)?;
+    result["python_numbers"] = json!(py);
     say!(
         ctx,
         "\nwall time: Rust {rust_s:.2} s, Python {py_s:.2} s (process, with its start-up), ratio {:.2}x",
@@ -170,13 +175,13 @@ mod tests {
         py.metrics.remove("rust_only");
         py.metric("twin_only", 0.3);
         py.series("gru", &[2.0]);
-        let v = side_by_side(&ctx, &rust, &py).unwrap();
+        let v = side_by_side(&ctx, &rust, &py, true).unwrap();
         assert_eq!(
             v["unmatched"],
             json!(["gru (twin only)", "rust_only", "twin_only (twin only)"])
         );
         assert_eq!(v["metrics"].as_array().unwrap().len(), 1);
-        let same = side_by_side(&ctx, &rust, &rust).unwrap();
+        let same = side_by_side(&ctx, &rust, &rust, true).unwrap();
         assert_eq!(same["unmatched"], json!([]));
     }
 
@@ -200,12 +205,12 @@ mod tests {
         rust.series("train", &[printed.parse().unwrap(), 0.5]);
         rust.metric("mse", 1.2609526646939684);
         let py = entry_numbers(&json!({"train": [v, 0.5], "mse": 1.2609526646939684}));
-        let same = side_by_side(&ctx, &rust, &py).unwrap();
+        let same = side_by_side(&ctx, &rust, &py, true).unwrap();
         assert_eq!(same["max_loss_rel_diff"], json!(0.0));
         assert_eq!(same["bit_for_bit"], json!(true));
         let mut off = py.clone();
         off.metric("mse", f64::from_bits(1.2609526646939684f64.to_bits() + 1));
-        let v = side_by_side(&ctx, &rust, &off).unwrap();
+        let v = side_by_side(&ctx, &rust, &off, true).unwrap();
         assert_eq!(v["bit_for_bit"], json!(false));
         assert_eq!(v["identical"]["metrics"], json!(0));
         assert_eq!(v["identical"]["losses"], json!(2));

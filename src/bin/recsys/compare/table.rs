@@ -9,6 +9,15 @@ use recsys::say;
 use super::rel_diff;
 use crate::notebooks::registry::Numbers;
 
+/// `say!` only when `show`.
+macro_rules! show {
+    ($show:expr, $ctx:expr, $($arg:tt)*) => {
+        if $show {
+            say!($ctx, $($arg)*)
+        }
+    };
+}
+
 /// Side-by-side per-epoch losses and metrics of `rust` and `python`, as [`Numbers`].
 /// Returns `{"models": [{"model", "epochs": [{"epoch", "rust", "python", "rel_diff"}]}],
 /// "metrics": [{"metric", "rust", "python", "rel_diff"}], "max_loss_rel_diff",
@@ -17,7 +26,9 @@ use crate::notebooks::registry::Numbers;
 /// f64 bits agree, and `bit_for_bit` is true only when every pair does and nothing is unmatched. Names are collected from
 /// both sides: one only the port reports is listed as it is, one only the twin reports as
 /// "name (twin only)", and a series whose epoch counts differ as "name (epoch count)".
-pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<Value> {
+/// The tables are printed only when `show` (`reproduce --with-python` prints one table of
+/// its own from the returned comparison).
+pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers, show: bool) -> Result<Value> {
     let (re, pe) = (&rust.epochs, &python.epochs);
     if re.is_empty() {
         bail!("the Rust port reported no per-epoch losses");
@@ -29,12 +40,13 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
     let (mut same_losses, mut n_losses) = (0usize, 0usize);
     for (model, r_losses) in re {
         let Some(p_losses) = pe.get(model) else {
-            say!(ctx, "\n{model}: the twin has no losses for it");
+            show!(show, ctx, "\n{model}: the twin has no losses for it");
             unmatched.push(json!(model));
             continue;
         };
-        say!(ctx, "\n{model}: loss per epoch");
-        say!(
+        show!(show, ctx, "\n{model}: loss per epoch");
+        show!(
+            show,
             ctx,
             "{:>6} {:>16} {:>16} {:>10}",
             "epoch",
@@ -54,18 +66,28 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
             n_losses += 1;
             same_losses += usize::from(same_bits(*r, *p));
             if n <= 25 || e < 5 || (e + 1) % step == 0 || e + 1 == n {
-                say!(ctx, "{:>6} {:>16.10} {:>16.10} {:>10.2e}", e + 1, r, p, d);
+                show!(
+                    show,
+                    ctx,
+                    "{:>6} {:>16.10} {:>16.10} {:>10.2e}",
+                    e + 1,
+                    r,
+                    p,
+                    d
+                );
             }
             rows.push(json!({ "epoch": e + 1, "rust": r, "python": p, "rel_diff": d }));
         }
         if n > 25 {
-            say!(
+            show!(
+                show,
                 ctx,
                 "({n} epochs, some rows left out; max rel_diff {model_worst:.2e})"
             );
         }
         if r_losses.len() != p_losses.len() {
-            say!(
+            show!(
+                show,
                 ctx,
                 "({model}: {} epochs in Rust, {} in Python)",
                 r_losses.len(),
@@ -76,7 +98,7 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
         models.push(json!({ "model": model, "epochs": rows }));
     }
     for model in pe.keys().filter(|m| !re.contains_key(*m)) {
-        say!(ctx, "\n{model}: only the twin has losses for it");
+        show!(show, ctx, "\n{model}: only the twin has losses for it");
         unmatched.push(json!(twin_only(model)));
     }
     let (rm, pm) = (&rust.metrics, &python.metrics);
@@ -84,8 +106,9 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
     let mut worst_metric: f64 = 0.0;
     let mut same_metrics = 0usize;
     if !rm.is_empty() || !pm.is_empty() {
-        say!(ctx, "\nfinal metrics");
-        say!(
+        show!(show, ctx, "\nfinal metrics");
+        show!(
+            show,
             ctx,
             "{:<30} {:>16} {:>16} {:>10}",
             "metric",
@@ -96,23 +119,24 @@ pub fn side_by_side(ctx: &Context, rust: &Numbers, python: &Numbers) -> Result<V
     }
     for (name, &r) in rm {
         let Some(&p) = pm.get(name) else {
-            say!(ctx, "{name:<30} {r:>16.10} {:>16} {:>10}", "-", "-");
+            show!(show, ctx, "{name:<30} {r:>16.10} {:>16} {:>10}", "-", "-");
             unmatched.push(json!(name));
             continue;
         };
         let d = rel_diff(r, p);
         worst_metric = worst_metric.max(d);
         same_metrics += usize::from(same_bits(r, p));
-        say!(ctx, "{name:<30} {r:>16.10} {p:>16.10} {d:>10.2e}");
+        show!(show, ctx, "{name:<30} {r:>16.10} {p:>16.10} {d:>10.2e}");
         metrics.push(json!({ "metric": name, "rust": r, "python": p, "rel_diff": d }));
     }
     for (name, p) in pm.iter().filter(|(m, _)| !rm.contains_key(*m)) {
-        say!(ctx, "{name:<30} {:>16} {p:>16.10} {:>10}", "-", "-");
+        show!(show, ctx, "{name:<30} {:>16} {p:>16.10} {:>10}", "-", "-");
         unmatched.push(json!(twin_only(name)));
     }
     let n_metrics = metrics.len();
     let bit_for_bit = same_losses == n_losses && same_metrics == n_metrics && unmatched.is_empty();
-    say!(
+    show!(
+        show,
         ctx,
         "\n{}: the f64 bits agree in {same_losses} of {n_losses} losses and {same_metrics} of \
          {n_metrics} metrics",

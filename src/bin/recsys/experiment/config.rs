@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use super::run::Plan;
 use super::ExperimentArgs;
+use recsys::prep::spec::Cut;
 
 /// An experiment as a file; every field but `data` and `models` has the command line's
 /// default.
@@ -49,6 +50,12 @@ pub struct ExperimentFile {
     pub first_seed: u64,
     #[serde(default = "d_threshold")]
     pub threshold: f64,
+    /// `--train-threshold` (absent: `threshold`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_threshold: Option<Cut>,
+    /// `--relevance-threshold` (absent: `threshold`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance_threshold: Option<Cut>,
     #[serde(default = "d_k")]
     pub k: usize,
     #[serde(default = "d_sampled")]
@@ -144,6 +151,8 @@ impl ExperimentFile {
             test_file: self.test_file.clone(),
             seeds: self.seeds,
             threshold: self.threshold,
+            train_threshold: self.train_threshold,
+            relevance_threshold: self.relevance_threshold,
             k: self.k,
             sampled: self.sampled,
             grid: (!grid.is_empty()).then(|| grid.join(" ")),
@@ -208,6 +217,8 @@ pub fn of_plan(plan: &Plan) -> Result<ExperimentFile> {
         seeds: plan.seeds.len(),
         first_seed: plan.seeds[0],
         threshold: plan.threshold.unwrap_or(3.0),
+        train_threshold: plan.split.train_threshold,
+        relevance_threshold: plan.split.relevance_threshold,
         k: plan.k,
         sampled: plan.sampled,
         validation_fraction: plan.validation_fraction,

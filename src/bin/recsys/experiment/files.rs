@@ -26,13 +26,14 @@ pub const FILES: [&str; 6] = [
 ];
 
 /// Write `experiment.csv` (one line per model and metric), `runs.csv`, `report.md` and the
-/// primary metric's bar plot with error bars into `--out` ([`FILES`]).
+/// primary metric's bar plot with error bars into `--out` ([`FILES`]); returns the report's
+/// text.
 pub fn write_files(
     ctx: &Context,
     plan: &Plan,
     table: &Summary,
     published: Option<&Value>,
-) -> Result<()> {
+) -> Result<String> {
     let mut csv = String::from("model,metric,mean,sd,ci95_low,ci95_high\n");
     for r in &table.rows {
         let named = table
@@ -89,12 +90,37 @@ pub fn write_files(
     }
     let plot = FILES[5];
     let mut md = format!(
-        "# recsys experiment on {}\n\nProtocol: {}, seeds {:?}.\n\n{}\n",
+        "# recsys experiment on {}\n\n**Protocol.** {}; seeds {:?} (each seed draws the split \
+         and the models' initialisation; every model of a seed sees the same split).\n\n",
         plan.spec.data,
         plan.describe_protocol(),
         plan.seeds,
-        table.markdown()
     );
+    let _ = writeln!(
+        md,
+        "**Split sizes.**\n\n| seed | train ratings | train users | train items | test ratings | test users scored |\n|---|---|---|---|---|---|"
+    );
+    let first = table.rows.first().map(|r| r.model.as_str()).unwrap_or("");
+    for r in table.runs.iter().filter(|r| r.model == first) {
+        let z = &r.split;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.seed, z.train_rows, z.train_users, z.train_items, z.test_rows, z.test_users
+        );
+    }
+    let _ = writeln!(md, "\n**Results.**\n\n{}", table.markdown());
+    if let Some(t) = table.rows.iter().find_map(|r| r.versus_best.as_ref()) {
+        let _ = writeln!(
+            md,
+            "**The test.** The best model by {} against each other one: two-sided Wilcoxon \
+             signed-rank test, one pair per {}; p-values Holm-adjusted over the {} comparisons \
+             (Holm 1979; raw and adjusted, and the paired t-test's, in `--json`).\n",
+            table.columns[0],
+            t.unit,
+            table.rows.len() - 1
+        );
+    }
     for note in table.notes() {
         let _ = writeln!(md, "- {note}");
     }
@@ -125,7 +151,10 @@ pub fn write_files(
             }
         }
     }
-    let _ = writeln!(md, "\n## Settings\n\n| model | settings |\n|---|---|");
+    let _ = writeln!(
+        md,
+        "\n## Settings each model ran with\n\n| model | settings |\n|---|---|"
+    );
     for r in &table.rows {
         let first = r.config.first().cloned().unwrap_or(Value::Null);
         let same = r.config.iter().all(|c| *c == first);
@@ -155,11 +184,11 @@ pub fn write_files(
         ("experiment.csv", csv),
         ("runs.csv", runs),
         ("per_user.csv", per_user),
-        ("report.md", md),
+        ("report.md", md.clone()),
         ("config.toml", super::config::of_plan(plan)?.to_toml()?),
     ] {
         let path = ctx.write_output(name, text.as_bytes())?;
         say!(ctx, "wrote {}", path.display());
     }
-    Ok(())
+    Ok(md)
 }

@@ -13,6 +13,8 @@ use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
 use super::summary::Summary;
+use recsys::classic::surprise_benchmark::{self as replay, RowErrors};
+use recsys::classic::surprise_folds::{kfold, parse_raw_ratings};
 use recsys::runtime::context::Context;
 use recsys::say;
 
@@ -177,6 +179,71 @@ impl Preset {
     }
 }
 
+/// Surprise's table replayed on the shipped ml-100k and set against Surprise's own numbers:
+/// printed, and returned as JSON rows (or the error, which does not stop the experiment).
+pub fn surprise_replay(ctx: &Context) -> Value {
+    let run = || -> anyhow::Result<Vec<(RowErrors, RowErrors, String)>> {
+        let (_, bytes) = recsys::data::shipped::FILES
+            .iter()
+            .find(|(name, _)| *name == "ml-100k/u.data")
+            .ok_or_else(|| anyhow::anyhow!("the shipped ml-100k has no u.data"))?;
+        let text = std::str::from_utf8(bytes)?;
+        let ratings = parse_raw_ratings(text, std::path::Path::new("ml-100k/u.data"))?;
+        let folds = kfold(&ratings, 5, 0)?;
+        let ours = replay::run(&folds, &replay::ROWS)?;
+        let theirs = replay::reference()?;
+        Ok(ours
+            .into_iter()
+            .zip(theirs)
+            .map(|(o, t)| {
+                let status = replay::status(&o, &t);
+                (o, t, status)
+            })
+            .collect())
+    };
+    say!(ctx, "");
+    say!(
+        ctx,
+        "Surprise's table replayed (its KFold(random_state=0) folds and numpy draws) beside \
+         Surprise 1.1.5's own run of examples/benchmark.py on ml-100k"
+    );
+    match run() {
+        Ok(rows) => {
+            say!(
+                ctx,
+                "{:<28} {:>8} {:>8} {:>8} {:>8}  status",
+                "row",
+                "RMSE",
+                "theirs",
+                "MAE",
+                "theirs"
+            );
+            let mut out = Vec::new();
+            for (o, t, status) in rows {
+                say!(
+                    ctx,
+                    "{:<28} {:>8.4} {:>8.4} {:>8.4} {:>8.4}  {status}",
+                    o.row,
+                    o.rmse,
+                    t.rmse,
+                    o.mae,
+                    t.mae
+                );
+                out.push(json!({
+                    "row": o.row, "rmse": o.rmse, "mae": o.mae,
+                    "rmse_folds": o.rmse_folds, "mae_folds": o.mae_folds,
+                    "surprise_rmse": t.rmse, "surprise_mae": t.mae, "status": status,
+                }));
+            }
+            Value::Array(out)
+        }
+        Err(e) => {
+            say!(ctx, "the replay failed: {e:#}");
+            json!({ "error": format!("{e:#}") })
+        }
+    }
+}
+
 /// Print the published table beside ours, with a status per row, and return it as JSON.
 pub fn compare(ctx: &Context, preset: Preset, ours: &Summary) -> Value {
     say!(ctx, "");
@@ -220,5 +287,9 @@ pub fn compare(ctx: &Context, preset: Preset, ours: &Summary) -> Value {
             "published": p.values, "this_run": mine, "status": status,
         }));
     }
-    json!({ "preset": format!("{preset:?}"), "rows": rows })
+    let mut out = json!({ "preset": format!("{preset:?}"), "rows": rows });
+    if preset == Preset::SurpriseMl100k {
+        out["surprise_replay"] = surprise_replay(ctx);
+    }
+    out
 }

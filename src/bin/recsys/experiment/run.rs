@@ -9,20 +9,20 @@ use polars::prelude::DataFrame;
 use serde_json::Value;
 
 use super::contenders::Contender;
+use super::fitting::{tune, TrainSets};
 use super::presets::Preset;
 use super::scoring::TestSide;
 use super::{ExperimentArgs, DEFAULT_SEED};
 use crate::args::ensure_k;
 use crate::print::say_split;
 use recsys::prep::export::csv_field;
-use recsys::prep::prepared::{prepare, Prepared};
-use recsys::prep::spec::{DataSpec, SplitKind, SplitSpec};
+use recsys::prep::f64_values;
+use recsys::prep::prepared::{passing_either, prepare, Prepared};
+use recsys::prep::spec::{Cut, DataSpec, SplitKind, SplitSpec};
 use recsys::prep::split::stratified::stratified_split_by_item;
-use recsys::prep::split::validation::{carve_validation, ValidationSplit};
-use recsys::prep::{binarize, f64_values};
 use recsys::recommender::checkpoint::{self, Sidecar};
 use recsys::recommender::settings::{grid_points, merged};
-use recsys::recommender::{train_set, Task};
+use recsys::recommender::Task;
 use recsys::runtime::context::write_atomic;
 use recsys::runtime::context::Context;
 use recsys::runtime::progress::Progress;
@@ -33,7 +33,13 @@ pub struct Plan {
     pub spec: DataSpec,
     pub ratings: DataFrame,
     pub contenders: Vec<Contender>,
+    /// The table's task: ranking when any model is scored by the ranking metrics (its first
+    /// column, NDCG@k, is the primary metric), else rating.
     pub task: Task,
+    /// Rating metrics are scored (for the models that predict ratings).
+    pub rates: bool,
+    /// Ranking metrics are scored (every model: a rating model ranks by predicted rating).
+    pub ranks: bool,
     pub split: SplitSpec,
     /// The protocol's name as given (random, stratified, stratified-item, time, last-n, kfold).
     pub protocol: String,
@@ -72,15 +78,18 @@ impl Plan {
         if args.seeds == 0 {
             bail!("--seeds must be at least 1");
         }
+        recsys::runtime::limits::SEEDS.check("--seeds", args.seeds as u64)?;
+        recsys::runtime::limits::SAMPLED.check("--sampled", args.sampled as u64)?;
         let mut contenders = Contender::parse_all(&models, args.set.as_deref().unwrap_or(""))?;
         if let Some(p) = preset {
             for c in &mut contenders {
                 c.settings = merged(&p.settings(c.name()), &c.settings);
             }
         }
-        let task = contenders[0].task()?;
+        let mut tasks = vec![];
         for c in &contenders {
             let t = c.task()?;
+            tasks.push(t);
             if t == Task::NextItem {
                 bail!(
                     "--models {}: next-item models are trained and evaluated by `recsys train` \
@@ -88,17 +97,25 @@ impl Plan {
                     c.name()
                 );
             }
-            if t != task {
-                bail!(
-                    "--models mixes ranking and rating models ({} is a {} model, {} a {} one); \
-                     run one experiment for each",
-                    contenders[0].name(),
-                    task.name(),
-                    c.name(),
-                    t.name()
-                );
-            }
         }
+        let mixed = tasks.iter().any(|t| *t != tasks[0]);
+        let cornac = protocol == "cornac-ratio";
+        let trains_on_all = cornac || args.train_threshold == Some(Cut::All);
+        if mixed && !trains_on_all {
+            let other = tasks.iter().position(|t| *t != tasks[0]).unwrap_or(0);
+            bail!(
+                "--models mixes ranking and rating models ({} is a {} model, {} a {} one): they \
+                 share a table only when every rating trains (--protocol cornac-ratio, or \
+                 --train-threshold none); else run one experiment for each",
+                contenders[0].name(),
+                tasks[0].name(),
+                contenders[other].name(),
+                tasks[other].name()
+            );
+        }
+        let rates = tasks.contains(&Task::Rating);
+        let ranks = tasks.contains(&Task::Ranking) || cornac;
+        let task = if ranks { Task::Ranking } else { Task::Rating };
         let mut seen = HashSet::new();
         if let Some(dup) = contenders.iter().find(|c| !seen.insert(c.name())) {
             bail!("--models names {} twice", dup.name());
@@ -130,8 +147,16 @@ impl Plan {
             fold: 0,
             test_file: args.test_file.clone(),
             validation_fraction: None,
+            train_threshold: args.train_threshold,
+            relevance_threshold: args.relevance_threshold,
+            seed: None,
         };
         split.check()?;
+        if kind == SplitKind::CornacRatio && args.test_file.is_some() {
+            bail!(
+                "--test-file gives the test part; --protocol cornac-ratio makes its own: drop one"
+            );
+        }
         let entries: Vec<_> = contenders.iter().map(|c| c.entry).collect();
         let grid = args
             .grid
@@ -177,8 +202,9 @@ impl Plan {
         }
         let ratings = spec.load(ctx)?;
         let given_test = spec.load_test(ctx, &split)?;
+        crate::args::ensure_test_apart(&spec.data, &ratings, given_test.as_ref(), &split)?;
         let all_ones = f64_values(&ratings, "rating")?.all(|r| r == 1.0);
-        if task == Task::Rating && all_ones {
+        if rates && all_ones {
             bail!(
                 "{}: every rating is 1 (implicit data); rating models need ratings",
                 spec.data
@@ -190,18 +216,16 @@ impl Plan {
             ratings,
             contenders,
             task,
+            rates,
+            ranks,
             split,
             protocol,
             by_item,
             seeds: (0..n_seeds as u64).map(|i| first + i).collect(),
-            threshold: (task == Task::Ranking && !all_ones)
+            threshold: (tasks.contains(&Task::Ranking) && !all_ones)
                 .then(|| preset.and_then(|p| p.threshold()).unwrap_or(args.threshold)),
             k,
-            sampled: if task == Task::Ranking {
-                args.sampled
-            } else {
-                0
-            },
+            sampled: if ranks { args.sampled } else { 0 },
             map_rel: preset == Some(Preset::MsrecMl100k),
             grid,
             given_test,
@@ -226,6 +250,11 @@ impl Plan {
             (None, SplitKind::Time) => {
                 format!("the latest {} of the interactions as test", s.test_fraction)
             }
+            (None, SplitKind::CornacRatio) => format!(
+                "Cornac's RatioSplit (numpy's RandomState(seed).permutation of every rating, \
+                 the last ceil({} · n) as test)",
+                s.test_fraction
+            ),
             (None, SplitKind::Stratified) => format!(
                 "per {}, a random {} as test",
                 if self.by_item { "item" } else { "user" },
@@ -237,10 +266,22 @@ impl Plan {
                 s.test_fraction
             ),
         };
-        match self.threshold {
-            Some(t) => format!("{how}; ratings > {t} are positives"),
-            None => how,
+        let (train, relevance) = self.cuts();
+        match (train, relevance) {
+            (Cut::All, Cut::All) => how,
+            (t, r) if t == r => format!("{how}; {} are positives", t.describe()),
+            (t, r) => format!(
+                "{how}; training takes {}, test {} are relevant (a user's train items that are \
+                 not relevant stay candidates)",
+                t.describe(),
+                r.describe()
+            ),
         }
+    }
+
+    /// What trains and what is relevant ([`SplitSpec::cuts`]).
+    pub fn cuts(&self) -> (Cut, Cut) {
+        self.split.cuts(self.threshold)
     }
 
     /// Binarize and split the ratings by `split` (libtorch's generator seeded by the caller).
@@ -255,10 +296,8 @@ impl Plan {
                 split,
             );
         }
-        let ratings = match self.threshold {
-            Some(t) => binarize(&self.ratings, t)?,
-            None => self.ratings.clone(),
-        };
+        let (train, relevance) = self.cuts();
+        let ratings = passing_either(&self.ratings, train, relevance)?;
         let (train, test) = stratified_split_by_item(&ratings, split.test_fraction)?;
         prepare(train, Some(test), self.threshold, split)
     }
@@ -271,7 +310,7 @@ impl Plan {
             s.fold = i;
             return (s, self.seeds[0]);
         }
-        (s, self.seeds[i])
+        (s.seeded(self.seeds[i]), self.seeds[i])
     }
 }
 
@@ -282,6 +321,7 @@ fn split_kind(protocol: &str, n_seeds: usize) -> Result<SplitKind> {
         "stratified" | "stratified-item" => SplitKind::Stratified,
         "time" => SplitKind::Time,
         "last-n" => SplitKind::LastN,
+        "cornac-ratio" => SplitKind::CornacRatio,
         "kfold" => {
             if n_seeds < 2 {
                 bail!("--protocol kfold needs --seeds 2 or more (the number of folds)");
@@ -289,7 +329,7 @@ fn split_kind(protocol: &str, n_seeds: usize) -> Result<SplitKind> {
             SplitKind::Kfold
         }
         other => bail!(
-            "--protocol {other:?}: choose random, stratified, stratified-item, time, last-n or kfold"
+            "--protocol {other:?}: choose random, stratified, stratified-item, time, last-n, kfold or cornac-ratio"
         ),
     })
 }
@@ -313,8 +353,21 @@ pub struct Run {
     pub tuned: Value,
     /// The settings the model ran with, every default filled in.
     pub config: Value,
+    /// The sizes of the seed's split.
+    pub split: SplitSize,
     pub fit_s: f64,
     pub predict_s: f64,
+}
+
+/// The sizes of one seed's split, for the report.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct SplitSize {
+    pub train_rows: usize,
+    pub train_users: usize,
+    pub train_items: usize,
+    pub test_rows: usize,
+    /// Ranking: the test users scored (a known user with a relevant test item known in train).
+    pub test_users: usize,
 }
 
 /// The name of one model's run on one seed, for its checkpoint and its lists.
@@ -336,18 +389,15 @@ pub struct PerUser {
 pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
     say!(
         ctx,
-        "experiment {} models × {} seeds on {} ({} protocol{}), {}",
+        "experiment {} models × {} seeds on {}: {}; {}",
         plan.contenders.len(),
         plan.seeds.len(),
         plan.spec.data,
-        plan.protocol,
-        match plan.threshold {
-            Some(t) => format!(", positives: ratings > {t}"),
-            None => String::new(),
-        },
-        match plan.task {
-            Task::Ranking | Task::NextItem => format!("full ranking at k = {}", plan.k),
-            Task::Rating => "rating prediction".into(),
+        plan.describe_protocol(),
+        match (plan.ranks, plan.rates) {
+            (true, true) => format!("rating prediction and full ranking at k = {}", plan.k),
+            (true, false) => format!("full ranking at k = {}", plan.k),
+            _ => "rating prediction".into(),
         }
     );
     let bar = Progress::new(
@@ -376,8 +426,15 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
         } else {
             say_split(ctx, &split, &data);
         }
-        let train = train_set(&data, &data.train, plan.task)?;
-        let test = TestSide::new(&data, plan.task)?;
+        let train = TrainSets::new(&data, &data.train, plan)?;
+        let test = TestSide::new(&data, plan)?;
+        let size = SplitSize {
+            train_rows: data.train.height(),
+            train_users: data.users.len(),
+            train_items: data.items.len(),
+            test_rows: data.test.height(),
+            test_users: test.users(),
+        };
         for c in &plan.contenders {
             bar.set_message(format!("{} seed {seed}", c.name()));
             let tuned = match &plan.grid {
@@ -386,7 +443,7 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
             };
             tch::manual_seed(seed as i64);
             let t = Instant::now();
-            let fitted = c.fit(&train, &tuned, ctx.device)?;
+            let fitted = c.fit(train.of(c)?, &tuned, ctx.device)?;
             let fit_s = t.elapsed().as_secs_f64();
             let t = Instant::now();
             let (metrics, per_user, per_user_rows) =
@@ -431,6 +488,7 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
                 per_user_rows,
                 tuned,
                 config: fitted.config,
+                split: size,
                 fit_s,
                 predict_s: t.elapsed().as_secs_f64(),
             });
@@ -439,41 +497,4 @@ pub fn run(ctx: &Context, plan: &Plan) -> Result<Vec<Run>> {
     }
     bar.finish();
     Ok(runs)
-}
-
-/// The grid's best point for `c`, by the primary metric on a validation part carved at
-/// random from the train part (the test part is never seen).
-fn tune(
-    ctx: &Context,
-    plan: &Plan,
-    c: &Contender,
-    points: &[Value],
-    data: &Prepared,
-    seed: u64,
-) -> Result<Value> {
-    if points.len() <= 1 {
-        return Ok(points
-            .first()
-            .cloned()
-            .unwrap_or(Value::Object(Default::default())));
-    }
-    tch::manual_seed(seed as i64);
-    let (fit_part, validation) = carve_validation(
-        &data.train,
-        ValidationSplit::Random,
-        plan.validation_fraction,
-    )?;
-    let train = train_set(data, &fit_part, plan.task)?;
-    let side = TestSide::against(data, &fit_part, &validation, plan.task)?;
-    let mut best: Option<(f64, &Value)> = None;
-    for point in points {
-        tch::manual_seed(seed as i64);
-        let fitted = c.fit(&train, point, ctx.device)?;
-        let (metrics, ..) = side.score(fitted.model.as_ref(), plan, 0, seed)?;
-        let value = metrics[0].1 * plan.task.sign();
-        if best.as_ref().is_none_or(|(b, _)| value > *b) {
-            best = Some((value, point));
-        }
-    }
-    Ok(best.map(|b| b.1.clone()).unwrap_or_default())
 }

@@ -243,7 +243,9 @@ impl Summary {
             let _ = write!(s, "| {} |", r.model);
             for (j, m) in r.metrics.iter().enumerate() {
                 let cell = format!("{:.4} ± {:.4}", m.mean, m.sd);
-                if self.best[j] == i {
+                if m.mean.is_nan() {
+                    let _ = write!(s, " n/a |");
+                } else if self.best[j] == i {
                     let _ = write!(s, " **{cell}** |");
                 } else {
                     let _ = write!(s, " {cell} |");
@@ -273,7 +275,11 @@ impl Summary {
             let mut line = format!("{:<12}", r.model);
             for (j, m) in r.metrics.iter().enumerate() {
                 let mark = if self.best[j] == i { "*" } else { " " };
-                let cell = format!("{:.4}±{:.4}{mark}", m.mean, m.sd);
+                let cell = if m.mean.is_nan() {
+                    "n/a ".to_string()
+                } else {
+                    format!("{:.4}±{:.4}{mark}", m.mean, m.sd)
+                };
                 let _ = write!(line, " {cell:>width$}");
             }
             let _ = write!(
@@ -319,6 +325,17 @@ impl Summary {
                 "AUC and MAP (no cut-off) are Cornac's, over each test user's candidates: the test \
                  items against every item that is neither a train nor a test item of the user; \
                  a tie counts against the test item"
+                    .into(),
+            );
+        }
+        if self
+            .rows
+            .iter()
+            .any(|r| r.metrics.iter().any(|m| m.mean.is_nan()))
+        {
+            notes.push(
+                "n/a: a ranking model predicts no rating, so its rating columns stay empty \
+                 (Cornac fills them with its ranking scores taken as ratings)"
                     .into(),
             );
         }

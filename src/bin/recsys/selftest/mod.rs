@@ -39,7 +39,7 @@ pub use cases::{Case, Run, Size, CASES};
 #[derive(Args, Debug, Clone)]
 pub struct SelftestArgs {
     /// Training steps per model and device.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = recsys::runtime::limits::EPOCHS.parser())]
     pub steps: usize,
     /// small (the check: tiny models, seconds in all) or large (MovieLens-100k-sized tables
     /// and batches of 1024: the speed table).

@@ -166,7 +166,10 @@ fn train_save_load_evaluate_recommend_similar_on_ml100k() {
         vec!["recommend", "--model", d, "--user", "1", "-k", "0"],
         vec!["similar", "--model", d, "--item", "50", "-k", "0"],
     ] {
-        assert!(err(&c, &args).contains("-k must be at least 1"), "{args:?}");
+        assert!(
+            err(&c, &args).contains("must be a whole number from 1 to"),
+            "{args:?}"
+        );
     }
     let other = err(&c, &["evaluate", "--model", d, "--data", "ml-latest-small"]);
     assert!(other.contains("trained on other data"), "{other}");
@@ -248,7 +251,7 @@ fn bad_model_name_split_and_feedback_are_clear_errors() {
         "{e}"
     );
     let e = err(&c, &["train", "ml-100k", "--model", "mf", "-k", "0"]);
-    assert!(e.contains("-k must be at least 1"), "{e}");
+    assert!(e.contains("must be a whole number from 1 to"), "{e}");
     let e = err(
         &c,
         &[
@@ -322,5 +325,5 @@ fn evaluate_recs_matches_the_library_and_rejects_malformed_files() {
         &c,
         &["evaluate", "--recs", &recs, "--truth", &truth, "-k", "0"],
     );
-    assert!(e.contains("-k must be at least 1"), "{e}");
+    assert!(e.contains("must be a whole number from 1 to"), "{e}");
 }

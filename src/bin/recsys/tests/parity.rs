@@ -1,9 +1,10 @@
 //! Short parity runs: each notebook's Rust port against its PyTorch twin
 //! (`notebooks-ported/python/nbXXX.py`) with the same seed, through `crate::compare`.
-//! Two strengths, as the README and docs/parity-and-speed.md claim them:
-//! - [`Tolerance::BitForBit`] where the claim is "bit for bit" (001, which runs no torch, and
-//!   the twins on libtorch's Adam formula, `--adam libtorch`): every loss and metric within
-//!   [`BIT_FOR_BIT`] relative;
+//! Three strengths, as the README and docs/parity-and-speed.md claim them:
+//! - [`Tolerance::Exact`] for 001, which runs no torch: every loss and metric the same f64 bits
+//!   (relative difference 0, the comparison's `bit_for_bit`);
+//! - [`Tolerance::BitForBit`] where the claim is "bit for bit" (the twins on libtorch's Adam
+//!   formula, `--adam libtorch`): every loss and metric within [`BIT_FOR_BIT`] relative;
 //! - [`Tolerance::Close`] elsewhere (stock `torch.optim.Adam`, 002, 003): per-epoch losses
 //!   within 1e-5 relative, final metrics equal in their 4 printed decimals.
 //!
@@ -34,6 +35,8 @@ const BIT_FOR_BIT: f64 = 4.0 * f64::EPSILON;
 /// How close the two sides must be.
 #[derive(Debug, Clone, Copy)]
 enum Tolerance {
+    /// Every loss and metric the same bits.
+    Exact,
     /// Every loss and metric within [`BIT_FOR_BIT`] relative.
     BitForBit,
     /// Losses within [`LOSS_TOL`] relative, metrics equal to 4 decimals.
@@ -58,6 +61,7 @@ fn assert_parity(nb: &str, result: &Value, tol: Tolerance) {
         "{nb}: no per-epoch losses were compared"
     );
     let loss_tol = match tol {
+        Tolerance::Exact => 0.0,
         Tolerance::BitForBit => BIT_FOR_BIT,
         Tolerance::Close => LOSS_TOL,
     };
@@ -83,6 +87,9 @@ fn assert_parity(nb: &str, result: &Value, tol: Tolerance) {
         let name = m["metric"].as_str().unwrap_or("?");
         let d = compare::rel_diff(r, p);
         match tol {
+            Tolerance::Exact if r.to_bits() != p.to_bits() => failures.push(format!(
+                "metric {name}: rust {r} python {p} differ in their bits"
+            )),
             Tolerance::BitForBit if d.is_nan() || d > BIT_FOR_BIT => failures.push(format!(
                 "metric {name}: rust {r} python {p} rel_diff {d:.3e} > {BIT_FOR_BIT:e}"
             )),
@@ -91,6 +98,12 @@ fn assert_parity(nb: &str, result: &Value, tol: Tolerance) {
             )),
             _ => {}
         }
+    }
+    if matches!(tol, Tolerance::Exact) && result["bit_for_bit"] != json!(true) {
+        failures.push(format!(
+            "not bit for bit: identical {}",
+            result["identical"]
+        ));
     }
     let unmatched = result["unmatched"].as_array().expect("unmatched");
     if !unmatched.is_empty() {
@@ -166,7 +179,7 @@ fn nb001_sgd_mf_two_epochs() {
     parity(
         "001",
         &["--epochs", "2", "--prior-runs", "0"],
-        Tolerance::BitForBit,
+        Tolerance::Exact,
     );
 }
 
@@ -244,7 +257,16 @@ fn drift_is_caught() {
     let mut one_rounding = exact.clone();
     one_rounding["models"][0]["epochs"][0]["rel_diff"] = json!(6e-8);
     assert!(fails(&one_rounding, Tolerance::BitForBit));
-    let mut metric_rounding = exact;
+    let mut metric_rounding = exact.clone();
     metric_rounding["metrics"][0]["python"] = json!(0.12341 * (1.0 + 6e-8));
     assert!(fails(&metric_rounding, Tolerance::BitForBit));
+
+    // Exact: f64 summation noise fails too; only the same bits, with the comparison's
+    // bit_for_bit, pass.
+    assert!(fails(&exact, Tolerance::Exact));
+    let mut same = exact;
+    same["models"][0]["epochs"][0]["rel_diff"] = json!(0.0);
+    assert!(fails(&same, Tolerance::Exact), "bit_for_bit missing");
+    same["bit_for_bit"] = json!(true);
+    assert_parity("test", &same, Tolerance::Exact);
 }
