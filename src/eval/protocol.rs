@@ -142,9 +142,11 @@ pub struct SampledRanking {
     pub metrics: RankingMetrics,
 }
 
-/// The sampled protocol of notebook 000: seeds libtorch's generator with `seed`, draws
-/// `n_negatives` items per test user (at most as many as every user's pool allows) from the
-/// items that are not relevant to the user ([`NegativePool::NotTestPositive`]), ranks the
+/// The sampled protocol of notebook 000: draws `n_negatives` items per test user from `seed`
+/// (at most as many as every user's pool allows; uniform without replacement,
+/// [`crate::eval::sampled::sample_negatives_by_rejection`], not the notebook's own `randperm`
+/// draws) from the items that are not relevant to the user
+/// ([`NegativePool::NotTestPositive`]), ranks the
 /// relevant items among them by the user's `scores` row
 /// ([`crate::eval::sampled::SampledCandidates::ranked`]), and scores the lists at `k` with
 /// Coverage over `n_items`.

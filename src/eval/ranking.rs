@@ -2,15 +2,15 @@
 //! a chunk at a time and each user keeps only a top-k heap, so that 162k users × 59k items
 //! (ML-25M, 38 GB of scores at once) evaluate in a few hundred megabytes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use anyhow::{bail, Result};
 use tch::{Kind, Tensor};
 
 use crate::eval::metrics::{ensure_finite, ranking_metrics, Lists, RankingMetrics, Truth};
 use crate::eval::protocol::TestUser;
-use crate::eval::sampled::{NegativePool, SampledCandidates};
-use crate::runtime::progress::{during, Progress};
+use crate::eval::sampled::SampledCandidates;
+use crate::runtime::progress::Progress;
 
 /// Both ranking protocols' outcome, from [`rank_in_chunks`].
 #[derive(Debug, Clone)]
@@ -30,8 +30,9 @@ pub fn chunk_users(n_items: usize) -> usize {
 
 /// The full-ranking and sampled protocols of [`crate::eval::protocol`]
 /// ([`crate::eval::protocol::full_ranking`], [`crate::eval::protocol::sampled_ranking`]: the
-/// same numbers), in bounded memory: the sampled candidates are drawn first (the same draws:
-/// scoring draws nothing; none when `n_negatives` is 0), then `score` gives the scores of every
+/// same numbers), in bounded memory: the sampled candidates are drawn first
+/// ([`SampledCandidates::sample_uniform`] from `seed`: scoring draws nothing; none when
+/// `n_negatives` is 0), then `score` gives the scores of every
 /// item for a chunk of users ([`chunk_users`] of them), `[chunk, n_items]` as `f32` on the CPU,
 /// and each chunk leaves only its top-k lists (history excluded) and the scores of its sampled
 /// candidates. No `[users, items]` matrix is ever held.
@@ -50,17 +51,16 @@ pub fn rank_in_chunks(
         .unwrap_or(0);
     let negatives = n_negatives.min(min_pool);
     let candidates = if n_negatives > 0 {
+        // The draws are Rust's (O(negatives) a user); the generator is still seeded, so that
+        // what libtorch draws after an evaluation does not depend on what ran before it.
         tch::manual_seed(seed as i64);
-        Some(during("drawing the sampled protocol's negatives", || {
-            SampledCandidates::sample(
-                cases.iter().map(|c| c.user).collect(),
-                cases.iter().map(|c| c.relevant.clone()).collect(),
-                n_items as i64,
-                negatives,
-                NegativePool::NotTestPositive,
-                &HashMap::new(),
-            )
-        })?)
+        Some(SampledCandidates::sample_uniform(
+            cases.iter().map(|c| c.user).collect(),
+            cases.iter().map(|c| c.relevant.clone()).collect(),
+            n_items,
+            negatives,
+            seed,
+        )?)
     } else {
         None
     };
@@ -140,8 +140,9 @@ impl Ord for Kept {
 }
 
 /// The `k` best items of a finite `row` outside `history`, best first (higher score, then lower
-/// index): [`recsys::eval::metrics::top_k_excluding`]'s list, in one pass over the row with a heap of `k`, without
-/// copying it. `seen` is an all-false scratch mask of the row's length, left all false.
+/// index): [`crate::eval::metrics::top_k_excluding`]'s list, in one pass over the row with a
+/// heap of `k`, without copying it. `row` must be finite (a NaN would be passed over).
+/// `seen` is an all-false scratch mask of the row's length, left all false.
 fn top_k_unseen(row: &[f32], history: &[i64], seen: &mut [bool], k: usize) -> Vec<usize> {
     for &i in history {
         if let Some(s) = seen.get_mut(i as usize) {
@@ -149,8 +150,12 @@ fn top_k_unseen(row: &[f32], history: &[i64], seen: &mut [bool], k: usize) -> Ve
         }
     }
     let mut heap = std::collections::BinaryHeap::with_capacity(k.min(row.len()) + 1);
+    // Once the heap is full, the worst kept score: an item scoring no more is worse than every
+    // kept one (lower, or equal with a higher index, the row being read in index order), and is
+    // passed over with one comparison, as nearly every item of a long row is.
+    let mut floor = f32::NEG_INFINITY;
     for (i, &score) in row.iter().enumerate() {
-        if seen[i] {
+        if score <= floor || seen[i] {
             continue;
         }
         let item = Kept(score, i);
@@ -159,6 +164,9 @@ fn top_k_unseen(row: &[f32], history: &[i64], seen: &mut [bool], k: usize) -> Ve
         } else if heap.peek().is_some_and(|worst| item < *worst) {
             heap.pop();
             heap.push(item);
+        }
+        if heap.len() == k {
+            floor = heap.peek().map_or(floor, |worst| worst.0);
         }
     }
     for &i in history {
@@ -190,6 +198,16 @@ mod tests {
                 assert!(seen.iter().all(|s| !s));
             }
         }
+        // A long row of many ties: the floor passes over equal scores only after the kept ones.
+        let long: Vec<f32> = (0..300).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect();
+        let mut seen = vec![false; long.len()];
+        for history in [vec![], vec![12, 25, 38, 299]] {
+            for k in [1, 5, 17, 40] {
+                let expect = top_k_excluding(&long, history.iter().map(|&i| i as usize), k);
+                assert_eq!(top_k_unseen(&long, &history, &mut seen, k), expect, "k {k}");
+            }
+        }
+        let mut seen = vec![false; row.len()];
         // By hand: 3.0 (5), then the 1.0s in index order.
         assert_eq!(top_k_unseen(&row, &[], &mut seen, 3), vec![5, 1, 3]);
     }

@@ -9,9 +9,15 @@
 //! ([`SampledCandidates::evaluate`]); the CLI averages RePlay's at one cutoff instead
 //! ([`crate::eval::protocol::sampled_ranking`]).
 //!
-//! All draws go through libtorch's generator (`Tensor::randperm`, `Tensor::randint`), so a
-//! PyTorch script making the same calls in the same order after `torch.manual_seed` draws the
-//! same negatives.
+//! Two ways to draw the negatives, the same distribution (each user's negatives uniform over
+//! the ordered subsets of the pool, without replacement):
+//! - [`sample_test_negatives`] (notebook 000, [`SampledCandidates::sample`]): one `randperm`
+//!   over the user's whole pool on libtorch's generator, so a PyTorch script making the same
+//!   calls in the same order after `torch.manual_seed` draws the same negatives; O(items) a user.
+//! - [`sample_negatives_by_rejection`] (the command line's protocol,
+//!   [`SampledCandidates::sample_uniform`]): uniform item draws from a Mersenne Twister seeded
+//!   by the run's seed, an item drawn again or excluded drawn anew; O(negatives) a user, the
+//!   same negatives for the same seed, but not the notebook's draws.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,6 +25,8 @@ use anyhow::{bail, Result};
 use tch::{Device, Kind, Tensor};
 
 use crate::eval::metrics;
+use crate::rng::Mt19937;
+use crate::runtime::progress::Progress;
 
 /// Which items a test user's negatives may be drawn from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -57,6 +65,93 @@ pub fn sample_test_negatives(
             Ok(picks.into_iter().map(|p| pool[p as usize]).collect())
         })
         .collect()
+}
+
+/// A uniform draw from `0..n` (`n > 0`): Lemire's multiply-and-shift of a 32-bit word, with the
+/// rejection that removes its bias.
+fn below(mt: &mut Mt19937, n: u32) -> u32 {
+    let mut wide = u64::from(mt.next_u32()) * u64::from(n);
+    if (wide as u32) < n {
+        let threshold = n.wrapping_neg() % n;
+        while (wide as u32) < threshold {
+            wide = u64::from(mt.next_u32()) * u64::from(n);
+        }
+    }
+    (wide >> 32) as u32
+}
+
+/// For each user, `n_negatives` distinct items drawn uniformly without replacement from
+/// `0..n_items` minus `excluded[user]`: [`sample_test_negatives`]'s distribution, in
+/// O(negatives) a user rather than O(items).
+///
+/// One [`Mt19937`] seeded with `seed` draws for the users in order. While the pool holds at
+/// least twice `n_negatives` items, each negative is a uniform item drawn again until it is
+/// neither excluded nor already picked (at most two draws a negative on average when the
+/// excluded items are at most half of all); a smaller pool is shuffled instead (the first
+/// `n_negatives` steps of a Fisher-Yates shuffle of the pool). Fails when a user's pool holds
+/// fewer than `n_negatives` items. `progress` counts the users.
+pub fn sample_negatives_by_rejection(
+    n_items: usize,
+    excluded: &[Vec<i64>],
+    n_negatives: usize,
+    seed: u64,
+    progress: &Progress,
+) -> Result<Vec<Vec<i64>>> {
+    let Ok(n_items32) = u32::try_from(n_items) else {
+        bail!("{n_items} items: the sampled protocol draws among at most 2^32 items");
+    };
+    let mut mt = Mt19937::new(seed);
+    // Excluded or already picked, for the current user; cleared after each.
+    let mut taken = vec![false; n_items];
+    let mut out = Vec::with_capacity(excluded.len());
+    for (u, skip) in excluded.iter().enumerate() {
+        let mut n_skipped = 0;
+        for &i in skip {
+            if let Some(t) = usize::try_from(i).ok().and_then(|i| taken.get_mut(i)) {
+                n_skipped += usize::from(!*t);
+                *t = true;
+            }
+        }
+        let pool = n_items - n_skipped;
+        let mut picks = Vec::with_capacity(n_negatives);
+        if pool >= 2 * n_negatives {
+            while picks.len() < n_negatives {
+                let i = below(&mut mt, n_items32) as usize;
+                if !taken[i] {
+                    taken[i] = true;
+                    picks.push(i as i64);
+                }
+            }
+            for &i in &picks {
+                taken[i as usize] = false;
+            }
+        } else if pool >= n_negatives {
+            let mut items: Vec<i64> = (0..n_items as i64)
+                .filter(|&i| !taken[i as usize])
+                .collect();
+            for j in 0..n_negatives {
+                let r = j + below(&mut mt, (pool - j) as u32) as usize;
+                items.swap(j, r);
+            }
+            items.truncate(n_negatives);
+            picks = items;
+        }
+        for &i in skip {
+            if let Some(t) = usize::try_from(i).ok().and_then(|i| taken.get_mut(i)) {
+                *t = false;
+            }
+        }
+        if picks.len() < n_negatives {
+            bail!("test user #{u}: only {pool} candidate negatives, {n_negatives} requested");
+        }
+        out.push(picks);
+        if u % 1024 == 1023 {
+            progress.inc(1024);
+        }
+    }
+    progress.inc(excluded.len() as u64 % 1024);
+    progress.finish();
+    Ok(out)
 }
 
 /// The evaluation candidates: for each test user, the test positives followed by the sampled
@@ -125,6 +220,33 @@ impl SampledCandidates {
             })
             .collect();
         let negatives = sample_test_negatives(n_items, &excluded, n_negatives)?;
+        Ok(SampledCandidates {
+            users,
+            positives,
+            negatives,
+        })
+    }
+
+    /// Candidates for `users` with their `positives`, the negatives drawn from every item but
+    /// the user's positives by [`sample_negatives_by_rejection`] from `seed` (the command line's
+    /// sampled protocol; [`SampledCandidates::sample`] replays notebook 000's draws instead).
+    pub fn sample_uniform(
+        users: Vec<i64>,
+        positives: Vec<Vec<i64>>,
+        n_items: usize,
+        n_negatives: usize,
+        seed: u64,
+    ) -> Result<SampledCandidates> {
+        if users.len() != positives.len() {
+            bail!(
+                "{} users but {} lists of positives",
+                users.len(),
+                positives.len()
+            );
+        }
+        let progress = Progress::new(users.len() as u64, "drawing negatives", "users");
+        let negatives =
+            sample_negatives_by_rejection(n_items, &positives, n_negatives, seed, &progress)?;
         Ok(SampledCandidates {
             users,
             positives,
@@ -305,5 +427,57 @@ mod tests {
         let too_many =
             SampledCandidates::sample(vec![0], pos, 10, 6, NegativePool::NeverInteracted, &train);
         assert!(too_many.is_err());
+    }
+
+    fn quiet() -> Progress {
+        Progress::new(0, "test", "users")
+    }
+
+    #[test]
+    fn rejection_draws_are_seeded_distinct_and_outside_the_pool() {
+        let excluded = vec![vec![0, 4, 4], vec![], vec![1, 2, 3, 5, 6]];
+        let draw = |seed| sample_negatives_by_rejection(10, &excluded, 3, seed, &quiet()).unwrap();
+        let a = draw(7);
+        assert_eq!(a, draw(7), "the same seed draws the same negatives");
+        assert_ne!(a, draw(8));
+        for (neg, skip) in a.iter().zip(&excluded) {
+            assert_eq!(neg.len(), 3);
+            assert_eq!(neg.iter().collect::<HashSet<_>>().len(), 3, "{neg:?}");
+            assert!(neg.iter().all(|i| (0..10).contains(i) && !skip.contains(i)));
+        }
+        // the third user's pool (0, 4, 7, 8, 9) is under twice 3: the shuffle path
+        let e = sample_negatives_by_rejection(10, &excluded, 6, 0, &quiet()).unwrap_err();
+        assert!(e.to_string().contains("test user #2: only 5"), "{e}");
+        let all = sample_negatives_by_rejection(10, &excluded[2..], 5, 0, &quiet()).unwrap();
+        let mut got = all[0].clone();
+        got.sort();
+        assert_eq!(got, vec![0, 4, 7, 8, 9]);
+    }
+
+    /// Both draws are uniform over the pool at every position: counts over many users at a
+    /// fixed seed, against the expected count within 5 standard deviations.
+    #[test]
+    fn rejection_and_randperm_draw_the_same_distribution() {
+        let users = 6000;
+        for (n_negatives, skip) in [(2, vec![0, 4]), (5, vec![0, 4, 9])] {
+            let excluded = vec![skip.clone(); users];
+            let set: HashSet<i64> = skip.iter().copied().collect();
+            tch::manual_seed(1);
+            let replayed = sample_test_negatives(10, &vec![set; users], n_negatives).unwrap();
+            let ours = sample_negatives_by_rejection(10, &excluded, n_negatives, 1, &quiet());
+            let pool = 10 - skip.len();
+            let expected = users as f64 / pool as f64;
+            let sd = (expected * (1.0 - 1.0 / pool as f64)).sqrt();
+            for draws in [replayed, ours.unwrap()] {
+                for position in 0..n_negatives {
+                    let mut counts = [0usize; 10];
+                    draws.iter().for_each(|d| counts[d[position] as usize] += 1);
+                    for item in (0..10).filter(|i| !skip.contains(i)) {
+                        let z = (counts[item as usize] as f64 - expected) / sd;
+                        assert!(z.abs() < 5.0, "item {item} at {position}: {counts:?}");
+                    }
+                }
+            }
+        }
     }
 }

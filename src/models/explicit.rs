@@ -75,6 +75,13 @@ impl super::PairScorer for BilinearNet {
     fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
         self.forward(users, items)
     }
+
+    /// The users' rows times the item table, plus both biases.
+    fn score_grid(&self, users: &Tensor, _block_users: i64) -> Option<Tensor> {
+        let rows = self.user_embeddings.index_select(0, users);
+        let dots = rows.matmul(&self.item_embeddings.tr());
+        Some(dots + self.user_biases.index_select(0, users) + self.item_biases.tr())
+    }
 }
 
 /// Hyper-parameters of [`ExplicitFactorizationModel`], defaulting to Spotlight's.

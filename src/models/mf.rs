@@ -41,6 +41,12 @@ impl PairScorer for MatrixFactorization {
         let item_emb = lookup_for(&self.items.ws, items, self.sparse_lookups);
         (user_emb * item_emb).sum_dim_intlist(1, false, None)
     }
+
+    /// The users' rows times the item table.
+    fn score_grid(&self, users: &Tensor, _block_users: i64) -> Option<Tensor> {
+        let rows = self.users.ws.index_select(0, users);
+        Some(rows.matmul(&self.items.ws.tr()))
+    }
 }
 
 /// One epoch of notebook 000's `train_fn` on `(users, items, targets)` (tensors on one device):

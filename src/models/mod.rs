@@ -14,6 +14,18 @@ pub trait PairScorer {
     /// Outputs for the pairs `(users[j], items[j])`; `users` and `items` are int64 tensors of
     /// the same length `n` holding model indices. Returns a float tensor of shape `[n]`.
     fn score(&self, users: &Tensor, items: &Tensor) -> Tensor;
+
+    /// Outputs for every item (`0..n_items`) and each of `users` `[n]`, as `[n, n_items]`, by
+    /// a path that computes the per-user and per-item parts once (a matrix product for the dot
+    /// models, NeuMF's first layer split in two), at most `block_users` users' pairwise
+    /// activations at a time; `None` for a model without one (then every pair goes through
+    /// [`PairScorer::score`]). The same numbers as [`PairScorer::score`] on every pair, up to
+    /// float rounding (the sums run in another order); tests/speed_paths.rs compares them. The
+    /// notebook ports never call it.
+    fn score_grid(&self, users: &Tensor, block_users: i64) -> Option<Tensor> {
+        let _ = (users, block_users);
+        None
+    }
 }
 
 /// Layers initialised as PyTorch initialises them.

@@ -125,6 +125,48 @@ impl PairScorer for NeuMF {
         }
         Tensor::cat(&[gmf, h], 1).apply(&self.output).squeeze_dim(1)
     }
+
+    /// The forward pass with its linear parts split by input: the first MLP layer on
+    /// `[p'_u, q'_i]` is `W_u p'_u + W_i q'_i + b`, so `W_u p'_u + b` is computed once a user and
+    /// `W_i q'_i` once an item, and each pair's first activations are their sum; the output
+    /// layer's GMF half, `w_g · (p_u ⊙ q_i)`, is one matrix product `(p_u ⊙ w_g) q_iᵀ` for all
+    /// pairs. Only the deeper MLP layers run per pair, `block_users` users at a time.
+    fn score_grid(&self, users: &Tensor, block_users: i64) -> Option<Tensor> {
+        let (f, mlp_dim) = (self.config.factors, self.user_mlp.ws.size()[1]);
+        let n_items = self.item_gmf.ws.size()[0];
+        let first = &self.mlp[0];
+        let per_user = self
+            .user_mlp
+            .ws
+            .index_select(0, users)
+            .linear(&first.weight.narrow(1, 0, mlp_dim), Some(&first.bias));
+        let per_item = self
+            .item_mlp
+            .ws
+            .matmul(&first.weight.narrow(1, mlp_dim, mlp_dim).tr());
+        let (w_gmf, w_mlp) = (
+            self.output.weight.narrow(1, 0, f),
+            self.output.weight.narrow(1, f, f),
+        );
+        let gmf_users = self.user_gmf.ws.index_select(0, users) * &w_gmf;
+        let out = gmf_users.matmul(&self.item_gmf.ws.tr()) + &self.output.bias;
+        let n_users = per_user.size()[0];
+        let width = per_user.size()[1];
+        let mut start = 0;
+        while start < n_users {
+            let n = block_users.max(1).min(n_users - start);
+            let mut h = (per_user.narrow(0, start, n).unsqueeze(1) + per_item.unsqueeze(0))
+                .relu_()
+                .view([n * n_items, width]);
+            for layer in &self.mlp[1..] {
+                h = layer.forward(&h).relu_();
+            }
+            let mut rows = out.narrow(0, start, n);
+            let _ = rows.g_add_(&h.matmul(&w_mlp.tr()).view([n, n_items]));
+            start += n;
+        }
+        Some(out)
+    }
 }
 
 #[cfg(test)]

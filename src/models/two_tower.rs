@@ -114,6 +114,18 @@ impl super::PairScorer for BaseTwoHead {
     fn score(&self, users: &Tensor, items: &Tensor) -> Tensor {
         (self.infer_users(users) * self.infer_items(items)).sum_dim_intlist(-1, false, Kind::Float)
     }
+
+    /// The users' tower outputs times every item's.
+    fn score_grid(&self, users: &Tensor, _block_users: i64) -> Option<Tensor> {
+        let items = Tensor::arange(
+            self.item_tower.num_embeddings(),
+            (Kind::Int64, users.device()),
+        );
+        Some(
+            self.infer_users(users)
+                .matmul(&self.infer_items(&items).tr()),
+        )
+    }
 }
 
 /// One batch: users `[b]`, items `[b, 1 + negatives]` (positive first), labels alike.

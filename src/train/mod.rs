@@ -8,6 +8,9 @@ pub mod negatives;
 /// Learning-rate schedules that PyTorch has and tch does not.
 pub mod schedule;
 
+/// mf's epoch through the fused step of feature `fast`.
+#[cfg(feature = "fast")]
+pub mod fused;
 /// The estimator of the networks: builds and trains a network from its configuration.
 pub mod pairs;
 

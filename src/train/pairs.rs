@@ -135,7 +135,16 @@ fn fit_pairs(
     let feedback = t.feedback;
     let n_items = model.sizes.n_items;
     let (lr, batch) = (t.lr.unwrap_or(0.0), t.batch.unwrap_or(256));
-    let mut opt = model.optimizer(t.optimizer, lr, t.weight_decay)?;
+    // mf on the CPU with lazy Adam takes the fused step of feature `fast` (crate::train::fused);
+    // everything else, libtorch's step through the optimizer.
+    #[cfg(feature = "fast")]
+    let mut fused = super::fused::fused_mf_step(model, lr)?;
+    #[cfg(not(feature = "fast"))]
+    let fused: Option<()> = None;
+    let mut opt = match fused {
+        Some(_) => None,
+        None => Some(model.optimizer(t.optimizer, lr, t.weight_decay)?),
+    };
     let n = data.users.len() as i64;
     let u_all = Tensor::from_slice(&data.users).to_device(device);
     let i_all = Tensor::from_slice(&data.items).to_device(device);
@@ -170,6 +179,15 @@ fn fit_pairs(
             let _ = labels.narrow(1, 0, 1).fill_(1.0);
             labels
         });
+        #[cfg(feature = "fast")]
+        if let (Some(step), Some(negs)) = (fused.as_mut(), negs.as_ref()) {
+            let loss = super::fused::fused_epoch(step, &perm, (&u_all, &i_all), negs, batch, &bar)?;
+            after_epoch(epoch, loss, &bar, started)?;
+            continue;
+        }
+        let Some(opt) = opt.as_mut() else {
+            bail!("no optimizer for {}", model.kind.name());
+        };
         let epoch_losses = train::epoch(
             opt.as_mut(),
             train::ranges(n, batch),

@@ -29,6 +29,7 @@ use anyhow::{ensure, Result};
 use tch::{nn, COptimizer, Device, Kind, Tensor};
 
 mod kernels;
+pub mod mf_step;
 #[cfg(target_arch = "x86_64")]
 mod one_pass;
 mod selfcheck;
@@ -37,6 +38,7 @@ mod tests;
 
 pub use kernels::cpu_kernel;
 use kernels::{check_f32, f32_slice, f32_slice_mut, fused_update, one_pass_available, Hyper};
+pub use mf_step::FusedMfStep;
 pub use selfcheck::check_against_libtorch;
 
 /// Adam's moments for one parameter, created at its first step (as libtorch does), a buffer

@@ -318,12 +318,14 @@ impl Network {
     }
 
     /// Scores of every item for each of a chunk of queries, `[queries, n_items]` in `f32` on
-    /// the CPU, without gradients. mf multiplies the users' rows by the item table; the other
-    /// pair models score every (user, item) pair of the chunk, [`pair_block_users`] users at a
-    /// time (at most about [`PAIR_BLOCK`] pairs), so that the network's activations stay
-    /// bounded however many queries come at once. Each pair's score does not depend on the
-    /// block it is scored in (tests/speed_paths.rs checks a 1-user chunk against a many-user
-    /// one, bit for bit).
+    /// the CPU, without gradients. The pair models with a [`PairScorer::score_grid`] (mf,
+    /// bilinear and two-tower by one matrix product, neumf with its first layer split into a
+    /// per-user and a per-item part) score the chunk through it; the others score every
+    /// (user, item) pair of the chunk ([`Network::score_pairs_in_blocks`]), [`pair_block_users`]
+    /// users at a time (at most about [`PAIR_BLOCK`] pairs), so that the network's activations
+    /// stay bounded however many queries come at once. Each pair's score
+    /// does not depend on the block it is scored in (tests/speed_paths.rs checks a 1-user chunk
+    /// against a many-user one, bit for bit, and the grid against the pairs within rounding).
     pub fn score_rows(&self, queries: &[Query]) -> Result<Tensor> {
         let n_items = self.sizes.n_items;
         let scores = tch::no_grad(|| -> Result<Tensor> {
@@ -353,22 +355,36 @@ impl Network {
                     }
                 })
                 .collect::<Result<_>>()?;
-            let b = users.len() as i64;
-            let users = Tensor::from_slice(&users).to_device(self.device);
-            if let Net::Pair {
-                net: PairNet::Mf(mf),
-                ..
-            } = &self.net
-            {
-                let rows = mf.users.ws.index_select(0, &users);
-                return Ok(rows.matmul(&mf.items.ws.tr()));
+            let grid = match &self.net {
+                Net::Pair { net, .. } => {
+                    let users = Tensor::from_slice(&users).to_device(self.device);
+                    net.scorer().score_grid(&users, pair_block_users(n_items))
+                }
+                _ => None,
+            };
+            match grid {
+                Some(grid) => Ok(grid),
+                None => self.score_pairs_in_blocks(&users),
             }
-            let items = Tensor::arange(n_items, (Kind::Int64, self.device)).unsqueeze(0);
-            let per_block = pair_block_users(n_items);
-            // One output, filled block by block: no long-lived allocation lands between the
-            // blocks' transient ones (which would keep the heap from shrinking back).
-            let out = Tensor::empty([b, n_items], (Kind::Float, Device::Cpu));
-            let mut start = 0;
+        })?;
+        Ok(scores.to_kind(Kind::Float).to_device(Device::Cpu))
+    }
+
+    /// Scores of every item for each of `users`, `[users, n_items]` in `f32` on the CPU: every
+    /// (user, item) pair through the network ([`Network::score_pairs`]), [`pair_block_users`]
+    /// users at a time. The plain path of [`Network::score_rows`], for the pair models without
+    /// a [`PairScorer::score_grid`] and for checking those with one.
+    pub fn score_pairs_in_blocks(&self, users: &[i64]) -> Result<Tensor> {
+        let n_items = self.sizes.n_items;
+        let b = users.len() as i64;
+        let users = Tensor::from_slice(users).to_device(self.device);
+        let per_block = pair_block_users(n_items);
+        let items = Tensor::arange(n_items, (Kind::Int64, self.device)).unsqueeze(0);
+        // One output, filled block by block: no long-lived allocation lands between the
+        // blocks' transient ones (which would keep the heap from shrinking back).
+        let out = Tensor::empty([b, n_items], (Kind::Float, Device::Cpu));
+        let mut start = 0;
+        tch::no_grad(|| -> Result<()> {
             while start < b {
                 let n = per_block.min(b - start);
                 let u = users
@@ -382,9 +398,21 @@ impl Network {
                     .copy_(&block.to_kind(Kind::Float).to_device(Device::Cpu));
                 start += n;
             }
-            Ok(out)
+            Ok(())
         })?;
-        Ok(scores.to_kind(Kind::Float).to_device(Device::Cpu))
+        Ok(out)
+    }
+
+    /// mf's user and item tables (handles to the variables themselves), for a training step of
+    /// its own ([`crate::train::pairs`]'s fused step); `None` for the other networks.
+    pub fn mf_tables(&self) -> Option<(Tensor, Tensor)> {
+        match &self.net {
+            Net::Pair {
+                net: PairNet::Mf(m),
+                ..
+            } => Some((m.users.ws.shallow_clone(), m.items.ws.shallow_clone())),
+            _ => None,
+        }
     }
 
     /// The item embeddings `[n_items, d]` (model indices), on the CPU. NeuMF concatenates its
