@@ -61,18 +61,28 @@ impl Ease {
         let (active, by_user) = active_items(&by_user);
         let m = active.len() as i64;
         let g = Tensor::from_slice(&gram(&by_user, config.lambda)).view([m, m]);
-        let p = g.f_linalg_cholesky(false)?.f_cholesky_inverse(false)?;
-        let b_active = (-(&p / p.diag(0).unsqueeze(0))).fill_diagonal_(0.0, false);
+        // B = P / −diag(P) column by column, diagonal 0: in place, P being ours alone
+        let mut p = g.f_linalg_cholesky(false)?.f_cholesky_inverse(false)?;
+        let minus_diag = -p.diag(0);
+        let _ = p
+            .f_div_(&minus_diag.unsqueeze(0))?
+            .fill_diagonal_(0.0, false);
         let n = train.n_items;
+        if m == n {
+            return Ok(Ease {
+                x,
+                b: p.to_kind(Kind::Float),
+            });
+        }
         let active = Tensor::from_slice(&active);
-        let columns = Tensor::zeros([m, n], (Kind::Double, tch::Device::Cpu))
-            .index_copy(1, &active, &b_active);
-        let b = Tensor::zeros([n, n], (Kind::Double, tch::Device::Cpu))
-            .index_copy(0, &active, &columns);
-        Ok(Ease {
-            x,
-            b: b.to_kind(Kind::Float),
-        })
+        let columns = Tensor::zeros([m, n], (Kind::Float, tch::Device::Cpu)).index_copy(
+            1,
+            &active,
+            &p.to_kind(Kind::Float),
+        );
+        let b =
+            Tensor::zeros([n, n], (Kind::Float, tch::Device::Cpu)).index_copy(0, &active, &columns);
+        Ok(Ease { x, b })
     }
 
     /// The `[n_items, n_items]` weight matrix `B`.

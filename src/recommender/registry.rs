@@ -318,7 +318,7 @@ pub fn models() -> &'static [ModelEntry] {
                 load: |_c, _s, st| Ok::<_, anyhow::Error>(als::Als {
                     user_factors: take(&st, "user_factors", "als")?,
                     item_factors: take(&st, "item_factors", "als")? })),
-            classic!("bpr", Task::Ranking, "BPR-MF by SGD on sampled triples (Rendle et al. 2009)", bpr::Config, bpr::Config::default(),
+            classic!("bpr", Task::Ranking, "BPR-MF by SGD on sampled triples (Rendle et al. 2009); one thread: its steps run in order, the same bytes at any --threads", bpr::Config, bpr::Config::default(),
                 fit: |c, t| bpr::Bpr::fit(t, &c),
                 load: |_c, _s, st| Ok::<_, anyhow::Error>(bpr::Bpr {
                     user_factors: take(&st, "user_factors", "bpr")?,

@@ -109,11 +109,21 @@ pub fn ensure_fits(model: &str, config: &Value, n_users: i64, n_items: i64) -> R
     if let Some((what, n)) = square {
         // knn-basic keeps three f64 matrices (differences, counts, similarities); the others
         // one f32 matrix and a copy (or one f64)
+        // the fits' own cap first: its line names the size and how many items (users) fit
+        let capped = match model {
+            "ease" => Some(("EASE (item x item Gram, inverse and weights)", 24)),
+            "item-knn" => Some(("item-kNN (item x item similarities)", 12)),
+            "user-knn" => Some(("user-kNN (user x user similarities)", 12)),
+            _ => None,
+        };
+        if let Some((name, entry_bytes)) = capped {
+            crate::classic::dense::check_dense_size(name, n as i64, n as i64, entry_bytes)?;
+        }
         let per_pair = if model == "knn-basic" { 24 } else { 8 };
         mem::ensure_fits(
             &format!("the {model} model's {n} x {n} {what} similarities"),
             tensor_bytes(&[n, n], per_pair),
-            "use a factor model on data this large",
+            "use a factor model (als, bpr, mf) on data this large",
         )?;
     }
     Ok(())
@@ -401,6 +411,23 @@ pub fn describe(config: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_catalogue_too_large_for_a_dense_model_names_what_fits() {
+        let none = serde_json::json!({});
+        let err = super::ensure_fits("item-knn", &none, 1000, 59_000).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("59000 x 59000 matrices of 41.8 GB in all, over the 4 GB cap; at most 18257 x 18257 fit"),
+            "{err}"
+        );
+        let err = super::ensure_fits("ease", &none, 1000, 59_000).unwrap_err();
+        assert!(
+            err.to_string().contains("at most 12909 x 12909 fit"),
+            "{err}"
+        );
+        assert!(super::ensure_fits("ease", &none, 1000, 1682).is_ok());
+    }
+
     use super::*;
     use crate::recommender::registry::find;
 
