@@ -230,7 +230,17 @@ fn a_classic_checkpoint_with_absurd_sizes_is_refused() {
 /// Every `with_capacity` in the source, with why its size is bounded. A new one fails this
 /// test until it is reviewed and added here: a size that comes from a user's number must be
 /// checked (a flag through `runtime::limits`, a setting through `settings::BOUNDS`) first.
-const REVIEWED_CAPACITIES: [(&str, &str, &str); 23] = [
+const REVIEWED_CAPACITIES: [(&str, &str, &str); 25] = [
+    (
+        "src/eval/sampled.rs",
+        "excluded.len()",
+        "one list per test user, whose exclusion lists are already in memory",
+    ),
+    (
+        "src/eval/sampled.rs",
+        "n_negatives.min(pool)",
+        "at most the user's pool, fewer than the items the `taken` flags already hold",
+    ),
     (
         "src/classic/surprise_folds.rs",
         "n_splits",

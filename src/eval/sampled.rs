@@ -113,7 +113,7 @@ pub fn sample_negatives_by_rejection(
             }
         }
         let pool = n_items - n_skipped;
-        let mut picks = Vec::with_capacity(n_negatives);
+        let mut picks = Vec::with_capacity(n_negatives.min(pool));
         if pool >= 2 * n_negatives {
             while picks.len() < n_negatives {
                 let i = below(&mut mt, n_items32) as usize;
