@@ -72,6 +72,13 @@ pub fn print_train_sample(ctx: &Out, head: &[[i64; 4]], labels: &[i64]) {
         ],
     );
     say!(ctx, "{frame}");
+    aside!(
+        ctx,
+        "The notebook's printed sample (user 5399, rows labelled 1000138 and on, dates of April \
+         2000) is not ml-100k's: those labels, users and dates only exist in MovieLens-1M \
+         (1,000,209 ratings, 6,040 users, 2000-2003), so that cell's output was left from a run \
+         on ml-1m. The port prints ml-100k's rows, which the notebook's code selects."
+    );
 }
 
 /// A tensor's values as f64 (ints exactly), row-major, and its shape.
