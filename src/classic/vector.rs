@@ -19,7 +19,9 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
-/// `y += a x`.
+/// `y += a x`. Always inlined, so that a caller compiled for AVX2 (the fused mf step's) runs
+/// it in AVX2 lanes too.
+#[inline(always)]
 pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     for (yk, xk) in y.iter_mut().zip(x) {
         *yk += a * xk;

@@ -187,6 +187,18 @@ impl SampledMetrics {
     }
 }
 
+/// One list of positives per user.
+fn ensure_paired(users: &[i64], positives: &[Vec<i64>]) -> Result<()> {
+    if users.len() != positives.len() {
+        bail!(
+            "{} users but {} lists of positives",
+            users.len(),
+            positives.len()
+        );
+    }
+    Ok(())
+}
+
 impl SampledCandidates {
     /// Candidates for `users` with their `positives`, negatives drawn with
     /// [`sample_test_negatives`] from the given `pool`. `train_positives` (user index to item
@@ -199,13 +211,7 @@ impl SampledCandidates {
         pool: NegativePool,
         train_positives: &HashMap<i64, HashSet<i64>>,
     ) -> Result<SampledCandidates> {
-        if users.len() != positives.len() {
-            bail!(
-                "{} users but {} lists of positives",
-                users.len(),
-                positives.len()
-            );
-        }
+        ensure_paired(&users, &positives)?;
         let excluded: Vec<HashSet<i64>> = users
             .iter()
             .zip(&positives)
@@ -237,13 +243,7 @@ impl SampledCandidates {
         n_negatives: usize,
         seed: u64,
     ) -> Result<SampledCandidates> {
-        if users.len() != positives.len() {
-            bail!(
-                "{} users but {} lists of positives",
-                users.len(),
-                positives.len()
-            );
-        }
+        ensure_paired(&users, &positives)?;
         let progress = Progress::new(users.len() as u64, "drawing negatives", "users");
         let negatives =
             sample_negatives_by_rejection(n_items, &positives, n_negatives, seed, &progress)?;

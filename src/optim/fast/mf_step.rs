@@ -23,6 +23,7 @@ use anyhow::{bail, ensure, Result};
 use tch::{Device, Kind, Tensor};
 
 use super::kernels::{check_f32, f32_slice_mut};
+use crate::classic::vector::axpy;
 
 const BETA1: f64 = 0.9;
 const BETA2: f64 = 0.999;
@@ -170,14 +171,6 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
-/// `out += g · x`.
-#[inline(always)]
-fn axpy(out: &mut [f32], g: f32, x: &[f32]) {
-    for (o, x) in out.iter_mut().zip(x) {
-        *o += g * x;
-    }
-}
-
 /// SparseAdam's constants for one step, in `f32` as the kernels of [`crate::optim::sparse`]
 /// use them.
 struct AdamRow {
@@ -251,8 +244,8 @@ fn gather(
         let x = dot(pu, qi);
         loss += f64::from(softplus(x) - x * y);
         let g = (sigmoid(x) - y) * scale;
-        axpy(user_rows.grad_row(u, dim), g, qi);
-        axpy(item_rows.grad_row(i, dim), g, pu);
+        axpy(g, qi, user_rows.grad_row(u, dim));
+        axpy(g, pu, item_rows.grad_row(i, dim));
     }
     loss
 }

@@ -106,11 +106,7 @@ impl Across {
         let mut s = format!("| model | {} | mean rank |\n", self.datasets.join(" | "));
         let _ = writeln!(s, "|---|{}---|", "---|".repeat(self.datasets.len()));
         for m in self.order() {
-            let cells: Vec<String> = self
-                .values
-                .iter()
-                .map(|row| format!("{:.4}", row[m]))
-                .collect();
+            let cells = self.cells(m);
             let _ = writeln!(
                 s,
                 "| {} | {} | {:.2} |",
@@ -121,6 +117,14 @@ impl Across {
         }
         let _ = writeln!(s, "\n{}", self.sentence());
         s
+    }
+
+    /// Model `m`'s value on each dataset, to 4 decimals.
+    fn cells(&self, m: usize) -> Vec<String> {
+        self.values
+            .iter()
+            .map(|row| format!("{:.4}", row[m]))
+            .collect()
     }
 
     /// The model indices by mean rank, best first.
@@ -153,11 +157,7 @@ impl Across {
     pub fn print(&self, ctx: &Context) {
         say!(ctx, "across {} datasets:", self.datasets.len());
         for m in self.order() {
-            let cells: Vec<String> = self
-                .values
-                .iter()
-                .map(|row| format!("{:.4}", row[m]))
-                .collect();
+            let cells = self.cells(m);
             say!(
                 ctx,
                 "{:<12} mean rank {:.2}   {} {}",
